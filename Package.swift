@@ -1,0 +1,54 @@
+// swift-tools-version: 6.1
+// WakeDock Monitor: a container monitoring daemon that reads the kernel's own counters.
+import PackageDescription
+
+let package = Package(
+    name: "wakedock-monitor",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "wakedock-monitor", targets: ["wakedock-monitor"]),
+        .library(name: "MonitorCore", targets: ["MonitorCore"]),
+        .library(name: "MonitorEncoding", targets: ["MonitorEncoding"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // The only code that opens cgroup and proc files: kept descriptors, pread into caller buffers,
+        // allocation-free parsers.
+        .target(name: "CSupport", path: "CSupport"),
+        // The engine: cgroup layout, probes, rings, discovery, the collection tick. No HTTP, no JSON library.
+        .target(
+            name: "MonitorCore",
+            dependencies: [
+                "CSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Hand-written JSON for the hot paths (samples in CLI output, files, frames), straight into ByteBuffer.
+        .target(
+            name: "MonitorEncoding",
+            dependencies: ["MonitorCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(
+            name: "wakedock-monitor",
+            dependencies: [
+                "MonitorCore",
+                "MonitorEncoding",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore", "MonitorEncoding", "CSupport"]),
+    ]
+)

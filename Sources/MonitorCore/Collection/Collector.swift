@@ -1,0 +1,229 @@
+import CSupport
+import Glibc
+import Logging
+import Synchronization
+
+/// The collection tick: reads every watched container's counter files through its probe, derives a sample,
+/// appends it to the container's ring and hands the tick's samples to the sinks.
+///
+/// In steady state (no container came or went) a tick allocates nothing: probes, rings, the read buffer and
+/// the batch of samples are all created ahead of time and reused. Not thread-safe: one task owns it and
+/// calls `tick()`; other threads talk to it through `inbox` (target changes), `registry` and `statistics`.
+public final class Collector {
+    public struct Options: Sendable {
+        public var layout: CgroupLayout
+        public var procRoot: String
+        /// Samples kept per container in memory.
+        public var ringCapacity: Int
+
+        public init(layout: CgroupLayout, procRoot: String = "/proc", ringCapacity: Int = 720) {
+            self.layout = layout
+            self.procRoot = procRoot
+            self.ringCapacity = ringCapacity
+        }
+    }
+
+    /// One watched container.
+    struct Slot {
+        let probe: Probe
+        var series: ContainerSeries
+        var previous = wd_raw()
+        var current = wd_raw()
+        var hasPrevious = false
+        var previousMonotonic: UInt64 = 0
+        /// Set when the cgroup disappeared; the slot is dropped at the end of the tick.
+        var vanished = false
+    }
+
+    public let options: Options
+    public let inbox = TargetInbox()
+    public let registry = SeriesRegistry()
+    public let statistics = CollectorStatistics()
+    private let logger: Logger
+    private let host: HostCounters
+
+    private var slots: ContiguousArray<Slot> = []
+    private var batch: ContiguousArray<Sample> = []
+    private var sinks: [any SampleSink] = []
+    private let readBuffer: UnsafeMutableRawBufferPointer
+    private var sequence: UInt64 = 0
+
+    /// Large enough for memory.stat and a net/dev with many interfaces.
+    static let readBufferSize = 64 * 1024
+
+    public init(options: Options, logger: Logger) {
+        self.options = options
+        self.logger = logger
+        self.host = HostCounters(procRoot: options.procRoot)
+        readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
+        slots.reserveCapacity(256)
+        batch.reserveCapacity(256)
+    }
+
+    deinit { readBuffer.deallocate() }
+
+    public func add(sink: any SampleSink) { sinks.append(sink) }
+
+    public var containerCount: Int { slots.count }
+
+    // MARK: - Target changes (allocate; happen only when containers come and go)
+
+    /// Applies what discovery posted since the last tick.
+    func applyPendingChanges() {
+        let changes = inbox.drain()
+        guard !changes.isEmpty else { return }
+        for change in changes {
+            switch change {
+            case .upsert(let target):
+                upsert(target)
+            case .remove(let id):
+                remove(id: id, reason: "stopped")
+            case .replaceAll(let targets):
+                let keep = Set(targets.map(\.identity.id))
+                for slot in slots where !keep.contains(slot.series.identity.id) {
+                    remove(id: slot.series.identity.id, reason: "no longer listed")
+                }
+                for target in targets { upsert(target) }
+            }
+        }
+        registry.replace(with: slots.map(\.series))
+        statistics.monitoredContainers.store(slots.count, ordering: .relaxed)
+        let needed = slots.count + 64
+        if batch.capacity < needed { batch.reserveCapacity(needed) }
+    }
+
+    private func upsert(_ target: CollectionTarget) {
+        let id = target.identity.id
+        if let i = slots.firstIndex(where: { $0.series.identity.id == id }) {
+            // Same container: keep the probe and the history, refresh the identity (rename) and the pid.
+            if slots[i].series.identity.name != target.identity.name
+                || slots[i].series.identity.labels != target.identity.labels
+            {
+                slots[i].series = slots[i].series.renamed(to: target.identity)
+            }
+            if let pid = target.pid, pid != slots[i].probe.pid { slots[i].probe.attachNetwork(pid: pid) }
+            return
+        }
+        guard let directories = resolveDirectories(target) else {
+            logger.warning(
+                "container cgroup not found; not monitored",
+                metadata: ["container_id": "\(target.identity.shortID)", "container_name": "\(target.identity.name)"])
+            return
+        }
+        let probe = Probe(
+            directories: directories, version: options.layout.fileVersion, pid: target.pid, procRoot: options.procRoot)
+        if target.pid == nil, let pid = probe.findLivePid() { probe.attachNetwork(pid: pid) }
+        guard probe.isOpen(WD_F_CPU_USAGE) || probe.isOpen(WD_F_MEM_USAGE) else {
+            logger.warning(
+                "container counters cannot be opened; not monitored",
+                metadata: ["container_id": "\(target.identity.shortID)", "container_name": "\(target.identity.name)"])
+            return
+        }
+        slots.append(Slot(probe: probe, series: ContainerSeries(identity: target.identity, capacity: options.ringCapacity)))
+        logger.info(
+            "container discovered",
+            metadata: [
+                "container_id": "\(target.identity.shortID)", "container_name": "\(target.identity.name)",
+                "service_name": "\(target.identity.serviceName ?? "")",
+            ])
+    }
+
+    private func resolveDirectories(_ target: CollectionTarget) -> CgroupLayout.ContainerDirectories? {
+        let layout = options.layout
+        if let path = target.cgroupPath { return layout.directories(relative: path) }
+        if let pid = target.pid,
+            let text = try? String(contentsOfFile: "\(options.procRoot)/\(pid)/cgroup", encoding: .utf8)
+        {
+            let dirs = layout.directories(procCgroup: text)
+            if dirs.memory != nil || dirs.cpuacct != nil { return dirs }
+        }
+        return layout.directories(containerID: target.identity.id)
+    }
+
+    private func remove(id: String, reason: String) {
+        guard let i = slots.firstIndex(where: { $0.series.identity.id == id }) else { return }
+        let identity = slots[i].series.identity
+        slots.remove(at: i)  // the probe's deinit closes its descriptors
+        logger.info(
+            "container lost",
+            metadata: ["container_id": "\(identity.shortID)", "container_name": "\(identity.name)", "reason": "\(reason)"])
+    }
+
+    // MARK: - The tick (allocation-free in steady state)
+
+    /// Runs one collection: applies pending target changes, reads every container, derives and stores the
+    /// samples, calls the sinks. Returns what happened.
+    @discardableResult
+    public func tick() -> TickInfo {
+        applyPendingChanges()
+        let start = Clocks.monotonicNanos()
+        let wall = Clocks.wallNanos()
+        let systemCPU = host.systemCPUNanos(buffer: readBuffer)
+        batch.removeAll(keepingCapacity: true)
+
+        var vanished = false
+        for i in slots.indices {
+            if !collect(slotAt: i, wall: wall, systemCPU: systemCPU) { vanished = true }
+        }
+        if vanished { dropVanished() }
+
+        let duration = Clocks.monotonicNanos() &- start
+        sequence &+= 1
+        let info = TickInfo(sequence: sequence, wallNanos: wall, durationNanos: duration)
+        statistics.recordTick(durationNanos: duration)
+        statistics.samples.add(UInt64(batch.count), ordering: .relaxed)
+        // A local reference (a retain, not a copy) lends the sinks a span that lives for this call only.
+        let sinks = self.sinks
+        let batch = self.batch
+        let samples = batch.span
+        for sink in sinks { sink.collector(didCollect: samples, tick: info) }
+        return info
+    }
+
+    /// Reads one container. Returns false when its cgroup is gone (the slot is dropped after the loop).
+    @inline(__always)
+    private func collect(slotAt i: Int, wall: Int64, systemCPU: UInt64) -> Bool {
+        let now = Clocks.monotonicNanos()
+        let failures = slots[i].probe.read(mask: wd_file_kind.allBits, into: &slots[i].current, buffer: readBuffer)
+        if failures > 0 {
+            let current = slots[i].current
+            statistics.readErrors.add(UInt64(failures), ordering: .relaxed)
+            if current.fail_mask & SampleDerivation.essentialMask != 0 {
+                statistics.failedSamples.add(1, ordering: .relaxed)
+                // ENODEV/ENOENT/ESRCH: the cgroup was removed under us.
+                let err = current.last_errno
+                if err == ENODEV || err == ENOENT || err == ESRCH { slots[i].vanished = true; return false }
+                return true
+            }
+            if current.fail_mask & WD_F_NETDEV.bit != 0 { reattachNetwork(slotAt: i) }
+        }
+        let sample = SampleDerivation.sample(
+            identity: slots[i].series.identity, current: slots[i].current,
+            previous: slots[i].hasPrevious ? slots[i].previous : nil,
+            elapsedNanos: now &- slots[i].previousMonotonic, wallNanos: wall, systemCPUNanos: systemCPU,
+            hostMemTotal: host.memTotalBytes)
+        slots[i].previous = slots[i].current
+        slots[i].previousMonotonic = now
+        slots[i].hasPrevious = true
+        slots[i].series.append(sample)
+        batch.append(sample)
+        return true
+    }
+
+    /// The process whose network namespace we read has exited: find another one in the container.
+    private func reattachNetwork(slotAt i: Int) {
+        let probe = slots[i].probe
+        if let pid = probe.findLivePid(), pid != probe.pid, probe.attachNetwork(pid: pid) { return }
+        probe.attachNetwork(pid: nil)
+    }
+
+    private func dropVanished() {
+        let gone = slots.filter(\.vanished).map(\.series.identity.id)
+        for id in gone {
+            remove(id: id, reason: "cgroup removed")
+            statistics.vanishedContainers.add(1, ordering: .relaxed)
+        }
+        registry.replace(with: slots.map(\.series))
+        statistics.monitoredContainers.store(slots.count, ordering: .relaxed)
+    }
+}

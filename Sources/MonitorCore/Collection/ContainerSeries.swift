@@ -1,0 +1,65 @@
+import Synchronization
+
+/// The recent samples of one container: a preallocated ring written by the collector once per tick and read
+/// by whoever serves history. The lock is held for one append or one copy-out, never across I/O.
+public final class ContainerSeries: Sendable {
+    public let identity: ContainerIdentity
+    fileprivate let ring: Mutex<RingBuffer<Sample>>
+
+    public init(identity: ContainerIdentity, capacity: Int) {
+        self.identity = identity
+        self.ring = Mutex(RingBuffer(capacity: capacity))
+    }
+
+    func append(_ sample: Sample) {
+        ring.withLock { $0.append(sample) }
+    }
+
+    /// The newest sample, if any.
+    public var latest: Sample? { ring.withLock { $0.last } }
+
+    /// Up to `limit` samples, newest first, not older than `notBeforeNanos`.
+    public func recent(limit: Int, notBeforeNanos: Int64 = .min) -> [Sample] {
+        ring.withLock { ring in
+            var out: [Sample] = []
+            out.reserveCapacity(min(limit, ring.count))
+            ring.forEachNewestFirst { sample in
+                guard out.count < limit, sample.timestampNanos >= notBeforeNanos else { return false }
+                out.append(sample)
+                return true
+            }
+            return out
+        }
+    }
+}
+
+extension ContainerSeries {
+    /// The same history under a new identity (a rename or new labels).
+    func renamed(to identity: ContainerIdentity) -> ContainerSeries {
+        let copy = ContainerSeries(identity: identity, capacity: ring.withLock { $0.capacity })
+        let samples = recent(limit: .max)
+        for sample in samples.reversed() { copy.append(sample) }
+        return copy
+    }
+}
+
+/// The series of every watched container, replaced as a whole when containers come and go, so readers on
+/// other threads always see a consistent list.
+public final class SeriesRegistry: Sendable {
+    private let current = Mutex<[ContainerSeries]>([])
+
+    public init() {}
+
+    func replace(with series: [ContainerSeries]) { current.withLock { $0 = series } }
+
+    public var all: [ContainerSeries] { current.withLock { $0 } }
+
+    /// Looks a container up the way Docker does: full id, unique id prefix (≥ 3 characters), or name.
+    public func find(_ reference: String) -> ContainerSeries? {
+        let all = self.all
+        if let exact = all.first(where: { $0.identity.id == reference || $0.identity.name == reference }) { return exact }
+        guard reference.count >= 3 else { return nil }
+        let matches = all.filter { $0.identity.id.hasPrefix(reference) }
+        return matches.count == 1 ? matches[0] : nil
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Learns which containers exist from the Docker Engine: one listing at start, then the `/events` stream.
+/// When dockerd goes away it retries with back-off (0.1 s doubling to 5 s) and lists again after
+/// reconnecting, because events are not replayed across a daemon restart.
+public final class DockerDiscovery: Service {
+    private let client: DockerClient
+    private let inbox: TargetInbox
+    private let logger: Logger
+    /// Set while connected; read by status reporting.
+    public let state = DiscoveryState()
+
+    public init(client: DockerClient, inbox: TargetInbox, logger: Logger) {
+        self.client = client
+        self.inbox = inbox
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.loop() }
+        await client.shutdown()
+    }
+
+    private func loop() async {
+            var backoff: Double = 0.1
+            var wasLost = false
+            while !Task.isCancelled {
+                do {
+                    let since = Date().timeIntervalSince1970 - 1
+                    let targets = try await self.listTargets()
+                    self.inbox.post(.replaceAll(targets))
+                    self.state.setConnected(true, detail: "docker:\(self.client.socketPath)")
+                    if wasLost {
+                        self.logger.notice("Docker connection regained", metadata: ["containers": "\(targets.count)"])
+                    } else {
+                        self.logger.info(
+                            "connected to Docker",
+                            metadata: ["socket": "\(self.client.socketPath)", "containers": "\(targets.count)"])
+                    }
+                    wasLost = false
+                    backoff = 0.1
+                    try await self.client.followEvents(since: since) { event in await self.handle(event) }
+                } catch {
+                    if Task.isCancelled { break }
+                    self.state.setConnected(false, detail: "\(error)")
+                    if !wasLost {
+                        self.logger.warning("Docker connection lost", metadata: ["error": "\(error)"])
+                        wasLost = true
+                    }
+                    try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+                    backoff = min(backoff * 2, 5)
+                }
+            }
+    }
+
+    /// Every running container, with its pid.
+    public func listTargets() async throws -> [CollectionTarget] {
+        var targets: [CollectionTarget] = []
+        for listed in try await client.listContainers() {
+            let identity = ContainerIdentity(
+                id: listed.Id, name: listed.Names?.first ?? listed.Id, image: listed.Image, labels: listed.Labels ?? [:])
+            let pid = try? await client.pid(of: listed.Id)
+            targets.append(CollectionTarget(identity: identity, pid: pid ?? nil))
+        }
+        return targets
+    }
+
+    private func handle(_ event: DockerClient.Event) async {
+        guard event.Type == nil || event.Type == "container", let id = event.Actor?.ID, let action = event.Action else {
+            return
+        }
+        var attributes = event.Actor?.Attributes ?? [:]
+        let name = attributes.removeValue(forKey: "name") ?? id
+        let image = attributes.removeValue(forKey: "image")
+        switch action {
+        case "start", "restart", "unpause", "rename":
+            // Event attributes carry the labels; whatever else they hold (exitCode, oldName) is not a label.
+            for key in ["exitCode", "oldName", "signal"] { attributes.removeValue(forKey: key) }
+            let identity = ContainerIdentity(id: id, name: name, image: image, labels: attributes)
+            let pid = action == "rename" ? nil : ((try? await client.pid(of: id)) ?? nil)
+            inbox.post(.upsert(CollectionTarget(identity: identity, pid: pid)))
+        case "die", "destroy":
+            inbox.post(.remove(id: id))
+        default:
+            break
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import CSupport
+import Foundation
+import Logging
+import MonitorCore
+import ServiceLifecycle
+
+/// Wires the engine from settings: the cgroup layout, the collector, and the discovery that feeds it
+/// (the Docker Engine when its socket exists, else a scan of the cgroup tree).
+struct Engine {
+    enum DiscoveryMode: String {
+        case docker
+        case cgroupScan = "cgroup-scan"
+    }
+
+    let layout: CgroupLayout
+    let collector: Collector
+    let discoveryMode: DiscoveryMode
+
+    enum StartError: Error, CustomStringConvertible {
+        case cgroups(String)
+        var description: String {
+            switch self { case .cgroups(let why): "cannot read cgroups: \(why)" }
+        }
+    }
+
+    init(settings: Settings, logger: Logger) throws {
+        let mountinfo = try? String(contentsOfFile: settings.procRoot + "/self/mountinfo", encoding: .utf8)
+        do {
+            layout = try CgroupLayout.detect(root: settings.cgroupRoot, mountinfo: mountinfo)
+        } catch {
+            throw StartError.cgroups("\(error)")
+        }
+        collector = Collector(
+            options: .init(layout: layout, procRoot: settings.procRoot, ringCapacity: settings.ringCapacity), logger: logger)
+        discoveryMode = FileManager.default.fileExists(atPath: settings.dockerSocket) ? .docker : .cgroupScan
+    }
+
+    /// The long-running discovery service for `serve`.
+    func discoveryService(settings: Settings, logger: Logger) -> any Service {
+        switch discoveryMode {
+        case .docker:
+            return DockerDiscovery(
+                client: DockerClient(socketPath: settings.dockerSocket), inbox: collector.inbox, logger: logger)
+        case .cgroupScan:
+            let rescan = max(settings.collectionInterval, 2)
+            return CgroupScanDiscovery(
+                scanner: CgroupScanner(layout: layout), inbox: collector.inbox,
+                rescanInterval: .milliseconds(Int(rescan * 1000)), logger: logger)
+        }
+    }
+
+    /// One listing, for `stats`: Docker's when it answers, else the cgroup scan.
+    func discoverOnce(settings: Settings, logger: Logger) async -> (targets: [CollectionTarget], mode: DiscoveryMode) {
+        if discoveryMode == .docker {
+            let client = DockerClient(socketPath: settings.dockerSocket)
+            do {
+                let discovery = DockerDiscovery(client: client, inbox: collector.inbox, logger: logger)
+                let targets = try await discovery.listTargets()
+                await client.shutdown()
+                return (targets, .docker)
+            } catch {
+                logger.warning(
+                    "Docker did not answer; naming containers from the cgroup tree",
+                    metadata: ["socket": "\(settings.dockerSocket)", "error": "\(error)"])
+                await client.shutdown()
+            }
+        }
+        return (CgroupScanner(layout: layout).scan(), .cgroupScan)
+    }
+}

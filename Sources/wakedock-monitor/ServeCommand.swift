@@ -1,0 +1,119 @@
+import ArgumentParser
+import CSupport
+import Foundation
+import Logging
+import MonitorCore
+import ServiceLifecycle
+
+/// `wakedock-monitor serve`: the daemon. Runs discovery and the collection loop until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the monitoring daemon (the default).",
+        discussion: """
+            Every flag mirrors an environment variable; a flag beats its variable. A bad value stops start-up \
+            with one line naming it (exit status 78).
+            """)
+
+    @OptionGroup var common: CommonOptions
+
+    @Option(help: "Collection interval in seconds, fractional allowed (WAKEDOCK_METRICS_INTERVAL, default 5).")
+    var interval: String?
+    @Option(help: "Days of history kept on disk (WAKEDOCK_METRICS_RETENTION_DAYS, default 7).")
+    var retentionDays: String?
+    @Option(help: "Directory of the JSONL history (WAKEDOCK_METRICS_STORAGE_PATH, default /var/log/wakedock/metrics).")
+    var storage: String?
+    @Option(help: "Seconds between persisted samples (WAKEDOCK_PERSIST_INTERVAL, default: the collection interval).")
+    var persistInterval: String?
+    @Option(help: "Address to listen on (WAKEDOCK_HOST, default 127.0.0.1).")
+    var host: String?
+    @Option(help: "Port to listen on (WAKEDOCK_PORT, default 8000).")
+    var port: String?
+    @Option(help: "Most WebSocket clients at once (WAKEDOCK_WS_MAX_CLIENTS, default 100).")
+    var wsMaxClients: String?
+    @Option(help: "Seconds between WebSocket pings (WAKEDOCK_WS_PING_INTERVAL, default 30).")
+    var wsPingInterval: String?
+    @Option(help: "Seconds of silence before a WebSocket client is closed (WAKEDOCK_WS_CLIENT_TIMEOUT, default 60).")
+    var wsClientTimeout: String?
+    @Option(help: "CPU % warning threshold (WAKEDOCK_CPU_WARNING_THRESHOLD, default 70).")
+    var cpuWarning: String?
+    @Option(help: "CPU % critical threshold (WAKEDOCK_CPU_CRITICAL_THRESHOLD, default 90).")
+    var cpuCritical: String?
+    @Option(help: "Memory % warning threshold (WAKEDOCK_MEMORY_WARNING_THRESHOLD, default 80).")
+    var memoryWarning: String?
+    @Option(help: "Memory % critical threshold (WAKEDOCK_MEMORY_CRITICAL_THRESHOLD, default 95).")
+    var memoryCritical: String?
+    @Option(help: "Samples kept in memory per container (WAKEDOCK_MEMORY_SAMPLES, default 720).")
+    var memorySamples: String?
+
+    func run() async throws {
+        let settings = try common.loadSettings(extra: [
+            "WAKEDOCK_METRICS_INTERVAL": interval, "WAKEDOCK_METRICS_RETENTION_DAYS": retentionDays,
+            "WAKEDOCK_METRICS_STORAGE_PATH": storage, "WAKEDOCK_PERSIST_INTERVAL": persistInterval,
+            "WAKEDOCK_HOST": host, "WAKEDOCK_PORT": port, "WAKEDOCK_WS_MAX_CLIENTS": wsMaxClients,
+            "WAKEDOCK_WS_PING_INTERVAL": wsPingInterval, "WAKEDOCK_WS_CLIENT_TIMEOUT": wsClientTimeout,
+            "WAKEDOCK_CPU_WARNING_THRESHOLD": cpuWarning, "WAKEDOCK_CPU_CRITICAL_THRESHOLD": cpuCritical,
+            "WAKEDOCK_MEMORY_WARNING_THRESHOLD": memoryWarning, "WAKEDOCK_MEMORY_CRITICAL_THRESHOLD": memoryCritical,
+            "WAKEDOCK_MEMORY_SAMPLES": memorySamples,
+        ])
+        let logger = LoggingSetup.bootstrap(level: settings.logLevel)
+        let fileLimit = wd_raise_nofile_limit()
+        let engine: Engine
+        do {
+            engine = try Engine(settings: settings, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        logger.info(
+            "starting wakedock-monitor",
+            metadata: [
+                "interval_s": "\(settings.collectionInterval)", "cgroup_mode": "\(engine.layout.mode.rawValue)",
+                "cgroup_root": "\(engine.layout.root)", "discovery": "\(engine.discoveryMode.rawValue)",
+                "docker_socket": "\(settings.dockerSocket)", "storage_path": "\(settings.storagePath)",
+                "open_files_limit": "\(fileLimit)",
+            ])
+        if engine.discoveryMode == .cgroupScan {
+            logger.warning(
+                "no Docker socket; discovering containers from the cgroup tree and naming them by id",
+                metadata: ["socket": "\(settings.dockerSocket)"])
+        }
+        let collection = CollectorService(collector: engine.collector, interval: settings.intervalDuration, logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: collection),
+                    .init(service: engine.discoveryService(settings: settings, logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// Options every subcommand that reads containers shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Docker Engine socket (WAKEDOCK_DOCKER_SOCKET, else DOCKER_HOST, else /var/run/docker.sock).")
+    var dockerSocket: String?
+    @Option(help: "Root of the cgroup hierarchies (WAKEDOCK_CGROUP_ROOT, default /sys/fs/cgroup).")
+    var cgroupRoot: String?
+    @Option(help: "Root of procfs (WAKEDOCK_PROC_ROOT, default /proc).")
+    var procRoot: String?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (WAKEDOCK_LOG_LEVEL, default info).")
+    var logLevel: String?
+
+    /// Loads and validates every setting; on a bad one prints one line and exits 78 (EX_CONFIG).
+    func loadSettings(extra: [String: String?] = [:]) throws -> Settings {
+        var flags: [String: String?] = [
+            "WAKEDOCK_DOCKER_SOCKET": dockerSocket, "WAKEDOCK_CGROUP_ROOT": cgroupRoot,
+            "WAKEDOCK_PROC_ROOT": procRoot, "WAKEDOCK_LOG_LEVEL": logLevel,
+        ]
+        flags.merge(extra) { current, _ in current }
+        do {
+            return try Settings.load(environment: ProcessInfo.processInfo.environment, flags: flags)
+        } catch let invalid as Settings.Invalid {
+            FileHandle.standardError.write(Data("wakedock-monitor: \(invalid)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct WakeDockMonitor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wakedock-monitor",
+        abstract: "Real-time container monitoring from the kernel's own counters.",
+        subcommands: [ServeCommand.self, StatsCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}
