@@ -49,6 +49,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "MonitorCoreTests", dependencies: ["MonitorCore", "MonitorEncoding", "CSupport"]),
+        .testTarget(
+            name: "MonitorCoreTests",
+            dependencies: ["MonitorCore", "MonitorEncoding", "CSupport", .product(name: "NIOCore", package: "swift-nio")],
+            exclude: ["Fixtures"]
+        ),
     ]
 )
