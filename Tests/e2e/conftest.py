@@ -1,0 +1,126 @@
+"""Fixtures for the end-to-end tests: the real binary, a real dockerd, and the daemon under test."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from docker_engine import DockerEngine, EngineError
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def binary() -> str:
+    """The wakedock-monitor binary built by the test command (WAKEDOCK_BIN), else the debug build."""
+    path = os.environ.get("WAKEDOCK_BIN") or str(REPO / ".build" / "debug" / "wakedock-monitor")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"no wakedock-monitor binary at {path}: build it first (the README's test command does)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """A real dockerd for the whole session. If it cannot start, every test that needs it fails, saying why:
+    these tests never skip silently."""
+    if os.geteuid() != 0:
+        pytest.fail("the end-to-end tests start dockerd and create cgroups: run them as root")
+    eng = DockerEngine()
+    try:
+        eng.start()
+        eng.import_busybox()
+    except EngineError as error:
+        eng.teardown()
+        pytest.fail(f"cannot start the test Docker engine: {error}")
+    yield eng
+    eng.teardown()
+
+
+class Daemon:
+    """`wakedock-monitor serve` as a child process, its stderr collected line by line with arrival times."""
+
+    def __init__(self, binary: str, env: dict[str, str], args: list[str]):
+        self.lines: list[tuple[float, str]] = []
+        self._queue: queue.Queue = queue.Queue()
+        self.process = subprocess.Popen(
+            [binary, "serve", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            item = (time.monotonic(), line.rstrip("\n"))
+            self.lines.append(item)
+            self._queue.put(item)
+
+    def wait_for(self, pattern: str, timeout: float, after: float = 0.0) -> tuple[float, str]:
+        """The first line at or after monotonic time `after` matching `pattern` (a regex)."""
+        regex = re.compile(pattern)
+        for seen_at, line in list(self.lines):
+            if seen_at >= after and regex.search(line):
+                return seen_at, line
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                tail = "\n".join(line for _, line in self.lines[-25:])
+                raise AssertionError(f"no log line matching {pattern!r} within {timeout} s; last lines:\n{tail}")
+            try:
+                seen_at, line = self._queue.get(timeout=min(remaining, 0.2))
+            except queue.Empty:
+                if self.process.poll() is not None and self._queue.empty():
+                    tail = "\n".join(line for _, line in self.lines[-25:])
+                    raise AssertionError(f"daemon exited ({self.process.returncode}) before {pattern!r}:\n{tail}")
+                continue
+            if seen_at >= after and regex.search(line):
+                return seen_at, line
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(timeout=5)
+        return self.process.returncode
+
+
+@pytest.fixture
+def start_daemon(binary, tmp_path):
+    """Starts daemons on demand and stops every one of them at the end of the test, pass or fail."""
+    started: list[Daemon] = []
+
+    def start(*args: str, env: dict[str, str] | None = None) -> Daemon:
+        full_env = dict(os.environ)
+        full_env.setdefault("WAKEDOCK_METRICS_STORAGE_PATH", str(tmp_path / "metrics"))
+        full_env.update(env or {})
+        daemon = Daemon(binary, full_env, list(args))
+        started.append(daemon)
+        return daemon
+
+    yield start
+    for daemon in started:
+        daemon.stop()
+
+
+def run_binary(binary: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([binary, *args], env=full_env, capture_output=True, text=True, timeout=timeout)

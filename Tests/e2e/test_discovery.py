@@ -1,0 +1,86 @@
+"""The daemon follows Docker's /events: a new container within one tick, a stopped one gone, and a Docker
+socket that does not exist means a scan of the cgroup tree instead."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+from conftest import run_binary
+
+INTERVAL = 0.5
+
+
+def tick_containers(line: str) -> int:
+    return int(re.search(r"containers=(\d+)", line).group(1))
+
+
+def test_started_container_is_picked_up_within_one_tick_and_stopped_one_disappears(engine, start_daemon):
+    daemon = start_daemon(
+        "--interval", str(INTERVAL), "--log-level", "debug", env={"WAKEDOCK_DOCKER_SOCKET": engine.socket}
+    )
+    daemon.wait_for(r"connected to Docker", timeout=15)
+    daemon.wait_for(r"\] tick$", timeout=5)
+    try:
+        started = time.monotonic()
+        engine.run("wd-late", "exec sleep 100000", "--label", "com.docker.compose.service=late")
+        returned = time.monotonic()
+        seen_at, line = daemon.wait_for(r"container_name=wd-late .*container discovered", timeout=10, after=started)
+        # docker run returns once the container started; the event, the inspect and the next tick follow.
+        assert seen_at - returned <= INTERVAL + 0.5, f"picked up {seen_at - returned:.3f} s after docker run returned"
+        assert "service_name=late" in line
+        _, tick = daemon.wait_for(r"\] tick$", timeout=5, after=seen_at)
+        assert tick_containers(tick) >= 1
+
+        stopped = time.monotonic()
+        engine.docker("stop", "-t", "1", "wd-late")
+        gone_at, _ = daemon.wait_for(r"container_name=wd-late reason=stopped.*container lost", timeout=10, after=stopped)
+        assert gone_at - time.monotonic() <= INTERVAL + 0.5
+    finally:
+        engine.remove("wd-late")
+
+
+def test_renamed_container_keeps_its_history_under_the_new_name(engine, start_daemon):
+    daemon = start_daemon("--interval", str(INTERVAL), env={"WAKEDOCK_DOCKER_SOCKET": engine.socket})
+    engine.run("wd-before", "exec sleep 100000")
+    try:
+        daemon.wait_for(r"container_name=wd-before .*container discovered", timeout=10)
+        engine.docker("rename", "wd-before", "wd-after")
+        # A rename is not a new container: no "discovered" line, no "lost" line.
+        time.sleep(2 * INTERVAL + 0.5)
+        assert not any("wd-after" in line and "discovered" in line for _, line in daemon.lines)
+        assert not any("wd-before" in line and "lost" in line for _, line in daemon.lines)
+    finally:
+        engine.remove("wd-before", "wd-after")
+
+
+def test_without_a_docker_socket_containers_come_from_the_cgroup_tree(binary, engine):
+    cid = engine.run("wd-scanned", "exec sleep 100000", "--memory=32m")
+    try:
+        result = run_binary(binary, "stats", "--format", "json", env={"WAKEDOCK_DOCKER_SOCKET": "/nonexistent/docker.sock"})
+        assert result.returncode == 0, result.stderr
+        rows = {row["container_id"]: row for row in map(json.loads, result.stdout.splitlines())}
+        assert cid in rows, f"{cid} not found by the cgroup scan: {sorted(rows)}"
+        row = rows[cid]
+        assert row["container_name"] == cid[:12]  # no Docker to name it: its short id
+        assert row["memory_limit"] == 32 * 1024 * 1024
+        assert row["pids"] >= 1
+        assert row["network_rx_bytes"] >= 0
+    finally:
+        engine.remove("wd-scanned")
+
+
+def test_daemon_without_docker_scans_and_says_so(engine, start_daemon):
+    cid = engine.run("wd-scanned2", "exec sleep 100000")
+    try:
+        daemon = start_daemon(
+            "--interval", "0.2", env={"WAKEDOCK_DOCKER_SOCKET": "/nonexistent/docker.sock"}
+        )
+        daemon.wait_for(r"discovery=cgroup-scan", timeout=10)
+        daemon.wait_for(r"no Docker socket", timeout=10)
+        daemon.wait_for(rf"container_id={cid[:12]} container_name={cid[:12]} .*container discovered", timeout=10)
+        engine.docker("rm", "-f", "wd-scanned2")
+        daemon.wait_for(rf"container_id={cid[:12]} .*container lost", timeout=10)
+    finally:
+        engine.remove("wd-scanned2")

@@ -1,0 +1,56 @@
+"""A bad setting stops start-up with one line that names it; --help documents every variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_binary
+
+BAD = [
+    ({"WAKEDOCK_METRICS_INTERVAL": "abc"}, [], "WAKEDOCK_METRICS_INTERVAL", "abc"),
+    ({"WAKEDOCK_METRICS_INTERVAL": "-1"}, [], "WAKEDOCK_METRICS_INTERVAL", "-1"),
+    ({"WAKEDOCK_METRICS_INTERVAL": "0"}, [], "WAKEDOCK_METRICS_INTERVAL", "0"),
+    ({}, ["--interval", "nan"], "--interval", "nan"),
+    ({"WAKEDOCK_METRICS_RETENTION_DAYS": "1.5"}, [], "WAKEDOCK_METRICS_RETENTION_DAYS", "1.5"),
+    ({"WAKEDOCK_PORT": "70000"}, [], "WAKEDOCK_PORT", "70000"),
+    ({"WAKEDOCK_WS_MAX_CLIENTS": "0"}, [], "WAKEDOCK_WS_MAX_CLIENTS", "0"),
+    ({"WAKEDOCK_METRICS_STORAGE_PATH": "relative/dir"}, [], "WAKEDOCK_METRICS_STORAGE_PATH", "relative/dir"),
+    ({"WAKEDOCK_CPU_WARNING_THRESHOLD": "95"}, [], "WAKEDOCK_CPU_WARNING_THRESHOLD", "95"),
+    ({"WAKEDOCK_LOG_LEVEL": "loud"}, [], "WAKEDOCK_LOG_LEVEL", "loud"),
+    ({"DOCKER_HOST": "tcp://10.0.0.1:2375"}, [], "DOCKER_HOST", "tcp://10.0.0.1:2375"),
+]
+
+
+@pytest.mark.parametrize("env,args,name,value", BAD, ids=[b[2] + "=" + b[3] for b in BAD])
+def test_bad_setting_refuses_to_start_with_one_clear_line(binary, env, args, name, value):
+    result = run_binary(binary, "serve", *args, env=env, timeout=20)
+    assert result.returncode == 78, (result.returncode, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0] and value in lines[0], lines[0]
+
+
+def test_a_flag_beats_its_variable(binary):
+    # The variable is bad but the flag overrides it, so start-up proceeds to the flag's own bad value.
+    result = run_binary(binary, "serve", "--port", "99999", env={"WAKEDOCK_PORT": "abc"}, timeout=20)
+    assert result.returncode == 78
+    assert "--port" in result.stderr and "99999" in result.stderr
+
+
+def test_help_documents_every_variable(binary):
+    result = run_binary(binary, "serve", "--help")
+    assert result.returncode == 0
+    for variable in [
+        "WAKEDOCK_METRICS_INTERVAL", "WAKEDOCK_METRICS_RETENTION_DAYS", "WAKEDOCK_METRICS_STORAGE_PATH",
+        "WAKEDOCK_WS_MAX_CLIENTS", "WAKEDOCK_WS_PING_INTERVAL", "WAKEDOCK_WS_CLIENT_TIMEOUT",
+        "WAKEDOCK_CPU_WARNING_THRESHOLD", "WAKEDOCK_CPU_CRITICAL_THRESHOLD", "WAKEDOCK_MEMORY_WARNING_THRESHOLD",
+        "WAKEDOCK_MEMORY_CRITICAL_THRESHOLD", "WAKEDOCK_HOST", "WAKEDOCK_PORT", "WAKEDOCK_DOCKER_SOCKET",
+        "WAKEDOCK_CGROUP_ROOT", "WAKEDOCK_PROC_ROOT", "WAKEDOCK_PERSIST_INTERVAL", "WAKEDOCK_LOG_LEVEL",
+    ]:
+        assert variable in result.stdout, f"--help does not mention {variable}"
+
+
+def test_stats_rejects_a_bad_sample_interval(binary):
+    result = run_binary(binary, "stats", "--sample-interval", "-3")
+    assert result.returncode != 0
+    assert "--sample-interval" in result.stderr

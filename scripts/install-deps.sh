@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what WakeDock Monitor needs on a Debian 12 machine, only where it is missing.
+#   install-deps.sh run   — what the daemon needs at run time
+#   install-deps.sh test  — plus a Docker engine, busybox (the test image), curl, iproute2 and pytest
+set -euo pipefail
+
+purpose=${1:-run}
+packages=()
+need() { dpkg -s "$1" >/dev/null 2>&1 || packages+=("$1"); }
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-deps: no Swift toolchain on PATH (Swift 6.1 or later is needed to build; see swift.org)" >&2
+    exit 1
+fi
+if [ "$purpose" = test ]; then
+    need docker.io
+    need busybox-static
+    need curl
+    need iproute2
+    need python3-pip
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+    echo "install-deps: installing ${packages[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+if [ "$purpose" = test ] && ! python3 -c 'import pytest' 2>/dev/null; then
+    echo "install-deps: installing pytest"
+    python3 -m pip install -q pytest || python3 -m pip install -q --break-system-packages pytest
+fi
