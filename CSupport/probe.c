@@ -23,21 +23,25 @@ ssize_t wd_pread_all(int fd, char *buf, size_t cap) {
     if (fd < 0) return -EBADF;
     if (cap < 2) return -ENOBUFS;
     size_t len = 0;
-    // Most counter files arrive in one read; memory.stat or a large net/dev may need a few.
+    // cgroup and proc files are seq_files. A seq_file read returns whole records until its page-sized
+    // buffer would overflow, so a read that stops well short of a page (our records are < 1 KiB) is the
+    // whole file: one syscall, the common case. A longer one (the host's net/dev with many veths) may be
+    // cut at a page boundary, so read on until a read returns nothing.
     for (;;) {
-        ssize_t r = pread(fd, buf + len, cap - 1 - len, (off_t)len);
-        if (r < 0) {
-            if (errno == EINTR) continue;
-            return -errno;
-        }
-        if (r == 0) break;
-        len += (size_t)r;
-        if (len == cap - 1) {
+        size_t want = cap - 1 - len;
+        if (want == 0) {
             char extra;
             ssize_t more = pread(fd, &extra, 1, (off_t)len);
             if (more > 0) return -ENOBUFS;
             break;
         }
+        ssize_t r = pread(fd, buf + len, want, (off_t)len);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        len += (size_t)r;
+        if (r == 0 || (size_t)r < 2048) break;
     }
     buf[len] = '\0';
     return (ssize_t)len;

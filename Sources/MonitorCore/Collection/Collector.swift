@@ -66,6 +66,9 @@ public final class Collector {
 
     public var containerCount: Int { slots.count }
 
+    /// Every descriptor the probes keep open, in read order (diagnostics; the benchmark's raw-read floor).
+    public var openDescriptors: [Int32] { slots.flatMap(\.probe.openDescriptors) }
+
     // MARK: - Target changes (allocate; happen only when containers come and go)
 
     /// Applies what discovery posted since the last tick.

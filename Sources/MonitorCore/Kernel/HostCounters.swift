@@ -26,7 +26,9 @@ public final class HostCounters {
     /// The host's CPU time in nanoseconds, summed as Docker does; 0 when /proc/stat cannot be read.
     func systemCPUNanos(buffer: UnsafeMutableRawBufferPointer) -> UInt64 {
         let base = buffer.baseAddress!.assumingMemoryBound(to: CChar.self)
-        let n = wd_pread_all(statFD, base, buffer.count)
+        // Only the first line matters; the rest of /proc/stat (per-CPU lines, the long "intr" line) can be
+        // tens of KiB on a large host. One short read is enough and never overflows the buffer.
+        let n = wd_pread_all(statFD, base, min(buffer.count, 1024))
         guard n > 0 else { return 0 }
         var ticks: UInt64 = 0
         guard wd_parse_proc_stat_cpu(base, Int(n), &ticks) == 0 else { return 0 }

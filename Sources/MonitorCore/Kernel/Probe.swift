@@ -51,6 +51,11 @@ public final class Probe {
         _ = wd_probe_open(&raw, kind, dir + "/" + file)
     }
 
+    /// The descriptors this probe keeps open (for diagnostics, and for the benchmark's raw-read floor).
+    public var openDescriptors: [Int32] {
+        withUnsafeBytes(of: raw.fd) { Array($0.bindMemory(to: Int32.self)) }.filter { $0 >= 0 }
+    }
+
     public func isOpen(_ kind: wd_file_kind) -> Bool {
         withUnsafeBytes(of: raw.fd) { $0.load(fromByteOffset: Int(kind.rawValue) * MemoryLayout<Int32>.stride, as: Int32.self) >= 0 }
     }

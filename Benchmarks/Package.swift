@@ -1,0 +1,27 @@
+// swift-tools-version: 6.1
+// Benchmarks for WakeDock Monitor, a package of their own so that the main build and its tests do not
+// compile the benchmark harness. Run: `swift package benchmark` (in this folder, as root).
+import PackageDescription
+
+let package = Package(
+    name: "wakedock-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "wakedock-monitor", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // The yardstick: the same preads on the same kept descriptors, in a minimal C loop, nothing parsed.
+        .target(name: "RawReadFloor", path: "Sources/RawReadFloor"),
+        .executableTarget(
+            name: "CollectorBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MonitorCore", package: "wakedock-monitor"),
+                "RawReadFloor",
+            ],
+            path: "Benchmarks/CollectorBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
