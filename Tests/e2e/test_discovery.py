@@ -84,3 +84,21 @@ def test_daemon_without_docker_scans_and_says_so(engine, start_daemon):
         daemon.wait_for(rf"container_id={cid[:12]} .*container lost", timeout=10)
     finally:
         engine.remove("wd-scanned2")
+
+
+def test_a_tenth_of_a_second_interval_keeps_up(engine, start_daemon):
+    """0.1 s must work: ticks come ten a second with the fleet being read, and none is reported missed."""
+    engine.run("wd-fast", "exec sleep 100000")
+    try:
+        daemon = start_daemon("--interval", "0.1", "--log-level", "debug", env={"WAKEDOCK_DOCKER_SOCKET": engine.socket})
+        found_at, _ = daemon.wait_for(r"container_name=wd-fast .*container discovered", timeout=10)
+        first_at, first = daemon.wait_for(r"\] tick$", timeout=5, after=found_at)
+        time.sleep(3)
+        ticks = [line for seen, line in daemon.lines if seen >= first_at and line.endswith("] tick")]
+        first_seq = int(re.search(r"sequence=(\d+)", first).group(1))
+        last_seq = int(re.search(r"sequence=(\d+)", ticks[-1]).group(1))
+        # 3 s at 0.1 s is 30 ticks; allow for scheduling on a loaded 2-core machine, but not for a stall.
+        assert last_seq - first_seq >= 20, f"only {last_seq - first_seq} ticks in 3 s"
+        assert all(tick_containers(line) >= 1 for line in ticks)
+    finally:
+        engine.remove("wd-fast")
