@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         // The only code that opens cgroup and proc files: kept descriptors, pread into caller buffers,
@@ -38,11 +40,23 @@ let package = Package(
             name: "MonitorEncoding",
             dependencies: ["MonitorCore", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The HTTP facade: REST API and WebSocket stream on Hummingbird. Knows the engine's types, no cgroup file.
+        .target(
+            name: "MonitorServer",
+            dependencies: [
+                "MonitorCore",
+                "MonitorEncoding",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+            ]
+        ),
         .executableTarget(
             name: "wakedock-monitor",
             dependencies: [
                 "MonitorCore",
                 "MonitorEncoding",
+                "MonitorServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

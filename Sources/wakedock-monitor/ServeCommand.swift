@@ -3,6 +3,7 @@ import CSupport
 import Foundation
 import Logging
 import MonitorCore
+import MonitorServer
 import ServiceLifecycle
 
 /// `wakedock-monitor serve`: the daemon. Runs discovery and the collection loop until SIGTERM or SIGINT.
@@ -79,11 +80,32 @@ struct ServeCommand: AsyncParsableCommand {
                 metadata: ["socket": "\(settings.dockerSocket)"])
         }
         let collection = CollectorService(collector: engine.collector, interval: settings.intervalDuration, logger: logger)
+        let thresholds = ThresholdTable(
+            ThresholdTable.defaults(
+                cpu: (settings.cpuWarning, settings.cpuCritical), memory: (settings.memoryWarning, settings.memoryCritical)))
+        let backend = MonitorBackend(
+            collection: collection, thresholds: thresholds, alerts: AlertLog(), retentionDays: settings.retentionDays,
+            storagePath: settings.storagePath)
+        if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
+            logger.warning(
+                "listening beyond loopback without authentication: anyone who can reach this port can read and control monitoring",
+                metadata: ["host": "\(settings.host)"])
+        }
+        let server = MonitorServer.makeApplication(
+            backend: backend,
+            options: ServerOptions(
+                host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,
+                wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout),
+            logger: logger,
+            onServerRunning: { port in
+                logger.notice("HTTP API listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
+            })
         let group = ServiceGroup(
             configuration: .init(
                 services: [
                     .init(service: collection),
                     .init(service: engine.discoveryService(settings: settings, logger: logger)),
+                    .init(service: server),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

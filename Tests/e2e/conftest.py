@@ -120,6 +120,55 @@ def start_daemon(binary, tmp_path):
         daemon.stop()
 
 
+def free_port() -> int:
+    """A port nothing listens on right now (tests never use fixed ports)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ApiDaemon:
+    """A daemon serving HTTP on a free port, with helpers for its REST API."""
+
+    def __init__(self, daemon: Daemon, port: int):
+        self.daemon = daemon
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}/api/v1/monitoring"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def get(self, path: str, **kw):
+        import requests
+
+        return requests.get(self.url(path), timeout=10, **kw)
+
+    def post(self, path: str, **kw):
+        import requests
+
+        return requests.post(self.url(path), timeout=10, **kw)
+
+    def put(self, path: str, **kw):
+        import requests
+
+        return requests.put(self.url(path), timeout=10, **kw)
+
+
+def start_api_daemon(binary: str, env: dict[str, str], *args: str) -> ApiDaemon:
+    port = free_port()
+    full_env = dict(os.environ)
+    full_env.update(env)
+    daemon = Daemon(binary, full_env, ["--port", str(port), *args])
+    try:
+        daemon.wait_for(r"HTTP API listening", timeout=20)
+    except AssertionError:
+        daemon.stop()
+        raise
+    return ApiDaemon(daemon, port)
+
+
 def run_binary(binary: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
     full_env = dict(os.environ)
     full_env.update(env or {})

@@ -8,7 +8,8 @@ public final class CollectorService: Service, @unchecked Sendable {
     // @unchecked: `collector` is not thread-safe and is touched only by `run()`, which runs once, on one task.
     // Everything else here is Sendable.
     private let collector: Collector
-    public let interval: Duration
+    /// The collection interval in nanoseconds; changeable while running (POST /config), read every loop.
+    private let intervalNanos: Atomic<UInt64>
     private let logger: Logger
     /// False while monitoring is stopped (POST /stop): no reads, history still served.
     public let isCollecting = Atomic<Bool>(true)
@@ -21,7 +22,7 @@ public final class CollectorService: Service, @unchecked Sendable {
 
     public init(collector: Collector, interval: Duration, logger: Logger, onFirstTick: (@Sendable () -> Void)? = nil) {
         self.collector = collector
-        self.interval = interval
+        self.intervalNanos = Atomic(Self.nanos(interval))
         self.logger = logger
         self.onFirstTick = onFirstTick
         inbox = collector.inbox
@@ -29,16 +30,27 @@ public final class CollectorService: Service, @unchecked Sendable {
         statistics = collector.statistics
     }
 
+    private static func nanos(_ d: Duration) -> UInt64 {
+        UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+    }
+
+    public var interval: Duration { .nanoseconds(Int64(intervalNanos.load(ordering: .relaxed))) }
+
+    /// Changes the interval from the next tick on.
+    public func setInterval(_ interval: Duration) {
+        let nanos = Self.nanos(interval)
+        precondition(nanos > 0, "the collection interval must be positive")
+        intervalNanos.store(nanos, ordering: .relaxed)
+    }
+
     public func run() async throws {
-        let intervalNanos = UInt64(interval.components.seconds) * 1_000_000_000
-            + UInt64(interval.components.attoseconds / 1_000_000_000)
-        precondition(intervalNanos > 0, "the collection interval must be positive")
-        logger.info("monitoring started", metadata: ["interval_s": "\(Double(intervalNanos) / 1e9)"])
-        await cancelWhenGracefulShutdown { await self.loop(intervalNanos: intervalNanos) }
+        precondition(intervalNanos.load(ordering: .relaxed) > 0, "the collection interval must be positive")
+        logger.info("monitoring started", metadata: ["interval_s": "\(Double(intervalNanos.load(ordering: .relaxed)) / 1e9)"])
+        await cancelWhenGracefulShutdown { await self.loop() }
         logger.info("monitoring stopped")
     }
 
-    private func loop(intervalNanos: UInt64) async {
+    private func loop() async {
             var next = Clocks.monotonicNanos()
             var first = true
             while !Task.isCancelled {
@@ -56,6 +68,7 @@ public final class CollectorService: Service, @unchecked Sendable {
                         self.onFirstTick?()
                     }
                 }
+                let intervalNanos = self.intervalNanos.load(ordering: .relaxed)
                 next &+= intervalNanos
                 let now = Clocks.monotonicNanos()
                 if now >= next {

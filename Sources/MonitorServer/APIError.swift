@@ -1,0 +1,42 @@
+import Hummingbird
+import NIOCore
+
+/// An error as SPEC §4 answers it: a status and a JSON body `{"error": "<code>", "detail": "<sentence>"}`
+/// (`detail` is what the original's clients read).
+public struct APIError: Error, HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var detail: String
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+    }
+
+    public static func validation(_ detail: String) -> APIError { APIError(.unprocessableContent, "validation_error", detail) }
+    public static func malformedJSON(_ detail: String) -> APIError { APIError(.badRequest, "invalid_json", detail) }
+    public static func notFound(_ detail: String) -> APIError { APIError(.notFound, "not_found", detail) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeStaticString("{\"error\":")
+        buffer.writeJSONString(code)
+        buffer.writeStaticString(",\"detail\":")
+        buffer.writeJSONString(detail)
+        buffer.writeStaticString("}")
+        var response = Response.json(buffer, status: status)
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+}
+
+extension Response {
+    /// A JSON body already written into a buffer.
+    static func json(_ buffer: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: buffer))
+    }
+}

@@ -1,0 +1,56 @@
+import MonitorCore
+import MonitorEncoding
+import Synchronization
+
+/// What the HTTP layer serves from: the engine's collection service, series, thresholds and alerts, plus
+/// the few settings the API reports or changes. The HTTP layer knows these types, never a cgroup file.
+public final class MonitorBackend: Sendable {
+    public let collection: CollectorService
+    public let thresholds: ThresholdTable
+    public let alerts: AlertLog
+    public let retentionDays: Atomic<Int>
+    public let storagePath: String
+    public let websocket = WebSocketStatistics()
+    public let requests = RequestStatistics()
+
+    public init(collection: CollectorService, thresholds: ThresholdTable, alerts: AlertLog, retentionDays: Int, storagePath: String) {
+        self.collection = collection
+        self.thresholds = thresholds
+        self.alerts = alerts
+        self.retentionDays = Atomic(retentionDays)
+        self.storagePath = storagePath
+    }
+
+    public var registry: SeriesRegistry { collection.registry }
+
+    /// Milliseconds in timestamps when collecting faster than once a second (SPEC §2).
+    public var timestampPrecision: TimestampPrecision {
+        collection.interval < .seconds(1) ? .milliseconds : .seconds
+    }
+
+    public var intervalSeconds: Double {
+        let c = collection.interval.components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}
+
+/// WebSocket counters for `status` and `statistics`.
+public final class WebSocketStatistics: Sendable {
+    public let activeConnections = Atomic<Int>(0)
+    public let totalConnections = Atomic<Int>(0)
+    public let messagesSent = Atomic<Int>(0)
+    public let errors = Atomic<Int>(0)
+    /// Clients closed because their queue filled (slow or stuck readers).
+    public let droppedClients = Atomic<Int>(0)
+    /// Messages not delivered because a client's queue was full.
+    public let droppedMessages = Atomic<Int>(0)
+    public let refusedConnections = Atomic<Int>(0)
+    public init() {}
+}
+
+/// Request counts and latency for `statistics`.
+public final class RequestStatistics: Sendable {
+    public let count = Atomic<UInt64>(0)
+    public let totalNanos = Atomic<UInt64>(0)
+    public init() {}
+}

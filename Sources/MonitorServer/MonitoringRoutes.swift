@@ -1,0 +1,216 @@
+import Foundation
+import Hummingbird
+import MonitorCore
+import MonitorEncoding
+import NIOCore
+
+/// The REST API of SPEC §4 under `/api/v1/monitoring`.
+struct MonitoringRoutes {
+    let backend: MonitorBackend
+    let options: ServerOptions
+
+    func register(on router: Router<some RequestContext>) {
+        let api = router.group("api/v1/monitoring")
+        api.get("status") { _, _ in try self.status() }
+        api.post("start") { _, _ in
+            self.backend.collection.isCollecting.store(true, ordering: .relaxed)
+            return try self.message("Monitoring démarré avec succès")
+        }
+        api.post("stop") { _, _ in
+            self.backend.collection.isCollecting.store(false, ordering: .relaxed)
+            return try self.message("Monitoring arrêté avec succès")
+        }
+        api.get("metrics") { request, _ in
+            try self.samples(HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.metrics))
+        }
+        api.post("metrics/query") { request, context in
+            let body = try await decodeJSONBody(HistoryQuery.Body.self, from: request, context: context)
+            return try self.samples(HistoryQuery(body: body, limits: HistoryQuery.metrics))
+        }
+        api.get("metrics/:container_id/latest") { _, context in
+            let ref = context.parameters.get("container_id") ?? ""
+            guard let series = try resolveContainer(ref, in: self.backend.registry), let latest = series.latest else {
+                throw APIError.notFound("Aucune métrique pour le conteneur \(ref)")
+            }
+            var buffer = ByteBuffer()
+            buffer.writeSampleJSON(latest, precision: self.backend.timestampPrecision)
+            return Response.json(buffer)
+        }
+        api.get("alerts") { request, _ in
+            try self.alerts(HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.alerts))
+        }
+        api.post("alerts/query") { request, context in
+            let body = try await decodeJSONBody(HistoryQuery.Body.self, from: request, context: context)
+            return try self.alerts(HistoryQuery(body: body, limits: HistoryQuery.alerts))
+        }
+        api.get("thresholds") { _, _ in
+            try self.json(["thresholds": self.thresholdsJSON()])
+        }
+        api.put("thresholds/:metric_type") { request, context in
+            let name = context.parameters.get("metric_type") ?? ""
+            guard let metric = MetricType(rawValue: name) else {
+                throw APIError.notFound("Type de métrique inconnu: \(name)")
+            }
+            let body = try await decodeJSONBody(ThresholdBody.self, from: request, context: context)
+            if let declared = body.metric_type, declared != name {
+                throw APIError.validation("metric_type du corps (\(declared)) différent du chemin (\(name))")
+            }
+            let threshold = try Self.validated(body)
+            self.backend.thresholds.set(threshold, for: metric)
+            var echoed = body
+            echoed.metric_type = name
+            echoed.enabled = threshold.enabled
+            return try self.json(ThresholdUpdatedJSON(message: "Seuil \(name) mis à jour avec succès", threshold: echoed))
+        }
+        api.post("config") { request, context in
+            let body = try await decodeJSONBody(ConfigBody.self, from: request, context: context)
+            try self.applyConfiguration(body)
+            return try self.message("Configuration mise à jour avec succès")
+        }
+        api.get("containers") { _, _ in try self.containers() }
+        api.get("statistics") { _, _ in try self.statistics() }
+        api.post("test/alert") { request, context in
+            let body = try await decodeJSONBody(TestAlertBody.self, from: request, context: context)
+            return try self.testAlert(body)
+        }
+    }
+
+    // MARK: - Bodies
+
+    private func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        Response.json(ByteBuffer(data: try encodeJSON(value)), status: status)
+    }
+
+    private func message(_ text: String) throws -> Response { try json(MessageJSON(message: text)) }
+
+    private func samples(_ query: HistoryQuery) throws -> Response {
+        let found = try backend.samples(matching: query)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(found.count * 700 + 2)
+        buffer.writeSamplesArray(found, precision: backend.timestampPrecision)
+        return Response.json(buffer)
+    }
+
+    private func alerts(_ query: HistoryQuery) throws -> Response {
+        let found = try backend.alertRecords(matching: query)
+        var buffer = ByteBuffer()
+        buffer.writeStaticString("[")
+        for (i, alert) in found.enumerated() {
+            if i > 0 { buffer.writeStaticString(",") }
+            buffer.writeAlertJSON(alert, precision: backend.timestampPrecision)
+        }
+        buffer.writeStaticString("]")
+        return Response.json(buffer)
+    }
+
+    func thresholdsJSON() -> [String: ThresholdJSON] {
+        var out: [String: ThresholdJSON] = [:]
+        for (metric, t) in backend.thresholds.all {
+            out[metric.rawValue] = ThresholdJSON(warning: t.warning, critical: t.critical, enabled: t.enabled)
+        }
+        return out
+    }
+
+    private func monitoringStatus() -> MonitoringStatusJSON {
+        MonitoringStatusJSON(
+            is_running: backend.collection.isCollecting.load(ordering: .relaxed),
+            monitored_containers: backend.collection.statistics.monitoredContainers.load(ordering: .relaxed),
+            collection_interval: backend.intervalSeconds,
+            retention_days: backend.retentionDays.load(ordering: .relaxed),
+            storage_path: backend.storagePath)
+    }
+
+    private func status() throws -> Response {
+        let ws = backend.websocket
+        return try json(
+            StatusJSON(
+                monitoring: monitoringStatus(),
+                websocket: WebSocketStatusJSON(
+                    is_running: true, active_connections: ws.activeConnections.load(ordering: .relaxed),
+                    total_connections: ws.totalConnections.load(ordering: .relaxed),
+                    messages_sent: ws.messagesSent.load(ordering: .relaxed)),
+                thresholds: thresholdsJSON()))
+    }
+
+    private func containers() throws -> Response {
+        let precision = backend.timestampPrecision
+        let mb = 1024.0 * 1024.0
+        let summaries = backend.registry.all.map { series -> ContainerSummaryJSON in
+            let latest = series.latest
+            var lastUpdate: String?
+            if let latest {
+                var b = ByteBuffer()
+                b.writeRFC3339(nanos: latest.timestampNanos, precision: precision)
+                lastUpdate = String(buffer: b)
+            }
+            return ContainerSummaryJSON(
+                container_id: series.identity.id, container_name: series.identity.name,
+                service_name: series.identity.serviceName, last_update: lastUpdate,
+                cpu_percent: ((latest?.cpuPercent ?? 0) * 100).rounded() / 100,
+                memory_percent: ((latest?.memoryPercent ?? 0) * 100).rounded() / 100,
+                network_rx_mb: ((Double(latest?.networkRxBytes ?? 0) / mb) * 1000).rounded() / 1000,
+                network_tx_mb: ((Double(latest?.networkTxBytes ?? 0) / mb) * 1000).rounded() / 1000)
+        }
+        return try json(ContainersJSON(containers: summaries.sorted { $0.container_name < $1.container_name }))
+    }
+
+    // MARK: - Changes
+
+    static func validated(_ body: ThresholdBody) throws -> Threshold {
+        let threshold = Threshold(warning: body.warning_threshold, critical: body.critical_threshold, enabled: body.enabled ?? true)
+        if let failure = threshold.validationFailure {
+            throw threshold.warning >= threshold.critical && failure.hasPrefix("Le seuil")
+                ? APIError(.badRequest, "invalid_threshold", failure) : APIError.validation(failure)
+        }
+        return threshold
+    }
+
+    /// Validates the whole configuration first; applies it only if every part is valid.
+    private func applyConfiguration(_ body: ConfigBody) throws {
+        if let interval = body.collection_interval, !(interval >= 0.1 && interval <= 60) {
+            throw APIError.validation("collection_interval doit être entre 0.1 et 60 secondes (reçu: \(interval))")
+        }
+        if let days = body.retention_days, !(1...30).contains(days) {
+            throw APIError.validation("retention_days doit être entre 1 et 30 (reçu: \(days))")
+        }
+        var thresholds: [MetricType: Threshold] = [:]
+        for (i, item) in (body.thresholds ?? []).enumerated() {
+            guard let name = item.metric_type else { throw APIError.validation("thresholds.\(i).metric_type est requis") }
+            guard let metric = MetricType(rawValue: name) else {
+                throw APIError.validation("thresholds.\(i).metric_type inconnu: \(name)")
+            }
+            thresholds[metric] = try Self.validated(item)
+        }
+        if let interval = body.collection_interval {
+            backend.collection.setInterval(.nanoseconds(Int64((interval * 1e9).rounded())))
+        }
+        if let days = body.retention_days { backend.retentionDays.store(days, ordering: .relaxed) }
+        if !thresholds.isEmpty { backend.thresholds.set(thresholds) }
+    }
+
+    private func testAlert(_ body: TestAlertBody) throws -> Response {
+        guard let metric = MetricType(rawValue: body.metric_type) else {
+            throw APIError.validation("metric_type inconnu: \(body.metric_type)")
+        }
+        let levelName = body.level ?? "warning"
+        guard let level = AlertLevel(rawValue: levelName) else {
+            throw APIError.validation("level doit être info, warning ou critical (reçu: \(levelName))")
+        }
+        guard body.value.isFinite else { throw APIError.validation("value doit être un nombre fini") }
+        guard let series = try resolveContainer(body.container_id, in: backend.registry) else {
+            throw APIError.notFound("Conteneur introuvable: \(body.container_id)")
+        }
+        let t = backend.thresholds.threshold(for: metric)
+        let threshold = level == .critical ? (t?.critical ?? 0) : (t?.warning ?? 0)
+        let record = AlertRecord(
+            containerID: series.identity.id, containerName: series.identity.name, serviceName: series.identity.serviceName,
+            timestampNanos: Clocks.wallNanos(), level: level, metricType: metric, value: body.value, threshold: threshold,
+            message: AlertMessage.text(metric: metric, level: level, value: body.value, threshold: threshold))
+        backend.alerts.append(record)
+        var buffer = ByteBuffer()
+        buffer.writeStaticString("{\"message\":\"Alerte de test générée\",\"alert\":")
+        buffer.writeAlertJSON(record, precision: backend.timestampPrecision)
+        buffer.writeStaticString("}")
+        return Response.json(buffer)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import MonitorCore
+
+/// The filters of `GET /metrics` and `GET /alerts` (query string) and of their `POST …/query` twins (JSON
+/// body), validated to SPEC §4's ranges. A bad value is a 422 that says which and why.
+struct HistoryQuery: Sendable {
+    var containerRef: String?
+    var serviceName: String?
+    var hours: Double
+    var limit: Int
+    var level: AlertLevel?
+
+    struct Limits {
+        var defaultHours: Double
+        var defaultLimit: Int
+        var maxLimit: Int
+        var allowsLevel: Bool
+    }
+
+    static let metrics = Limits(defaultHours: 1, defaultLimit: 1000, maxLimit: 10_000, allowsLevel: false)
+    static let alerts = Limits(defaultHours: 24, defaultLimit: 100, maxLimit: 1000, allowsLevel: true)
+
+    /// From the query string.
+    init(query: FlatDictionary<Substring, Substring>, limits: Limits) throws(APIError) {
+        func text(_ key: Substring) -> String? { query[key].map { String($0) } }
+        try self.init(
+            containerRef: text("container_id"), serviceName: text("service_name"),
+            hours: try text("hours").map { raw throws(APIError) in
+                guard let v = Double(raw) else { throw .validation("hours doit être un nombre (reçu: \(raw))") }
+                return v
+            },
+            limit: try text("limit").map { raw throws(APIError) in
+                guard let v = Int(raw) else { throw .validation("limit doit être un entier (reçu: \(raw))") }
+                return v
+            },
+            level: limits.allowsLevel ? text("level") : nil, limits: limits)
+    }
+
+    /// The JSON body of `POST …/query`.
+    struct Body: Decodable {
+        var container_id: String?
+        var service_name: String?
+        var hours: Double?
+        var limit: Int?
+        var level: String?
+    }
+
+    init(body: Body, limits: Limits) throws(APIError) {
+        try self.init(
+            containerRef: body.container_id, serviceName: body.service_name, hours: body.hours, limit: body.limit,
+            level: limits.allowsLevel ? body.level : nil, limits: limits)
+    }
+
+    private init(containerRef: String?, serviceName: String?, hours: Double?, limit: Int?, level: String?, limits: Limits) throws(APIError) {
+        self.containerRef = containerRef?.isEmpty == true ? nil : containerRef
+        self.serviceName = serviceName?.isEmpty == true ? nil : serviceName
+        self.hours = hours ?? limits.defaultHours
+        self.limit = limit ?? limits.defaultLimit
+        guard self.hours.isFinite, self.hours > 0, self.hours <= 168 else {
+            throw .validation("hours doit être un nombre > 0 et ≤ 168 (reçu: \(self.hours))")
+        }
+        guard self.limit >= 1, self.limit <= limits.maxLimit else {
+            throw .validation("limit doit être entre 1 et \(limits.maxLimit) (reçu: \(self.limit))")
+        }
+        if let level {
+            guard let parsed = AlertLevel(rawValue: level) else {
+                throw .validation("level doit être info, warning ou critical (reçu: \(level))")
+            }
+            self.level = parsed
+        }
+    }
+
+    var windowStartNanos: Int64 { Clocks.wallNanos() - Int64(hours * 3600 * 1e9) }
+}
+
+/// Decodes a JSON body: malformed JSON is a 400, JSON of the wrong shape or types a 422 naming the field.
+func decodeJSONBody<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
+    var request = request
+    let buffer = try await request.collectBody(upTo: context.maxUploadSize)
+    let data = Data(buffer.readableBytesView)
+    guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
+        throw APIError.malformedJSON("Corps JSON invalide")
+    }
+    do {
+        return try JSONDecoder().decode(T.self, from: data)
+    } catch let DecodingError.typeMismatch(_, context) {
+        throw APIError.validation("Type invalide pour \(fieldName(context.codingPath)): \(context.debugDescription)")
+    } catch let DecodingError.keyNotFound(key, _) {
+        throw APIError.validation("Champ requis manquant: \(key.stringValue)")
+    } catch let DecodingError.valueNotFound(_, context) {
+        throw APIError.validation("Valeur manquante pour \(fieldName(context.codingPath))")
+    } catch let DecodingError.dataCorrupted(context) {
+        throw APIError.validation("Valeur invalide pour \(fieldName(context.codingPath)): \(context.debugDescription)")
+    }
+}
+
+private func fieldName(_ path: [any CodingKey]) -> String {
+    path.isEmpty ? "le corps" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+}
+
+/// Resolves a container reference the way Docker does: exact name, full id, or a unique id prefix of at least
+/// 3 characters. Nil means "no such live container"; an ambiguous prefix is a 422.
+func resolveContainer(_ reference: String, in registry: SeriesRegistry) throws(APIError) -> ContainerSeries? {
+    let all = registry.all
+    if let exact = all.first(where: { $0.identity.name == reference || $0.identity.id == reference }) { return exact }
+    guard reference.count >= 3 else { return nil }
+    let matches = all.filter { $0.identity.id.hasPrefix(reference) }
+    if matches.count > 1 {
+        throw .validation("Préfixe d'identifiant ambigu: \(reference) (\(matches.count) conteneurs)")
+    }
+    return matches.first
+}

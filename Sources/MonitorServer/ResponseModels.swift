@@ -1,0 +1,134 @@
+import Foundation
+import MonitorCore
+
+/// Bodies of the small, non-hot-path responses (Codable is fine here; samples are written by hand).
+struct ThresholdJSON: Codable {
+    var warning: Double
+    var critical: Double
+    var enabled: Bool
+}
+
+/// The original's threshold body: `PUT /thresholds/{metric_type}` and the `thresholds` of `POST /config`.
+struct ThresholdBody: Codable {
+    var metric_type: String?
+    var warning_threshold: Double
+    var critical_threshold: Double
+    var enabled: Bool?
+}
+
+struct MonitoringStatusJSON: Codable {
+    var is_running: Bool
+    var monitored_containers: Int
+    var collection_interval: Double
+    var retention_days: Int
+    var storage_path: String
+}
+
+struct WebSocketStatusJSON: Codable {
+    var is_running: Bool
+    var active_connections: Int
+    var total_connections: Int
+    var messages_sent: Int
+}
+
+struct StatusJSON: Codable {
+    var monitoring: MonitoringStatusJSON
+    var websocket: WebSocketStatusJSON
+    var thresholds: [String: ThresholdJSON]
+}
+
+struct ContainerSummaryJSON: Codable {
+    var container_id: String
+    var container_name: String
+    var service_name: String?
+    var last_update: String?
+    var cpu_percent: Double
+    var memory_percent: Double
+    var network_rx_mb: Double
+    var network_tx_mb: Double
+}
+
+struct ContainersJSON: Codable {
+    var containers: [ContainerSummaryJSON]
+}
+
+struct MessageJSON: Codable {
+    var message: String
+}
+
+struct ThresholdUpdatedJSON: Codable {
+    var message: String
+    var threshold: ThresholdBody
+}
+
+struct ConfigBody: Codable {
+    var collection_interval: Double?
+    var retention_days: Int?
+    var thresholds: [ThresholdBody]?
+}
+
+struct TestAlertBody: Codable {
+    var container_id: String
+    var metric_type: String
+    var value: Double
+    var level: String?
+}
+
+struct StatisticsJSON: Codable {
+    struct Collector: Codable {
+        var is_running: Bool
+        var monitored_containers: Int
+        var collection_interval: Double
+        var retention_days: Int
+        var storage_path: String
+        var thresholds: [String: ThresholdJSON]
+        var ticks: UInt64
+        var missed_ticks: UInt64
+        var samples_collected: UInt64
+        var failed_samples: UInt64
+        var read_errors: UInt64
+        var vanished_containers: UInt64
+        var collection_success_rate: Double
+        var mean_tick_ms: Double
+        var max_tick_ms: Double
+        var last_tick_ms: Double
+        var rss_bytes: UInt64
+    }
+    struct WebSocket: Codable {
+        var is_running: Bool
+        var active_connections: Int
+        var total_connections: Int
+        var messages_sent: Int
+        var errors: Int
+        var max_clients: Int
+        var ping_interval: Double
+        var client_timeout: Double
+        var dropped_clients: Int
+        var dropped_messages: Int
+        var refused_connections: Int
+    }
+    struct Alerts: Codable {
+        var total_last_24h: Int
+        var last_hour: Int
+        var by_level: [String: Int]
+    }
+    struct Performance: Codable {
+        var avg_cpu_percent: Double
+        var avg_memory_percent: Double
+        var total_network_rx_mb: Double
+        var total_network_tx_mb: Double
+        var metrics_count_last_hour: Int
+        var requests: UInt64
+        var mean_request_latency_ms: Double
+    }
+    var collector: Collector
+    var websocket: WebSocket
+    var alerts: Alerts
+    var performance: Performance
+}
+
+func encodeJSON(_ value: some Encodable) throws -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+    return try encoder.encode(value)
+}
