@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import MonitorCore
 import NIOCore
@@ -12,14 +13,20 @@ public struct ServerOptions: Sendable {
     public var wsMaxClients: Int
     public var wsPingInterval: Double
     public var wsClientTimeout: Double
+    /// Messages a client may have waiting before it counts as stuck and is dropped.
+    public var wsQueueSize: Int
 
-    public init(host: String, port: Int, maxBodyBytes: Int = 64 * 1024, wsMaxClients: Int, wsPingInterval: Double, wsClientTimeout: Double) {
+    public init(
+        host: String, port: Int, maxBodyBytes: Int = 64 * 1024, wsMaxClients: Int, wsPingInterval: Double,
+        wsClientTimeout: Double, wsQueueSize: Int = 1024
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.wsMaxClients = wsMaxClients
         self.wsPingInterval = wsPingInterval
         self.wsClientTimeout = wsClientTimeout
+        self.wsQueueSize = wsQueueSize
     }
 }
 
@@ -33,16 +40,36 @@ public struct MonitorRequestContext: RequestContext {
 
 /// Builds the HTTP application (a ServiceLifecycle service) serving the API from the backend.
 public enum MonitorServer {
+    /// The WebSocket hub: add it to the collector as a sink and run it as a service.
+    public static func makeHub(backend: MonitorBackend, options: ServerOptions) -> WebSocketHub {
+        let routes = MonitoringRoutes(backend: backend, options: options)
+        return WebSocketHub(backend: backend, options: options) {
+            (try? encodeJSON(routes.statusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        }
+    }
+
+    public static let webSocketPath = "/api/v1/monitoring/ws"
+
     public static func makeApplication(
-        backend: MonitorBackend, options: ServerOptions, logger: Logger,
+        backend: MonitorBackend, hub: WebSocketHub, options: ServerOptions, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: MonitorRequestContext.self)
         router.add(middleware: RequestTimingMiddleware(statistics: backend.requests))
         router.add(middleware: ErrorMiddleware())
         MonitoringRoutes(backend: backend, options: options).register(on: router)
+        let connection = WebSocketConnection(hub: hub, logger: logger)
+        let pingPeriod = Duration.milliseconds(Int64(options.wsPingInterval * 1000))
         return Application(
             router: router,
+            server: .http1WebSocketUpgrade(
+                configuration: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: pingPeriod))
+            ) { request, _, _ in
+                guard request.path?.split(separator: "?").first.map(String.init) == webSocketPath else { return .dontUpgrade }
+                return .upgrade([:]) { inbound, outbound, _ in
+                    await connection.run(inbound: inbound, outbound: outbound)
+                }
+            },
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "wakedock-monitor"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
             logger: logger)

@@ -120,9 +120,12 @@ struct MonitoringRoutes {
             storage_path: backend.storagePath)
     }
 
-    private func status() throws -> Response {
+    private func status() throws -> Response { try json(statusDocument()) }
+
+    /// The body of `GET /status`, also the data of `status_update` messages.
+    func statusDocument() -> StatusJSON {
         let ws = backend.websocket
-        return try json(
+        return (
             StatusJSON(
                 monitoring: monitoringStatus(),
                 websocket: WebSocketStatusJSON(

@@ -36,6 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
     var wsPingInterval: String?
     @Option(help: "Seconds of silence before a WebSocket client is closed (WAKEDOCK_WS_CLIENT_TIMEOUT, default 60).")
     var wsClientTimeout: String?
+    @Option(help: "Messages a WebSocket client may have waiting before it is dropped as too slow (WAKEDOCK_WS_QUEUE_SIZE, default 1024).")
+    var wsQueueSize: String?
     @Option(help: "CPU % warning threshold (WAKEDOCK_CPU_WARNING_THRESHOLD, default 70).")
     var cpuWarning: String?
     @Option(help: "CPU % critical threshold (WAKEDOCK_CPU_CRITICAL_THRESHOLD, default 90).")
@@ -52,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
             "WAKEDOCK_METRICS_INTERVAL": interval, "WAKEDOCK_METRICS_RETENTION_DAYS": retentionDays,
             "WAKEDOCK_METRICS_STORAGE_PATH": storage, "WAKEDOCK_PERSIST_INTERVAL": persistInterval,
             "WAKEDOCK_HOST": host, "WAKEDOCK_PORT": port, "WAKEDOCK_WS_MAX_CLIENTS": wsMaxClients,
-            "WAKEDOCK_WS_PING_INTERVAL": wsPingInterval, "WAKEDOCK_WS_CLIENT_TIMEOUT": wsClientTimeout,
+            "WAKEDOCK_WS_PING_INTERVAL": wsPingInterval, "WAKEDOCK_WS_CLIENT_TIMEOUT": wsClientTimeout, "WAKEDOCK_WS_QUEUE_SIZE": wsQueueSize,
             "WAKEDOCK_CPU_WARNING_THRESHOLD": cpuWarning, "WAKEDOCK_CPU_CRITICAL_THRESHOLD": cpuCritical,
             "WAKEDOCK_MEMORY_WARNING_THRESHOLD": memoryWarning, "WAKEDOCK_MEMORY_CRITICAL_THRESHOLD": memoryCritical,
             "WAKEDOCK_MEMORY_SAMPLES": memorySamples,
@@ -91,11 +93,14 @@ struct ServeCommand: AsyncParsableCommand {
                 "listening beyond loopback without authentication: anyone who can reach this port can read and control monitoring",
                 metadata: ["host": "\(settings.host)"])
         }
+        let serverOptions = ServerOptions(
+            host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,
+            wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout,
+            wsQueueSize: settings.wsQueueSize)
+        let hub = MonitorServer.makeHub(backend: backend, options: serverOptions)
+        engine.collector.add(sink: hub)
         let server = MonitorServer.makeApplication(
-            backend: backend,
-            options: ServerOptions(
-                host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,
-                wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout),
+            backend: backend, hub: hub, options: serverOptions,
             logger: logger,
             onServerRunning: { port in
                 logger.notice("HTTP API listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
@@ -105,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [
                     .init(service: collection),
                     .init(service: engine.discoveryService(settings: settings, logger: logger)),
+                    .init(service: hub),
                     .init(service: server),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

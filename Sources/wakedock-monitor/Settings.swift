@@ -12,6 +12,8 @@ struct Settings: Sendable {
     var wsMaxClients = 100
     var wsPingInterval: Double = 30
     var wsClientTimeout: Double = 60
+    /// Messages a WebSocket client may have waiting before it is dropped as too slow.
+    var wsQueueSize = 1024
     var cpuWarning: Double = 70
     var cpuCritical: Double = 90
     var memoryWarning: Double = 80
@@ -46,6 +48,7 @@ struct Settings: Sendable {
         s.wsMaxClients = try reader.integer("WAKEDOCK_WS_MAX_CLIENTS", flag: "--ws-max-clients", default: 100, range: 1...100_000)
         s.wsPingInterval = try reader.seconds("WAKEDOCK_WS_PING_INTERVAL", flag: "--ws-ping-interval", default: 30, range: 0.1...86400)
         s.wsClientTimeout = try reader.seconds("WAKEDOCK_WS_CLIENT_TIMEOUT", flag: "--ws-client-timeout", default: 60, range: 0.1...86400)
+        s.wsQueueSize = try reader.integer("WAKEDOCK_WS_QUEUE_SIZE", flag: "--ws-queue-size", default: 1024, range: 1...1_000_000)
         s.cpuWarning = try reader.number("WAKEDOCK_CPU_WARNING_THRESHOLD", flag: "--cpu-warning", default: 70, range: 0...100_000)
         s.cpuCritical = try reader.number("WAKEDOCK_CPU_CRITICAL_THRESHOLD", flag: "--cpu-critical", default: 90, range: 0...100_000)
         s.memoryWarning = try reader.number("WAKEDOCK_MEMORY_WARNING_THRESHOLD", flag: "--memory-warning", default: 80, range: 0...100)

@@ -1,0 +1,70 @@
+import MonitorCore
+import Synchronization
+
+/// What one client asked for (SPEC §6). Subscribing again replaces a stream's filters.
+struct Subscriptions: Sendable {
+    struct Metrics: Sendable {
+        var containerRefs: [String]
+        var serviceNames: [String]
+        var batch: Bool
+    }
+    struct Alerts: Sendable {
+        var containerRefs: [String]
+        var serviceNames: [String]
+        var levels: Set<AlertLevel>
+    }
+    var metrics: Metrics?
+    var alerts: Alerts?
+    var systemStatus = false
+}
+
+/// Matches a container against `container_ids` (ids, prefixes of ≥ 3 characters, or names) and
+/// `service_names`; empty lists match everything.
+func containerMatches(id: String, name: String, service: String?, refs: [String], services: [String]) -> Bool {
+    if !refs.isEmpty && !refs.contains(where: { $0 == name || $0 == id || ($0.count >= 3 && id.hasPrefix($0)) }) {
+        return false
+    }
+    if !services.isEmpty {
+        guard let service, services.contains(service) else { return false }
+    }
+    return true
+}
+
+/// One connected client: its subscriptions and its bounded outbound queue. The hub enqueues; the
+/// connection's writer task drains. A full queue means a slow or stuck reader: the client is dropped
+/// (closed with 1008) instead of letting it hold back the tick or the other clients.
+final class WebSocketClient: Sendable {
+    let id: String
+    let stream: AsyncStream<String>
+    private let queue: AsyncStream<String>.Continuation
+    let subscriptions = Mutex(Subscriptions())
+    /// Monotonic time of the last frame received (for the idle timeout).
+    let lastActivityNanos = Atomic<UInt64>(Clocks.monotonicNanos())
+    /// Set when the client was dropped for falling behind.
+    let droppedForSlowness = Atomic<Bool>(false)
+    private let statistics: WebSocketStatistics
+
+    init(id: String, queueCapacity: Int, statistics: WebSocketStatistics) {
+        self.id = id
+        self.statistics = statistics
+        (stream, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(queueCapacity))
+    }
+
+    /// Queues a message; on overflow drops the client. Never blocks.
+    func send(_ text: String) {
+        switch queue.yield(text) {
+        case .enqueued, .terminated:
+            return
+        case .dropped:
+            statistics.droppedMessages.add(1, ordering: .relaxed)
+            if !droppedForSlowness.exchange(true, ordering: .relaxed) {
+                statistics.droppedClients.add(1, ordering: .relaxed)
+                queue.finish()
+            }
+        @unknown default:
+            return
+        }
+    }
+
+    func finish() { queue.finish() }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import HummingbirdWebSocket
+import Logging
+import MonitorCore
+import NIOCore
+
+/// One WebSocket connection (SPEC §6): greeting, client requests, the writer that drains the client's queue,
+/// server pings and the idle timeout. Bad frames get an `error` message; the connection stays open.
+struct WebSocketConnection {
+    let hub: WebSocketHub
+    let logger: Logger
+
+    static let streamTypes = ["metrics", "alerts", "system_status"]
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        guard let client = hub.admit() else {
+            try? await outbound.close(.policyViolation, reason: "Trop de connexions")
+            return
+        }
+        defer { hub.remove(client) }
+        client.send(
+            Messages.envelope(.statusUpdate) { b in
+                b.writeStaticString("{\"status\":\"connected\",\"client_id\":")
+                b.writeJSONString(client.id)
+                b.writeStaticString(",\"available_streams\":")
+                Messages.stringArray(Self.streamTypes, into: &b)
+                b.writeStaticString("}")
+            })
+        let statistics = hub.backend.websocket
+        let options = hub.options
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await text in client.stream {
+                    do { try await outbound.write(.text(text)) } catch { break }
+                    statistics.messagesSent.add(1, ordering: .relaxed)
+                }
+                if client.droppedForSlowness.load(ordering: .relaxed) {
+                    try? await outbound.close(.policyViolation, reason: "Client trop lent")
+                }
+            }
+            group.addTask {
+                let timeoutNanos = UInt64(options.wsClientTimeout * 1e9)
+                let pingNanos = UInt64(options.wsPingInterval * 1e9)
+                var lastPing = Clocks.monotonicNanos()
+                let step = min(options.wsPingInterval, options.wsClientTimeout, 1) / 2
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(Int(step * 1000)))
+                    let now = Clocks.monotonicNanos()
+                    if now &- client.lastActivityNanos.load(ordering: .relaxed) > timeoutNanos {
+                        client.finish()
+                        try? await outbound.close(.goingAway, reason: "Inactivité")
+                        return
+                    }
+                    if now &- lastPing >= pingNanos {
+                        lastPing = now
+                        client.send(Messages.envelope(.ping) { $0.writeStaticString("{}") })
+                    }
+                }
+            }
+            do {
+                for try await message in inbound.messages(maxSize: 64 * 1024) {
+                    client.lastActivityNanos.store(Clocks.monotonicNanos(), ordering: .relaxed)
+                    switch message {
+                    case .text(let text): handle(text, from: client)
+                    case .binary: reject("Message JSON invalide", to: client)
+                    }
+                }
+            } catch {
+                logger.debug("websocket closed with an error", metadata: ["client_id": "\(client.id)", "error": "\(error)"])
+            }
+            client.finish()
+            group.cancelAll()
+        }
+    }
+
+    private func reject(_ message: String, to client: WebSocketClient) {
+        hub.backend.websocket.errors.add(1, ordering: .relaxed)
+        client.send(Messages.error(message))
+    }
+
+    /// One client request: subscribe, unsubscribe, ping (or pong, which only counts as activity).
+    func handle(_ text: String, from client: WebSocketClient) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            return reject("Message JSON invalide", to: client)
+        }
+        let action = object["action"] as? String
+        switch action {
+        case "ping":
+            client.send(
+                Messages.envelope(.pong) { b in
+                    b.writeStaticString("{\"timestamp\":\"")
+                    b.writeRFC3339(nanos: Clocks.wallNanos(), precision: .milliseconds)
+                    b.writeStaticString("\"}")
+                })
+        case "pong":
+            return
+        case "subscribe", "unsubscribe":
+            let streamType = object["stream_type"] as? String ?? "\(object["stream_type"] ?? "null")"
+            guard Self.streamTypes.contains(streamType) else {
+                return reject("Type de flux invalide: \(streamType)", to: client)
+            }
+            if action == "subscribe" {
+                subscribe(client, to: streamType, filters: object["filters"] as? [String: Any] ?? [:], batch: object["batch"] as? Bool ?? false)
+            } else {
+                client.subscriptions.withLock { s in
+                    switch streamType {
+                    case "metrics": s.metrics = nil
+                    case "alerts": s.alerts = nil
+                    default: s.systemStatus = false
+                    }
+                }
+                hub.refreshInterest()
+                client.send(ack(streamType, subscribed: false, filters: nil))
+            }
+        default:
+            reject("Action non reconnue: \(action ?? "\(object["action"] ?? "null")")", to: client)
+        }
+    }
+
+    private func subscribe(_ client: WebSocketClient, to streamType: String, filters: [String: Any], batch: Bool) {
+        func strings(_ key: String) -> [String]? {
+            guard let value = filters[key] else { return [] }
+            return value as? [String]
+        }
+        guard let refs = strings("container_ids"), let services = strings("service_names"), let levelNames = strings("alert_levels") else {
+            return reject("Filtres invalides: container_ids, service_names et alert_levels sont des listes de chaînes", to: client)
+        }
+        var levels = Set<AlertLevel>()
+        for name in levelNames {
+            guard let level = AlertLevel(rawValue: name) else { return reject("Niveau d'alerte invalide: \(name)", to: client) }
+            levels.insert(level)
+        }
+        client.subscriptions.withLock { s in
+            switch streamType {
+            case "metrics": s.metrics = .init(containerRefs: refs, serviceNames: services, batch: batch)
+            case "alerts": s.alerts = .init(containerRefs: refs, serviceNames: services, levels: levels)
+            default: s.systemStatus = true
+            }
+        }
+        hub.refreshInterest()
+        client.send(ack(streamType, subscribed: true, filters: filters))
+        sendRecent(streamType, to: client, refs: refs, services: services, levels: levels, batch: batch)
+    }
+
+    private func ack(_ streamType: String, subscribed: Bool, filters: [String: Any]?) -> String {
+        Messages.envelope(.subscriptionAck) { b in
+            b.writeStaticString("{\"stream_type\":")
+            b.writeJSONString(streamType)
+            b.writeStaticString(subscribed ? ",\"subscribed\":true" : ",\"subscribed\":false")
+            if let filters, let data = try? JSONSerialization.data(withJSONObject: filters, options: [.sortedKeys]) {
+                b.writeStaticString(",\"filters\":")
+                b.writeBytes(data)
+            }
+            b.writeStaticString("}")
+        }
+    }
+
+    /// What a new subscriber sees at once: the last few samples per matching container, the alerts of the
+    /// last hour, or one status.
+    private func sendRecent(_ streamType: String, to client: WebSocketClient, refs: [String], services: [String], levels: Set<AlertLevel>, batch: Bool) {
+        let backend = hub.backend
+        let precision = backend.timestampPrecision
+        switch streamType {
+        case "metrics":
+            var recent: [Sample] = []
+            for series in backend.registry.all
+            where containerMatches(id: series.identity.id, name: series.identity.name, service: series.identity.serviceName, refs: refs, services: services) {
+                recent += series.recent(limit: 3).reversed()
+            }
+            if batch {
+                if !recent.isEmpty { client.send(Messages.batch(recent, precision: precision)) }
+            } else {
+                for sample in recent { client.send(Messages.sample(sample, precision: precision)) }
+            }
+        case "alerts":
+            let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
+            let alerts = backend.alerts.newestFirst(notBeforeNanos: hourAgo, limit: 100) { a in
+                (levels.isEmpty || levels.contains(a.level))
+                    && containerMatches(id: a.containerID, name: a.containerName, service: a.serviceName, refs: refs, services: services)
+            }
+            for alert in alerts.reversed() { client.send(Messages.alert(alert, precision: precision)) }
+        default:
+            client.send(hub.statusMessage())
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Logging
+import MonitorCore
+import ServiceLifecycle
+import Synchronization
+
+/// Fans samples, alerts and status out to WebSocket subscribers.
+///
+/// As a sink it runs on the collector's tick: with no subscriber it returns at once (no allocation);
+/// otherwise it copies the tick's samples and hands them to its own task, so that filtering, encoding and
+/// queueing never lengthen the tick. Each sample is encoded once and the same text goes to every matching
+/// client's bounded queue.
+public final class WebSocketHub: SampleSink, Service, Sendable {
+    struct TickBatch: Sendable {
+        var samples: [Sample]
+        var wallNanos: Int64
+    }
+
+    let backend: MonitorBackend
+    let options: ServerOptions
+    let statusJSON: @Sendable () -> String
+    private let clients = Mutex<[String: WebSocketClient]>([:])
+    private let nextClientNumber = Atomic<Int>(0)
+    /// Clients with a metrics or system_status subscription; zero means the sink has nothing to do.
+    private let interestedClients = Atomic<Int>(0)
+    private let ticks: AsyncStream<TickBatch>
+    private let tickInput: AsyncStream<TickBatch>.Continuation
+    private let lastStatusNanos = Atomic<Int64>(0)
+
+    init(backend: MonitorBackend, options: ServerOptions, statusJSON: @escaping @Sendable () -> String) {
+        self.backend = backend
+        self.options = options
+        self.statusJSON = statusJSON
+        // If fan-out ever falls behind, older ticks are dropped rather than queued without bound.
+        (ticks, tickInput) = AsyncStream.makeStream(of: TickBatch.self, bufferingPolicy: .bufferingNewest(4))
+        backend.alerts.addListener { [weak self] alert in self?.broadcast(alert) }
+    }
+
+    // MARK: Clients
+
+    /// Registers a client, or nil when `WS_MAX_CLIENTS` are already connected.
+    func admit() -> WebSocketClient? {
+        let number = nextClientNumber.add(1, ordering: .relaxed).newValue
+        let client = WebSocketClient(
+            id: "client_\(number)", queueCapacity: options.wsQueueSize, statistics: backend.websocket)
+        let admitted = clients.withLock { clients -> Bool in
+            guard clients.count < options.wsMaxClients else { return false }
+            clients[client.id] = client
+            return true
+        }
+        guard admitted else {
+            backend.websocket.refusedConnections.add(1, ordering: .relaxed)
+            return nil
+        }
+        backend.websocket.activeConnections.add(1, ordering: .relaxed)
+        backend.websocket.totalConnections.add(1, ordering: .relaxed)
+        return client
+    }
+
+    func remove(_ client: WebSocketClient) {
+        client.finish()
+        let removed = clients.withLock { $0.removeValue(forKey: client.id) }
+        guard removed != nil else { return }
+        backend.websocket.activeConnections.subtract(1, ordering: .relaxed)
+        refreshInterest()
+    }
+
+    /// Recounts the clients the tick must care about (after a subscription change).
+    func refreshInterest() {
+        let count = clients.withLock { clients in
+            clients.values.filter { c in c.subscriptions.withLock { $0.metrics != nil || $0.systemStatus } }.count
+        }
+        interestedClients.store(count, ordering: .relaxed)
+    }
+
+    private var snapshot: [WebSocketClient] { clients.withLock { Array($0.values) } }
+
+    // MARK: Sink (the collector's tick)
+
+    public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
+        guard interestedClients.load(ordering: .relaxed) > 0 else { return }
+        var copy: [Sample] = []
+        copy.reserveCapacity(samples.count)
+        for i in samples.indices { copy.append(samples[i]) }
+        tickInput.yield(TickBatch(samples: copy, wallNanos: tick.wallNanos))
+    }
+
+    // MARK: Fan-out task
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await batch in self.ticks { self.fanOut(batch) }
+        }
+        for client in snapshot { client.finish() }
+    }
+
+    private func fanOut(_ batch: TickBatch) {
+        let precision = backend.timestampPrecision
+        var encoded = [String?](repeating: nil, count: batch.samples.count)
+        let sendStatus = batch.wallNanos - lastStatusNanos.load(ordering: .relaxed) >= 1_000_000_000
+        var statusText: String?
+        if sendStatus { lastStatusNanos.store(batch.wallNanos, ordering: .relaxed) }
+
+        for client in snapshot {
+            let subscriptions = client.subscriptions.withLock { $0 }
+            if let metrics = subscriptions.metrics {
+                let matching = batch.samples.indices.filter { i in
+                    let c = batch.samples[i].container
+                    return containerMatches(
+                        id: c.id, name: c.name, service: c.serviceName, refs: metrics.containerRefs,
+                        services: metrics.serviceNames)
+                }
+                if metrics.batch {
+                    if !matching.isEmpty { client.send(Messages.batch(matching.map { batch.samples[$0] }, precision: precision)) }
+                } else {
+                    for i in matching {
+                        if encoded[i] == nil { encoded[i] = Messages.sample(batch.samples[i], precision: precision) }
+                        client.send(encoded[i]!)
+                    }
+                }
+            }
+            if sendStatus && subscriptions.systemStatus {
+                if statusText == nil { statusText = statusMessage() }
+                client.send(statusText!)
+            }
+        }
+    }
+
+    func statusMessage() -> String {
+        Messages.envelope(.statusUpdate) { $0.writeString(self.statusJSON()) }
+    }
+
+    /// Sends an alert (or a resolution) to the `alerts` subscribers whose filters it matches.
+    func broadcast(_ alert: AlertRecord) {
+        var text: String?
+        for client in snapshot {
+            guard let filter = client.subscriptions.withLock({ $0.alerts }) else { continue }
+            guard filter.levels.isEmpty || filter.levels.contains(alert.level),
+                containerMatches(
+                    id: alert.containerID, name: alert.containerName, service: alert.serviceName,
+                    refs: filter.containerRefs, services: filter.serviceNames)
+            else { continue }
+            if text == nil { text = Messages.alert(alert, precision: backend.timestampPrecision) }
+            client.send(text!)
+        }
+    }
+}
