@@ -10,6 +10,9 @@ struct MonitoringRoutes {
     let options: ServerOptions
 
     func register(on router: Router<some RequestContext>) {
+        router.get("api/v1/openapi.json") { _, _ in
+            Response.json(ByteBuffer(string: OpenAPIDocument.json))
+        }
         let api = router.group("api/v1/monitoring")
         api.get("status") { _, _ in try self.status() }
         api.post("start") { _, _ in
