@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "wakedock-monitor", targets: ["wakedock-monitor"]),
         .library(name: "MonitorCore", targets: ["MonitorCore"]),
         .library(name: "MonitorEncoding", targets: ["MonitorEncoding"]),
+        .library(name: "MonitorServer", targets: ["MonitorServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

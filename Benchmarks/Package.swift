@@ -9,10 +9,16 @@ let package = Package(
     dependencies: [
         .package(name: "wakedock-monitor", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // The yardstick: the same preads on the same kept descriptors, in a minimal C loop, nothing parsed.
         .target(name: "RawReadFloor", path: "Sources/RawReadFloor"),
+        // Hummingbird's hello-world, measured by wrk next to our `GET /containers` in the same run.
+        .executableTarget(
+            name: "HelloServer", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Sources/HelloServer"),
         .executableTarget(
             name: "CollectorBenchmarks",
             dependencies: [
@@ -21,6 +27,18 @@ let package = Package(
                 "RawReadFloor",
             ],
             path: "Benchmarks/CollectorBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "ServerBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MonitorCore", package: "wakedock-monitor"),
+                .product(name: "MonitorEncoding", package: "wakedock-monitor"),
+                .product(name: "MonitorServer", package: "wakedock-monitor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/ServerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

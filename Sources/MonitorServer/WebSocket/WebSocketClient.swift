@@ -33,9 +33,10 @@ func containerMatches(id: String, name: String, service: String?, refs: [String]
 /// One connected client: its subscriptions and its bounded outbound queue. The hub enqueues; the
 /// connection's writer task drains. A full queue means a slow or stuck reader: the client is dropped
 /// (closed with 1008) instead of letting it hold back the tick or the other clients.
-final class WebSocketClient: Sendable {
-    let id: String
-    let stream: AsyncStream<String>
+public final class WebSocketClient: Sendable {
+    public let id: String
+    /// The messages queued for this client, in order.
+    public let stream: AsyncStream<String>
     private let queue: AsyncStream<String>.Continuation
     let subscriptions = Mutex(Subscriptions())
     /// Monotonic time of the last frame received (for the idle timeout).
@@ -67,4 +68,10 @@ final class WebSocketClient: Sendable {
     }
 
     func finish() { queue.finish() }
+
+    /// Subscribes to the metrics stream (what a `subscribe` frame does), for in-process subscribers.
+    public func subscribeToMetrics(containerRefs: [String] = [], serviceNames: [String] = [], batch: Bool = false, hub: WebSocketHub) {
+        subscriptions.withLock { $0.metrics = .init(containerRefs: containerRefs, serviceNames: serviceNames, batch: batch) }
+        hub.refreshInterest()
+    }
 }

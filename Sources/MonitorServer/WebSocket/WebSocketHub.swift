@@ -37,8 +37,9 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
 
     // MARK: Clients
 
-    /// Registers a client, or nil when `WS_MAX_CLIENTS` are already connected.
-    func admit() -> WebSocketClient? {
+    /// Registers a client, or nil when `WS_MAX_CLIENTS` are already connected. Connections call this; so can
+    /// in-process subscribers (and the broadcast benchmark).
+    public func admit() -> WebSocketClient? {
         let number = nextClientNumber.add(1, ordering: .relaxed).newValue
         let client = WebSocketClient(
             id: "client_\(number)", queueCapacity: options.wsQueueSize, statistics: backend.websocket)
@@ -56,7 +57,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         return client
     }
 
-    func remove(_ client: WebSocketClient) {
+    public func remove(_ client: WebSocketClient) {
         client.finish()
         let removed = clients.withLock { $0.removeValue(forKey: client.id) }
         guard removed != nil else { return }
@@ -91,6 +92,12 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
             for await batch in self.ticks { self.fanOut(batch) }
         }
         for client in snapshot { client.finish() }
+    }
+
+    /// Fans one tick out to every subscriber now, on the caller's task (the sink path calls this from the
+    /// hub's own task; the benchmark calls it directly).
+    public func publish(samples: [Sample], wallNanos: Int64) {
+        fanOut(TickBatch(samples: samples, wallNanos: wallNanos))
     }
 
     private func fanOut(_ batch: TickBatch) {

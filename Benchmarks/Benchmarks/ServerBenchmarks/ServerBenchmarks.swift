@@ -1,0 +1,80 @@
+import Benchmark
+import Logging
+import MonitorCore
+import MonitorEncoding
+import MonitorServer
+import NIOCore
+
+/// The HTTP layer's hot paths: writing one sample as JSON, and fanning one tick of 50 containers out to 100
+/// WebSocket subscribers (filter, encode once per sample, enqueue per client).
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .mallocCountTotal, .throughput], warmupIterations: 10,
+        maxDuration: .seconds(3), maxIterations: 100_000)
+
+    let identity = ContainerIdentity(
+        id: String(repeating: "ab", count: 32), name: "web-server-1", serviceName: "web", projectName: "shop")
+    var sample = Sample(container: identity, timestampNanos: 1_737_023_400_250_000_000)
+    sample.cpuPercent = 25.5
+    sample.memoryUsage = 536_870_912
+    sample.memoryLimit = 1_073_741_824
+    sample.memoryPercent = 50
+    sample.networkRxBytes = 1_048_576
+    sample.networkTxBytes = 2_097_152
+    sample.pids = 15
+    let oneSample = sample
+
+    Benchmark("empty") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(benchmark.currentIteration) }
+    }
+
+    Benchmark("encode/one sample (JSON into a reused ByteBuffer)") { benchmark in
+        var buffer = ByteBufferAllocator().buffer(capacity: 4096)
+        for _ in benchmark.scaledIterations {
+            buffer.clear()
+            buffer.writeSampleJSON(oneSample, precision: .milliseconds)
+            blackHole(buffer.readableBytes)
+        }
+    }
+
+    Benchmark(
+        "broadcast/one tick of 50 containers to 100 clients",
+        configuration: .init(maxIterations: 300)
+    ) { benchmark in
+        let samples = (0..<50).map { i -> Sample in
+            var s = oneSample
+            s.container = ContainerIdentity(id: String(format: "%064x", i + 1), name: "c\(i)", serviceName: i % 2 == 0 ? "web" : "db")
+            return s
+        }
+        let hub = BroadcastFixture.makeHub()
+        var clients: [WebSocketClient] = []
+        for _ in 0..<100 {
+            let client = hub.admit()!
+            client.subscribeToMetrics(hub: hub)
+            clients.append(client)
+        }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            hub.publish(samples: samples, wallNanos: 1_737_023_400_000_000_000)
+        }
+        benchmark.stopMeasurement()
+        for client in clients { hub.remove(client) }
+    }
+}
+
+enum BroadcastFixture {
+    /// A hub over a collector with no containers; clients' queues hold every message of the run.
+    static func makeHub() -> WebSocketHub {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .error
+        let layout = CgroupLayout(mode: .v2, root: "/nonexistent", controllers: [:], unified: "/nonexistent")
+        let collector = Collector(options: .init(layout: layout), logger: logger)
+        let service = CollectorService(collector: collector, interval: .seconds(1), logger: logger)
+        let backend = MonitorBackend(
+            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), retentionDays: 7, storagePath: "/tmp")
+        let options = ServerOptions(
+            host: "127.0.0.1", port: 0, wsMaxClients: 1000, wsPingInterval: 30, wsClientTimeout: 60,
+            wsQueueSize: 1_000_000)
+        return MonitorServer.makeHub(backend: backend, options: options)
+    }
+}
