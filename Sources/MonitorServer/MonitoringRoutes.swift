@@ -70,7 +70,7 @@ struct MonitoringRoutes {
             try self.applyConfiguration(body)
             return try self.message("Configuration mise à jour avec succès")
         }
-        api.get("containers") { _, _ in try self.containers() }
+        api.get("containers") { _, _ in self.containers() }
         api.get("statistics") { _, _ in try self.statistics() }
         api.post("test/alert") { request, context in
             let body = try await decodeJSONBody(TestAlertBody.self, from: request, context: context)
@@ -138,26 +138,36 @@ struct MonitoringRoutes {
                 thresholds: thresholdsJSON()))
     }
 
-    private func containers() throws -> Response {
+    /// `GET /containers`, written by hand into one buffer: the dashboard polls it, so it is a hot path.
+    private func containers() -> Response {
         let precision = backend.timestampPrecision
         let mb = 1024.0 * 1024.0
-        let summaries = backend.registry.all.map { series -> ContainerSummaryJSON in
-            let latest = series.latest
-            var lastUpdate: String?
+        let series = backend.registry.all.sorted { $0.identity.name < $1.identity.name }
+        var b = ByteBuffer()
+        b.reserveCapacity(64 + series.count * 320)
+        b.writeStaticString("{\"containers\":[")
+        for (i, s) in series.enumerated() {
+            let latest = s.latest
+            if i > 0 { b.writeStaticString(",") }
+            b.writeStaticString("{"); b.writeJSONKey("container_id"); b.writeJSONString(s.identity.id)
+            b.writeStaticString(","); b.writeJSONKey("container_name"); b.writeJSONString(s.identity.name)
+            b.writeStaticString(","); b.writeJSONKey("service_name"); b.writeJSONStringOrNull(s.identity.serviceName)
+            b.writeStaticString(","); b.writeJSONKey("last_update")
             if let latest {
-                var b = ByteBuffer()
-                b.writeRFC3339(nanos: latest.timestampNanos, precision: precision)
-                lastUpdate = String(buffer: b)
+                b.writeStaticString("\""); b.writeRFC3339(nanos: latest.timestampNanos, precision: precision); b.writeStaticString("\"")
+            } else {
+                b.writeStaticString("null")
             }
-            return ContainerSummaryJSON(
-                container_id: series.identity.id, container_name: series.identity.name,
-                service_name: series.identity.serviceName, last_update: lastUpdate,
-                cpu_percent: ((latest?.cpuPercent ?? 0) * 100).rounded() / 100,
-                memory_percent: ((latest?.memoryPercent ?? 0) * 100).rounded() / 100,
-                network_rx_mb: ((Double(latest?.networkRxBytes ?? 0) / mb) * 1000).rounded() / 1000,
-                network_tx_mb: ((Double(latest?.networkTxBytes ?? 0) / mb) * 1000).rounded() / 1000)
+            b.writeStaticString(","); b.writeJSONKey("cpu_percent"); b.writeJSONDouble(latest?.cpuPercent ?? 0, decimals: 2)
+            b.writeStaticString(","); b.writeJSONKey("memory_percent"); b.writeJSONDouble(latest?.memoryPercent ?? 0, decimals: 2)
+            b.writeStaticString(","); b.writeJSONKey("network_rx_mb")
+            b.writeJSONDouble(Double(latest?.networkRxBytes ?? 0) / mb, decimals: 3)
+            b.writeStaticString(","); b.writeJSONKey("network_tx_mb")
+            b.writeJSONDouble(Double(latest?.networkTxBytes ?? 0) / mb, decimals: 3)
+            b.writeStaticString("}")
         }
-        return try json(ContainersJSON(containers: summaries.sorted { $0.container_name < $1.container_name }))
+        b.writeStaticString("]}")
+        return Response.json(b)
     }
 
     // MARK: - Changes

@@ -37,38 +37,6 @@ struct StatusJSON: Codable {
     var thresholds: [String: ThresholdJSON]
 }
 
-struct ContainerSummaryJSON: Codable {
-    var container_id: String
-    var container_name: String
-    var service_name: String?
-    var last_update: String?
-    var cpu_percent: Double
-    var memory_percent: Double
-    var network_rx_mb: Double
-    var network_tx_mb: Double
-
-    enum CodingKeys: CodingKey {
-        case container_id, container_name, service_name, last_update, cpu_percent, memory_percent, network_rx_mb, network_tx_mb
-    }
-
-    /// Absent values are written as `null`, as the seed's shape has them (synthesised Codable would drop them).
-    func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(container_id, forKey: .container_id)
-        try c.encode(container_name, forKey: .container_name)
-        try c.encode(service_name, forKey: .service_name)
-        try c.encode(last_update, forKey: .last_update)
-        try c.encode(cpu_percent, forKey: .cpu_percent)
-        try c.encode(memory_percent, forKey: .memory_percent)
-        try c.encode(network_rx_mb, forKey: .network_rx_mb)
-        try c.encode(network_tx_mb, forKey: .network_tx_mb)
-    }
-}
-
-struct ContainersJSON: Codable {
-    var containers: [ContainerSummaryJSON]
-}
-
 struct MessageJSON: Codable {
     var message: String
 }
