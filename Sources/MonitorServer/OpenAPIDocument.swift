@@ -1113,6 +1113,7 @@ enum OpenAPIDocument {
        "thresholds",
        "collection_success_rate",
        "mean_tick_ms",
+       "p99_tick_ms",
        "rss_bytes"
       ],
       "properties": {
@@ -1162,6 +1163,9 @@ enum OpenAPIDocument {
         "type": "number"
        },
        "max_tick_ms": {
+        "type": "number"
+       },
+       "p99_tick_ms": {
         "type": "number"
        },
        "last_tick_ms": {

@@ -76,6 +76,7 @@ struct StatisticsJSON: Codable {
         var collection_success_rate: Double
         var mean_tick_ms: Double
         var max_tick_ms: Double
+        var p99_tick_ms: Double
         var last_tick_ms: Double
         var rss_bytes: UInt64
     }

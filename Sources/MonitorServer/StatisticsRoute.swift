@@ -50,6 +50,7 @@ extension MonitoringRoutes {
                 collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
                 mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
                 max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
+                p99_tick_ms: Double(stats.tickDurations.withLock { $0.quantile(0.99) }) / 1e6,
                 last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
                 rss_bytes: Self.residentSetBytes()),
             websocket: .init(

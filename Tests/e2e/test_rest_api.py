@@ -166,6 +166,7 @@ def test_statistics(api):
     assert body["collector"]["ticks"] > 0
     assert 0 <= body["collector"]["collection_success_rate"] <= 1
     assert body["collector"]["rss_bytes"] > 0
+    assert 0 < body["collector"]["p99_tick_ms"] < 1000
     assert set(body["websocket"]) >= {"errors", "max_clients", "ping_interval", "client_timeout"}
     assert set(body["alerts"]["by_level"]) == {"critical", "warning", "info"}
     assert body["performance"]["metrics_count_last_hour"] > 0

@@ -16,6 +16,8 @@ public final class CollectorStatistics: Sendable {
     public let totalTickNanos = Atomic<UInt64>(0)
     public let maxTickNanos = Atomic<UInt64>(0)
     public let monitoredContainers = Atomic<Int>(0)
+    /// Tick durations, for percentiles.
+    public let tickDurations = Mutex(TickHistogram())
 
     public init() {}
 
@@ -23,6 +25,7 @@ public final class CollectorStatistics: Sendable {
         ticks.add(1, ordering: .relaxed)
         lastTickNanos.store(durationNanos, ordering: .relaxed)
         totalTickNanos.add(durationNanos, ordering: .relaxed)
+        tickDurations.withLock { $0.record(durationNanos) }
         var current = maxTickNanos.load(ordering: .relaxed)
         while durationNanos > current {
             let (exchanged, original) = maxTickNanos.compareExchange(
