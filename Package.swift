@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "MonitorCore", targets: ["MonitorCore"]),
         .library(name: "MonitorEncoding", targets: ["MonitorEncoding"]),
         .library(name: "MonitorServer", targets: ["MonitorServer"]),
+        .library(name: "MonitorStore", targets: ["MonitorStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,12 +42,24 @@ let package = Package(
             name: "MonitorEncoding",
             dependencies: ["MonitorCore", .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // JSONL history: buffered writes off the tick, daily files, failures counted.
+        .target(
+            name: "MonitorStore",
+            dependencies: [
+                "MonitorCore",
+                "MonitorEncoding",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP facade: REST API and WebSocket stream on Hummingbird. Knows the engine's types, no cgroup file.
         .target(
             name: "MonitorServer",
             dependencies: [
                 "MonitorCore",
                 "MonitorEncoding",
+                "MonitorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -58,6 +71,7 @@ let package = Package(
                 "MonitorCore",
                 "MonitorEncoding",
                 "MonitorServer",
+                "MonitorStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,5 +1,6 @@
 import MonitorCore
 import MonitorEncoding
+import MonitorStore
 import Synchronization
 
 /// What the HTTP layer serves from: the engine's collection service, series, thresholds and alerts, plus
@@ -10,10 +11,16 @@ public final class MonitorBackend: Sendable {
     public let alerts: AlertLog
     public let retentionDays: Atomic<Int>
     public let storagePath: String
+    /// What the JSONL store did (nil when nothing is persisted).
+    public let store: StoreStatistics?
     public let websocket = WebSocketStatistics()
     public let requests = RequestStatistics()
 
-    public init(collection: CollectorService, thresholds: ThresholdTable, alerts: AlertLog, retentionDays: Int, storagePath: String) {
+    public init(
+        collection: CollectorService, thresholds: ThresholdTable, alerts: AlertLog, retentionDays: Int, storagePath: String,
+        store: StoreStatistics? = nil
+    ) {
+        self.store = store
         self.collection = collection
         self.thresholds = thresholds
         self.alerts = alerts

@@ -120,7 +120,7 @@ struct MonitoringRoutes {
             monitored_containers: backend.collection.statistics.monitoredContainers.load(ordering: .relaxed),
             collection_interval: backend.intervalSeconds,
             retention_days: backend.retentionDays.load(ordering: .relaxed),
-            storage_path: backend.storagePath)
+            storage_path: backend.storagePath, storage: StorageJSON(backend.store))
     }
 
     private func status() throws -> Response { try json(statusDocument()) }

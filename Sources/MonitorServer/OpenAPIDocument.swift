@@ -1045,7 +1045,23 @@ enum OpenAPIDocument {
      },
      "storage_path": {
       "type": "string"
+     },
+     "storage": {
+      "$ref": "#/components/schemas/Storage"
      }
+    }
+   },
+   "Storage": {
+    "type": "object",
+    "description": "The JSONL store's health",
+    "properties": {
+     "samples_persisted": {"type": "integer"},
+     "alerts_persisted": {"type": "integer"},
+     "bytes_written": {"type": "integer"},
+     "write_failures": {"type": "integer"},
+     "dropped_lines": {"type": "integer"},
+     "failing": {"type": "boolean"},
+     "last_error": {"type": ["string", "null"]}
     }
    },
    "WebSocketStatus": {
@@ -1173,6 +1189,9 @@ enum OpenAPIDocument {
        },
        "rss_bytes": {
         "type": "integer"
+       },
+       "storage": {
+        "$ref": "#/components/schemas/Storage"
        }
       }
      },

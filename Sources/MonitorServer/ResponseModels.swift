@@ -1,5 +1,6 @@
 import Foundation
 import MonitorCore
+import MonitorStore
 
 /// Bodies of the small, non-hot-path responses (Codable is fine here; samples are written by hand).
 struct ThresholdJSON: Codable {
@@ -22,6 +23,29 @@ struct MonitoringStatusJSON: Codable {
     var collection_interval: Double
     var retention_days: Int
     var storage_path: String
+    var storage: StorageJSON?
+}
+
+/// The JSONL store's health: what it wrote and whether the disk is refusing.
+struct StorageJSON: Codable {
+    var samples_persisted: UInt64
+    var alerts_persisted: UInt64
+    var bytes_written: UInt64
+    var write_failures: UInt64
+    var dropped_lines: UInt64
+    var failing: Bool
+    var last_error: String?
+
+    init?(_ s: StoreStatistics?) {
+        guard let s else { return nil }
+        samples_persisted = s.samplesPersisted.load(ordering: .relaxed)
+        alerts_persisted = s.alertsPersisted.load(ordering: .relaxed)
+        bytes_written = s.bytesWritten.load(ordering: .relaxed)
+        write_failures = s.writeFailures.load(ordering: .relaxed)
+        dropped_lines = s.droppedLines.load(ordering: .relaxed)
+        failing = s.failing.load(ordering: .relaxed)
+        last_error = s.lastError.withLock { $0 }
+    }
 }
 
 struct WebSocketStatusJSON: Codable {
@@ -79,6 +103,7 @@ struct StatisticsJSON: Codable {
         var p99_tick_ms: Double
         var last_tick_ms: Double
         var rss_bytes: UInt64
+        var storage: StorageJSON?
     }
     struct WebSocket: Codable {
         var is_running: Bool

@@ -52,7 +52,7 @@ extension MonitoringRoutes {
                 max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
                 p99_tick_ms: Double(stats.tickDurations.withLock { $0.quantile(0.99) }) / 1e6,
                 last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
-                rss_bytes: Self.residentSetBytes()),
+                rss_bytes: Self.residentSetBytes(), storage: StorageJSON(backend.store)),
             websocket: .init(
                 is_running: true, active_connections: ws.activeConnections.load(ordering: .relaxed),
                 total_connections: ws.totalConnections.load(ordering: .relaxed),

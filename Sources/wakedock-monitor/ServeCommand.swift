@@ -3,7 +3,9 @@ import CSupport
 import Foundation
 import Logging
 import MonitorCore
+import MonitorEncoding
 import MonitorServer
+import MonitorStore
 import ServiceLifecycle
 
 /// `wakedock-monitor serve`: the daemon. Runs discovery and the collection loop until SIGTERM or SIGINT.
@@ -73,7 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "interval_s": "\(settings.collectionInterval)", "cgroup_mode": "\(engine.layout.mode.rawValue)",
                 "cgroup_root": "\(engine.layout.root)", "discovery": "\(engine.discoveryMode.rawValue)",
-                "docker_socket": "\(settings.dockerSocket)", "storage_path": "\(settings.storagePath)",
+                "docker_socket": "\(settings.dockerSocket)", "configured_storage_path": "\(settings.storagePath)",
                 "open_files_limit": "\(fileLimit)",
             ])
         if engine.discoveryMode == .cgroupScan {
@@ -85,9 +87,21 @@ struct ServeCommand: AsyncParsableCommand {
         let thresholds = ThresholdTable(
             ThresholdTable.defaults(
                 cpu: (settings.cpuWarning, settings.cpuCritical), memory: (settings.memoryWarning, settings.memoryCritical)))
+        let storagePath = StorageDirectory.resolve(
+            configured: settings.storagePath, environment: ProcessInfo.processInfo.environment, logger: logger)
+        let alerts = AlertLog()
+        let timestampPrecision: @Sendable () -> TimestampPrecision = {
+            collection.interval < .seconds(1) ? .milliseconds : .seconds
+        }
+        let store = JSONLStore(
+            directory: storagePath,
+            persistInterval: .nanoseconds(Int64(((settings.persistInterval ?? settings.collectionInterval) * 1e9).rounded())),
+            precision: timestampPrecision, logger: logger)
+        engine.collector.add(sink: store)
+        alerts.addListener { store.persist($0) }
         let backend = MonitorBackend(
-            collection: collection, thresholds: thresholds, alerts: AlertLog(), retentionDays: settings.retentionDays,
-            storagePath: settings.storagePath)
+            collection: collection, thresholds: thresholds, alerts: alerts, retentionDays: settings.retentionDays,
+            storagePath: storagePath, store: store.statistics)
         if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             logger.warning(
                 "listening beyond loopback without authentication: anyone who can reach this port can read and control monitoring",
@@ -107,7 +121,9 @@ struct ServeCommand: AsyncParsableCommand {
             })
         let group = ServiceGroup(
             configuration: .init(
+                // Shut down in reverse order: the store goes last, so its final flush sees the last tick.
                 services: [
+                    .init(service: store),
                     .init(service: collection),
                     .init(service: engine.discoveryService(settings: settings, logger: logger)),
                     .init(service: hub),

@@ -1,0 +1,198 @@
+import Logging
+import MonitorCore
+import MonitorEncoding
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Persists samples and alerts as JSONL (SPEC §7): `metrics_YYYY-MM-DD.jsonl`, `alerts_YYYY-MM-DD.jsonl`, one
+/// object per line, UTC dates.
+///
+/// Nothing touches the disk on the collector's tick: as a sink it only copies the samples of a tick that is due
+/// for persistence (every `persistInterval`) into a queue. Its own task encodes them into pending buffers;
+/// another flushes those at least once a second and on shutdown. When the disk refuses (full, read-only,
+/// directory deleted) the failure is counted and logged once, collection goes on, pending lines are kept up
+/// to a cap, and writing resumes by itself when the disk accepts again.
+public final class JSONLStore: SampleSink, Service, Sendable {
+    enum Record: Sendable {
+        case samples([Sample])
+        case alert(AlertRecord)
+    }
+
+    /// Lines waiting for the disk, per file.
+    struct Pending {
+        struct Key: Hashable {
+            var prefix: String
+            var day: Int64
+        }
+        var buffers: [Key: ByteBuffer] = [:]
+        var lines: [Key: Int] = [:]
+        var bytes = 0
+    }
+
+    public let directory: String
+    public let statistics = StoreStatistics()
+    private let persistIntervalNanos: Atomic<Int64>
+    private let lastPersisted = Atomic<Int64>(0)
+    private let precision: @Sendable () -> TimestampPrecision
+    private let logger: Logger
+    private let records: AsyncStream<Record>
+    private let input: AsyncStream<Record>.Continuation
+    private let pending = Mutex(Pending())
+    private let files: Mutex<[String: DailyJSONLFile]>
+    /// Pending bytes kept while the disk refuses writes; beyond, the oldest file's lines are dropped.
+    static let maxPendingBytes = 32 << 20
+
+    public init(directory: String, persistInterval: Duration, precision: @escaping @Sendable () -> TimestampPrecision, logger: Logger) {
+        self.directory = directory
+        self.precision = precision
+        self.logger = logger
+        persistIntervalNanos = Atomic(Self.nanos(persistInterval))
+        // Bounded: if encoding ever falls behind, the newest ticks win and the rest are counted as dropped.
+        (records, input) = AsyncStream.makeStream(of: Record.self, bufferingPolicy: .bufferingNewest(256))
+        files = Mutex([
+            "metrics": DailyJSONLFile(directory: directory, prefix: "metrics"),
+            "alerts": DailyJSONLFile(directory: directory, prefix: "alerts"),
+        ])
+    }
+
+    private static func nanos(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+
+    public func setPersistInterval(_ interval: Duration) {
+        persistIntervalNanos.store(Self.nanos(interval), ordering: .relaxed)
+    }
+
+    /// Persists an alert (or a resolution).
+    public func persist(_ alert: AlertRecord) {
+        if case .dropped = input.yield(.alert(alert)) { statistics.droppedLines.add(1, ordering: .relaxed) }
+    }
+
+    // MARK: Sink
+
+    public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
+        // A tick is due when a persistence interval has passed since the last persisted one (with 1 ms of
+        // slack, so that equal intervals persist every tick despite scheduling jitter).
+        let due = lastPersisted.load(ordering: .relaxed) + persistIntervalNanos.load(ordering: .relaxed) - 1_000_000
+        guard tick.wallNanos >= due, samples.count > 0 else { return }
+        lastPersisted.store(tick.wallNanos, ordering: .relaxed)
+        var copy: [Sample] = []
+        copy.reserveCapacity(samples.count)
+        for i in samples.indices { copy.append(samples[i]) }
+        if case .dropped(let record) = input.yield(.samples(copy)), case .samples(let lost) = record {
+            statistics.droppedLines.add(UInt64(lost.count), ordering: .relaxed)
+        }
+    }
+
+    // MARK: Service
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .milliseconds(500))
+                        self.flush()
+                    }
+                }
+                for await record in self.records { self.encode(record) }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.input.finish()
+        }
+        flush()
+        logger.info(
+            "history flushed",
+            metadata: [
+                "storage_path": "\(directory)", "samples": "\(statistics.samplesPersisted.load(ordering: .relaxed))",
+            ])
+    }
+
+    private func encode(_ record: Record) {
+        let precision = self.precision()
+        switch record {
+        case .samples(let samples):
+            guard let first = samples.first else { return }
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(samples.count * 720)
+            for sample in samples {
+                buffer.writeSampleJSON(sample, precision: precision)
+                buffer.writeStaticString("\n")
+            }
+            append(buffer, lines: samples.count, prefix: "metrics", day: DailyJSONLFile.dayNumber(nanos: first.timestampNanos))
+        case .alert(let alert):
+            var buffer = ByteBuffer()
+            buffer.writeAlertJSON(alert, precision: precision)
+            buffer.writeStaticString("\n")
+            append(buffer, lines: 1, prefix: "alerts", day: DailyJSONLFile.dayNumber(nanos: alert.timestampNanos))
+        }
+    }
+
+    private func append(_ lines: ByteBuffer, lines count: Int, prefix: String, day: Int64) {
+        var lines = lines
+        let dropped = pending.withLock { p -> Int in
+            let key = Pending.Key(prefix: prefix, day: day)
+            p.buffers[key, default: ByteBuffer()].writeBuffer(&lines)
+            p.lines[key, default: 0] += count
+            p.bytes += lines.writerIndex
+            var dropped = 0
+            // The disk has been refusing for long enough to fill the cap: give up the oldest lines.
+            while p.bytes > Self.maxPendingBytes, let oldest = p.buffers.keys.min(by: { $0.day < $1.day }) {
+                p.bytes -= p.buffers.removeValue(forKey: oldest)?.readableBytes ?? 0
+                dropped += p.lines.removeValue(forKey: oldest) ?? 0
+            }
+            return dropped
+        }
+        if dropped > 0 { statistics.droppedLines.add(UInt64(dropped), ordering: .relaxed) }
+    }
+
+    /// Writes every pending buffer; what the disk refuses stays pending for the next flush.
+    public func flush() {
+        let taken = pending.withLock { p -> Pending in
+            let taken = p
+            p = Pending()
+            return taken
+        }
+        guard !taken.buffers.isEmpty else { return }
+        var failed = Pending()
+        var lastError: StoreError?
+        for (key, buffer) in taken.buffers.sorted(by: { $0.key.day < $1.key.day }) {
+            do {
+                try files.withLock { files throws(StoreError) in try files[key.prefix]?.write(buffer, day: key.day) }
+                statistics.bytesWritten.add(UInt64(buffer.readableBytes), ordering: .relaxed)
+                let lines = UInt64(taken.lines[key] ?? 0)
+                if key.prefix == "metrics" {
+                    statistics.samplesPersisted.add(lines, ordering: .relaxed)
+                } else {
+                    statistics.alertsPersisted.add(lines, ordering: .relaxed)
+                }
+            } catch {
+                lastError = error
+                failed.buffers[key] = buffer
+                failed.lines[key] = taken.lines[key]
+                failed.bytes += buffer.readableBytes
+            }
+        }
+        if let lastError {
+            statistics.writeFailures.add(1, ordering: .relaxed)
+            statistics.lastError.withLock { $0 = lastError.description }
+            if !statistics.failing.exchange(true, ordering: .relaxed) {
+                logger.error("history write failed; collection goes on, lines kept in memory until the disk accepts them",
+                             metadata: ["error": "\(lastError)", "storage_path": "\(directory)"])
+            }
+            // Put back what failed, before anything that arrived meanwhile.
+            pending.withLock { p in
+                for (key, var buffer) in failed.buffers {
+                    if var newer = p.buffers[key] { buffer.writeBuffer(&newer) }
+                    p.buffers[key] = buffer
+                    p.lines[key, default: 0] += failed.lines[key] ?? 0
+                }
+                p.bytes += failed.bytes
+            }
+        } else if statistics.failing.exchange(false, ordering: .relaxed) {
+            logger.notice("history writes resumed", metadata: ["storage_path": "\(directory)"])
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import Synchronization
+
+/// What the store did, for `status` and `statistics`.
+public final class StoreStatistics: Sendable {
+    public let samplesPersisted = Atomic<UInt64>(0)
+    public let alertsPersisted = Atomic<UInt64>(0)
+    public let bytesWritten = Atomic<UInt64>(0)
+    /// write(2)/open(2) calls that failed (disk full, read-only, directory gone…).
+    public let writeFailures = Atomic<UInt64>(0)
+    /// Lines given up because the pending buffer hit its cap while the disk refused them.
+    public let droppedLines = Atomic<UInt64>(0)
+    public let lastError = Mutex<String?>(nil)
+    /// True while writes are failing.
+    public let failing = Atomic<Bool>(false)
+    public init() {}
+}

@@ -1,0 +1,129 @@
+"""JSONL persistence (SPEC §7), first part: buffered daily files off the tick, the persistence interval,
+the final flush on SIGTERM, a storage path that cannot be used, and a full disk that fills and frees."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+import time
+
+import pytest
+
+from conftest import start_api_daemon
+
+
+@pytest.fixture(scope="module")
+def two(engine):
+    names = ["wd-st-a", "wd-st-b"]
+    for name in names:
+        engine.run(name, "exec sleep 100000", "--label", "com.docker.compose.service=store")
+    yield names
+    engine.remove(*names)
+
+
+def today_file(directory, prefix="metrics"):
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    return directory / f"{prefix}_{day}.jsonl"
+
+
+def lines_of(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def wait_discovered(api, names):
+    for name in names:
+        api.daemon.wait_for(rf"container_name={name} .*container discovered", timeout=15)
+
+
+def test_samples_are_persisted_and_flushed_on_sigterm(binary, engine, two, tmp_path):
+    storage = tmp_path / "history"
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                           "--interval", "0.1")
+    wait_discovered(api, two)
+    time.sleep(2.5)
+    api.post("/test/alert", json={"container_id": "wd-st-a", "metric_type": "cpu_percent", "value": 91, "level": "critical"})
+    time.sleep(1.2)  # flushed at least once a second: visible before shutdown
+    mid = [r for r in lines_of(today_file(storage)) if r["container_name"] in two]
+    assert len(mid) >= 2 * 15, len(mid)
+    last_tick_before_stop = api.get("/metrics", params={"container_id": "wd-st-a", "limit": 1}).json()[0]["timestamp"]
+    assert api.daemon.stop() == 0
+    records = [r for r in lines_of(today_file(storage)) if r["container_name"] in two]
+    assert len(records) >= len(mid)
+    for key in ["container_id", "container_name", "service_name", "timestamp", "cpu_percent", "memory_usage",
+                "memory_limit", "memory_percent", "network_rx_bytes", "network_tx_bytes", "pids"]:
+        assert key in records[-1]
+    assert records[-1]["service_name"] == "store"
+    stamps = [r["timestamp"] for r in records if r["container_name"] == "wd-st-a"]
+    assert stamps == sorted(stamps)
+    assert stamps[-1] >= last_tick_before_stop  # the final flush wrote the last ticks
+    alerts = lines_of(today_file(storage, "alerts"))
+    assert alerts and alerts[-1]["message"] == "CPU critique: 91.0% (seuil: 90%)"
+
+
+def test_persistence_interval_is_apart_from_collection(binary, engine, two, tmp_path):
+    storage = tmp_path / "sparse"
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage),
+                                    "WAKEDOCK_PERSIST_INTERVAL": "1"}, "--interval", "0.1")
+    wait_discovered(api, two)
+    time.sleep(3.5)
+    collected = len(api.get("/metrics", params={"container_id": "wd-st-a", "limit": 10000}).json())
+    api.daemon.stop()
+    persisted = [r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-st-a"]
+    assert collected >= 25
+    assert 2 <= len(persisted) <= 6, (collected, len(persisted))
+
+
+def test_unusable_storage_path_falls_back_to_the_state_directory(binary, engine, two, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    home = tmp_path / "home"
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(blocker / "metrics"),
+                                    "HOME": str(home), "XDG_STATE_HOME": ""}, "--interval", "0.2")
+    api.daemon.wait_for(r"storage directory unusable", timeout=5)
+    fallback = home / ".local/state/wakedock/metrics"
+    assert api.get("/status").json()["monitoring"]["storage_path"] == str(fallback)
+    wait_discovered(api, two)
+    time.sleep(1.5)
+    api.daemon.stop()
+    assert lines_of(today_file(fallback))
+
+
+def test_a_full_disk_is_counted_and_writing_resumes_when_space_returns(binary, engine, two, tmp_path):
+    storage = tmp_path / "tiny"
+    storage.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(storage)], check=True)
+    api = None
+    try:
+        api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                               "--interval", "0.1")
+        wait_discovered(api, two)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            storage_state = api.get("/status").json()["monitoring"]["storage"]
+            if storage_state["failing"]:
+                break
+            time.sleep(0.3)
+        assert storage_state["failing"] and storage_state["write_failures"] >= 1, storage_state
+        assert "No space left" in storage_state["last_error"]
+        api.daemon.wait_for(r"history write failed", timeout=5)
+        # Collection and the API go on while the disk is full.
+        first = api.get("/metrics", params={"limit": 1}).json()[0]["timestamp"]
+        time.sleep(0.5)
+        assert api.get("/metrics", params={"limit": 1}).json()[0]["timestamp"] > first
+        persisted_when_full = storage_state["samples_persisted"]
+
+        subprocess.run(["mount", "-o", "remount,size=16m", str(storage)], check=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            storage_state = api.get("/statistics").json()["collector"]["storage"]
+            if not storage_state["failing"] and storage_state["samples_persisted"] > persisted_when_full:
+                break
+            time.sleep(0.3)
+        assert not storage_state["failing"], storage_state
+        assert storage_state["samples_persisted"] > persisted_when_full
+        api.daemon.wait_for(r"history writes resumed", timeout=5)
+    finally:
+        if api is not None:
+            api.daemon.stop()
+        subprocess.run(["umount", "-l", str(storage)], check=False)
