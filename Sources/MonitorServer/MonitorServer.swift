@@ -8,8 +8,6 @@ import NIOCore
 public struct ServerOptions: Sendable {
     public var host: String
     public var port: Int
-    /// Largest request body accepted (413 beyond).
-    public var maxBodyBytes: Int
     public var wsMaxClients: Int
     public var wsPingInterval: Double
     public var wsClientTimeout: Double
@@ -17,12 +15,11 @@ public struct ServerOptions: Sendable {
     public var wsQueueSize: Int
 
     public init(
-        host: String, port: Int, maxBodyBytes: Int = 64 * 1024, wsMaxClients: Int, wsPingInterval: Double,
+        host: String, port: Int, wsMaxClients: Int, wsPingInterval: Double,
         wsClientTimeout: Double, wsQueueSize: Int = 1024
     ) {
         self.host = host
         self.port = port
-        self.maxBodyBytes = maxBodyBytes
         self.wsMaxClients = wsMaxClients
         self.wsPingInterval = wsPingInterval
         self.wsClientTimeout = wsClientTimeout
@@ -34,7 +31,7 @@ public struct ServerOptions: Sendable {
 public struct MonitorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public init(source: Source) { coreContext = .init(source: source) }
-    /// Bodies are small JSON documents.
+    /// Bodies are small JSON documents: anything larger is a 413.
     public var maxUploadSize: Int { 64 * 1024 }
 }
 
