@@ -43,8 +43,15 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     /// Pending bytes kept while the disk refuses writes; beyond, the oldest file's lines are dropped.
     static let maxPendingBytes = 32 << 20
 
-    public init(directory: String, persistInterval: Duration, precision: @escaping @Sendable () -> TimestampPrecision, logger: Logger) {
+    /// Days of history kept; applied at start and once a day.
+    public let retentionDays: Atomic<Int>
+
+    public init(
+        directory: String, persistInterval: Duration, retentionDays: Int,
+        precision: @escaping @Sendable () -> TimestampPrecision, logger: Logger
+    ) {
         self.directory = directory
+        self.retentionDays = Atomic(retentionDays)
         self.precision = precision
         self.logger = logger
         persistIntervalNanos = Atomic(Self.nanos(persistInterval))
@@ -88,8 +95,19 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     // MARK: Service
 
     public func run() async throws {
+        // Before the first write: a crash may have left half a line at the end of a file.
+        FileMaintenance.repairTornLines(directory: directory, logger: logger)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    // Retention at start, then once a day.
+                    while !Task.isCancelled {
+                        FileMaintenance.applyRetention(
+                            directory: self.directory, retentionDays: self.retentionDays.load(ordering: .relaxed),
+                            today: DailyJSONLFile.dayNumber(nanos: Clocks.wallNanos()), logger: self.logger)
+                        try? await Task.sleep(for: .seconds(86_400))
+                    }
+                }
                 group.addTask {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .milliseconds(500))

@@ -96,7 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = JSONLStore(
             directory: storagePath,
             persistInterval: .nanoseconds(Int64(((settings.persistInterval ?? settings.collectionInterval) * 1e9).rounded())),
-            precision: timestampPrecision, logger: logger)
+            retentionDays: settings.retentionDays, precision: timestampPrecision, logger: logger)
         engine.collector.add(sink: store)
         alerts.addListener { store.persist($0) }
         let backend = MonitorBackend(
