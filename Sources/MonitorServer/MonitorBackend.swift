@@ -16,11 +16,17 @@ public final class MonitorBackend: Sendable {
     public let websocket = WebSocketStatistics()
     public let requests = RequestStatistics()
 
+    /// Told of a configuration change (`POST /config`) after it is applied: the new interval and/or
+    /// retention, nil for what did not change. The store follows both.
+    let onConfigurationChange: @Sendable (_ interval: Duration?, _ retentionDays: Int?) -> Void
+
     public init(
         collection: CollectorService, thresholds: ThresholdTable, alerts: AlertLog, retentionDays: Int, storagePath: String,
-        store: StoreStatistics? = nil
+        store: StoreStatistics? = nil,
+        onConfigurationChange: @escaping @Sendable (_ interval: Duration?, _ retentionDays: Int?) -> Void = { _, _ in }
     ) {
         self.store = store
+        self.onConfigurationChange = onConfigurationChange
         self.collection = collection
         self.thresholds = thresholds
         self.alerts = alerts

@@ -197,11 +197,11 @@ struct MonitoringRoutes {
             }
             thresholds[metric] = try Self.validated(item)
         }
-        if let interval = body.collection_interval {
-            backend.collection.setInterval(.nanoseconds(Int64((interval * 1e9).rounded())))
-        }
+        let interval = body.collection_interval.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
+        if let interval { backend.collection.setInterval(interval) }
         if let days = body.retention_days { backend.retentionDays.store(days, ordering: .relaxed) }
         if !thresholds.isEmpty { backend.thresholds.set(thresholds) }
+        if interval != nil || body.retention_days != nil { backend.onConfigurationChange(interval, body.retention_days) }
     }
 
     private func testAlert(_ body: TestAlertBody) throws -> Response {

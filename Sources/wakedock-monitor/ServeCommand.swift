@@ -101,7 +101,12 @@ struct ServeCommand: AsyncParsableCommand {
         alerts.addListener { store.persist($0) }
         let backend = MonitorBackend(
             collection: collection, thresholds: thresholds, alerts: alerts, retentionDays: settings.retentionDays,
-            storagePath: storagePath, store: store.statistics)
+            storagePath: storagePath, store: store.statistics,
+            onConfigurationChange: { [persistIntervalIsOwn = settings.persistInterval != nil] interval, retentionDays in
+                // Without a persistence interval of its own, persistence follows the collection interval.
+                if let interval, !persistIntervalIsOwn { store.setPersistInterval(interval) }
+                if let retentionDays { store.retentionDays.store(retentionDays, ordering: .relaxed) }
+            })
         if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             logger.warning(
                 "listening beyond loopback without authentication: anyone who can reach this port can read and control monitoring",

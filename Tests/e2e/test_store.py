@@ -177,3 +177,19 @@ def test_after_kill_9_every_line_is_readable_and_a_torn_line_is_repaired(binary,
     records = [json.loads(line) for line in text.splitlines()]  # every line parses
     assert not any(r["container_id"] == "torn-by-a-crash" for r in records)
     assert len([r for r in records if r["container_name"] == "wd-st-a"]) > len(survived)
+
+
+def test_persistence_follows_a_new_collection_interval(binary, engine, two, tmp_path):
+    storage = tmp_path / "follow"
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                           "--interval", "0.1")
+    try:
+        wait_discovered(api, two)
+        assert api.post("/config", json={"collection_interval": 1}).status_code == 200
+        time.sleep(1.5)  # let the 0.1 s backlog flush
+        before = len([r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-st-a"])
+        time.sleep(3.2)
+    finally:
+        api.daemon.stop()
+    after = len([r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-st-a"])
+    assert 2 <= after - before <= 6, (before, after)  # ~1 line a second now, not 10
