@@ -114,7 +114,7 @@ struct MonitoringRoutes {
         return out
     }
 
-    private func monitoringStatus() -> MonitoringStatusJSON {
+    func monitoringStatus() -> MonitoringStatusJSON {
         MonitoringStatusJSON(
             is_running: backend.collection.isCollecting.load(ordering: .relaxed),
             monitored_containers: backend.collection.statistics.monitoredContainers.load(ordering: .relaxed),

@@ -100,15 +100,13 @@ private func fieldName(_ path: [any CodingKey]) -> String {
     path.isEmpty ? "le corps" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
 }
 
-/// Resolves a container reference the way Docker does: exact name, full id, or a unique id prefix of at least
-/// 3 characters. Nil means "no such live container"; an ambiguous prefix is a 422.
+/// A container reference resolved by the registry: nil means "no such live container"; an ambiguous id prefix
+/// is a 422.
 func resolveContainer(_ reference: String, in registry: SeriesRegistry) throws(APIError) -> ContainerSeries? {
-    let all = registry.all
-    if let exact = all.first(where: { $0.identity.name == reference || $0.identity.id == reference }) { return exact }
-    guard reference.count >= 3 else { return nil }
-    let matches = all.filter { $0.identity.id.hasPrefix(reference) }
-    if matches.count > 1 {
-        throw .validation("Préfixe d'identifiant ambigu: \(reference) (\(matches.count) conteneurs)")
+    switch registry.lookup(reference) {
+    case .found(let series): return series
+    case .notFound: return nil
+    case .ambiguous(let count):
+        throw .validation("Préfixe d'identifiant ambigu: \(reference) (\(count) conteneurs)")
     }
-    return matches.first
 }

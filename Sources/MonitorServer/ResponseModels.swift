@@ -83,14 +83,24 @@ struct TestAlertBody: Codable {
     var level: String?
 }
 
-struct StatisticsJSON: Codable {
-    struct Collector: Codable {
-        var is_running: Bool
-        var monitored_containers: Int
-        var collection_interval: Double
-        var retention_days: Int
-        var storage_path: String
+struct StatisticsJSON: Encodable {
+    /// The seed wants `collector` flat: `status.monitoring`'s fields, the thresholds, and our health figures.
+    /// Written from the same parts `status` uses, so the two cannot drift apart.
+    struct Collector: Encodable {
+        var status: MonitoringStatusJSON
         var thresholds: [String: ThresholdJSON]
+        var health: CollectorHealth
+
+        private enum Keys: CodingKey { case thresholds }
+
+        func encode(to encoder: any Encoder) throws {
+            try status.encode(to: encoder)
+            try health.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(thresholds, forKey: .thresholds)
+        }
+    }
+    struct CollectorHealth: Encodable {
         var ticks: UInt64
         var missed_ticks: UInt64
         var samples_collected: UInt64
@@ -103,7 +113,6 @@ struct StatisticsJSON: Codable {
         var p99_tick_ms: Double
         var last_tick_ms: Double
         var rss_bytes: UInt64
-        var storage: StorageJSON?
     }
     struct WebSocket: Codable {
         var is_running: Bool

@@ -10,7 +10,6 @@ extension MonitoringRoutes {
         let ticks = stats.ticks.load(ordering: .relaxed)
         let samples = stats.samples.load(ordering: .relaxed)
         let failed = stats.failedSamples.load(ordering: .relaxed)
-        let status = MonitoringStatusJSONBuilder(backend: backend)
 
         // Performance over the last hour of in-memory samples.
         let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
@@ -41,18 +40,17 @@ extension MonitoringRoutes {
 
         let body = StatisticsJSON(
             collector: .init(
-                is_running: status.isRunning, monitored_containers: status.monitoredContainers,
-                collection_interval: backend.intervalSeconds, retention_days: backend.retentionDays.load(ordering: .relaxed),
-                storage_path: backend.storagePath, thresholds: thresholdsJSON(), ticks: ticks,
-                missed_ticks: stats.missedTicks.load(ordering: .relaxed), samples_collected: samples, failed_samples: failed,
-                read_errors: stats.readErrors.load(ordering: .relaxed),
-                vanished_containers: stats.vanishedContainers.load(ordering: .relaxed),
-                collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
-                mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
-                max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
-                p99_tick_ms: Double(stats.tickDurations.withLock { $0.quantile(0.99) }) / 1e6,
-                last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
-                rss_bytes: Self.residentSetBytes(), storage: StorageJSON(backend.store)),
+                status: monitoringStatus(), thresholds: thresholdsJSON(),
+                health: .init(
+                    ticks: ticks, missed_ticks: stats.missedTicks.load(ordering: .relaxed), samples_collected: samples,
+                    failed_samples: failed, read_errors: stats.readErrors.load(ordering: .relaxed),
+                    vanished_containers: stats.vanishedContainers.load(ordering: .relaxed),
+                    collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
+                    mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
+                    max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
+                    p99_tick_ms: Double(stats.tickDurations.withLock { $0.quantile(0.99) }) / 1e6,
+                    last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
+                    rss_bytes: Self.residentSetBytes())),
             websocket: .init(
                 is_running: true, active_connections: ws.activeConnections.load(ordering: .relaxed),
                 total_connections: ws.totalConnections.load(ordering: .relaxed),
@@ -80,16 +78,5 @@ extension MonitoringRoutes {
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = UInt64(fields[1]) else { return 0 }
         return pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
-    }
-}
-
-/// The status figures shared by `status` and `statistics`.
-struct MonitoringStatusJSONBuilder {
-    let isRunning: Bool
-    let monitoredContainers: Int
-
-    init(backend: MonitorBackend) {
-        isRunning = backend.collection.isCollecting.load(ordering: .relaxed)
-        monitoredContainers = backend.collection.statistics.monitoredContainers.load(ordering: .relaxed)
     }
 }

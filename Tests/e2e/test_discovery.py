@@ -7,7 +7,7 @@ import json
 import re
 import time
 
-from conftest import run_binary
+from conftest import run_binary, start_api_daemon
 
 INTERVAL = 0.5
 
@@ -41,17 +41,28 @@ def test_started_container_is_picked_up_within_one_tick_and_stopped_one_disappea
         engine.remove("wd-late")
 
 
-def test_renamed_container_keeps_its_history_under_the_new_name(engine, start_daemon):
-    daemon = start_daemon("--interval", str(INTERVAL), env={"WAKEDOCK_DOCKER_SOCKET": engine.socket})
+def test_renamed_container_keeps_its_history_under_the_new_name(binary, engine):
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.2")
     engine.run("wd-before", "exec sleep 100000")
     try:
-        daemon.wait_for(r"container_name=wd-before .*container discovered", timeout=10)
+        api.daemon.wait_for(r"container_name=wd-before .*container discovered", timeout=10)
+        time.sleep(1.5)
+        before = api.get("/metrics", params={"container_id": "wd-before", "limit": 10000}).json()
+        assert len(before) >= 5
         engine.docker("rename", "wd-before", "wd-after")
-        # A rename is not a new container: no "discovered" line, no "lost" line.
-        time.sleep(2 * INTERVAL + 0.5)
-        assert not any("wd-after" in line and "discovered" in line for _, line in daemon.lines)
-        assert not any("wd-before" in line and "lost" in line for _, line in daemon.lines)
+        deadline = time.monotonic() + 5
+        while api.get("/metrics/wd-after/latest").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        after = api.get("/metrics", params={"container_id": "wd-after", "limit": 10000}).json()
+        # The same series under the new name: every sample from before the rename is still there.
+        assert {r["timestamp"] for r in before} <= {r["timestamp"] for r in after}
+        assert after[0]["container_name"] == "wd-after"
+        assert api.get("/metrics", params={"container_id": "wd-before"}).json() == []
+        # A rename is not a new container: no "discovered" line for it, no "lost" line.
+        assert not any("wd-after" in line and "discovered" in line for _, line in api.daemon.lines)
+        assert not any("wd-before" in line and "lost" in line for _, line in api.daemon.lines)
     finally:
+        api.daemon.stop()
         engine.remove("wd-before", "wd-after")
 
 

@@ -54,12 +54,24 @@ public final class SeriesRegistry: Sendable {
 
     public var all: [ContainerSeries] { current.withLock { $0 } }
 
-    /// Looks a container up the way Docker does: full id, unique id prefix (≥ 3 characters), or name.
-    public func find(_ reference: String) -> ContainerSeries? {
+    public enum Lookup {
+        case found(ContainerSeries)
+        case notFound
+        /// An id prefix that more than one container starts with.
+        case ambiguous(count: Int)
+    }
+
+    /// Looks a container up the way Docker does: exact name, full id, or a unique id prefix of at least 3
+    /// characters.
+    public func lookup(_ reference: String) -> Lookup {
         let all = self.all
-        if let exact = all.first(where: { $0.identity.id == reference || $0.identity.name == reference }) { return exact }
-        guard reference.count >= 3 else { return nil }
+        if let exact = all.first(where: { $0.identity.id == reference || $0.identity.name == reference }) { return .found(exact) }
+        guard reference.count >= 3 else { return .notFound }
         let matches = all.filter { $0.identity.id.hasPrefix(reference) }
-        return matches.count == 1 ? matches[0] : nil
+        switch matches.count {
+        case 0: return .notFound
+        case 1: return .found(matches[0])
+        default: return .ambiguous(count: matches.count)
+        }
     }
 }

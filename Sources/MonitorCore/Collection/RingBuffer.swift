@@ -40,10 +40,4 @@ public struct RingBuffer<Element> {
             if try !body(element) { return }
         }
     }
-
-    public mutating func removeAll() {
-        for i in storage.indices { storage[i] = nil }
-        head = 0
-        count = 0
-    }
 }
