@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         // The only code that opens cgroup and proc files: kept descriptors, pread into caller buffers,
@@ -42,13 +43,16 @@ let package = Package(
             name: "MonitorEncoding",
             dependencies: ["MonitorCore", .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // JSONL history: buffered writes off the tick, daily files, failures counted.
+        // JSONL history: buffered writes off the tick, daily files rotated and gzipped, failures counted, and
+        // the reader that queries them newest first.
         .target(
             name: "MonitorStore",
             dependencies: [
+                "CSupport",
                 "MonitorCore",
                 "MonitorEncoding",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -80,7 +84,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MonitorCoreTests",
-            dependencies: ["MonitorCore", "MonitorEncoding", "CSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "MonitorCore", "MonitorEncoding", "MonitorStore", "CSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             exclude: ["Fixtures"]
         ),
     ]

@@ -12,6 +12,7 @@ if ! command -v swift >/dev/null 2>&1; then
     echo "install-deps: no Swift toolchain on PATH (Swift 6.1 or later is needed to build; see swift.org)" >&2
     exit 1
 fi
+need zlib1g-dev  # compress-nio links zlib (history files are gzipped)
 if [ "$purpose" = test ]; then
     need docker.io
     need busybox-static

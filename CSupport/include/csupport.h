@@ -127,6 +127,10 @@ long wd_clock_ticks_per_second(void);
 /// Raises RLIMIT_NOFILE's soft limit to its hard limit. Returns the new soft limit, or -errno.
 long wd_raise_nofile_limit(void);
 
+/// glibc's memmem and memrchr (GNU extensions), for finding fields and line ends in history files.
+const void *wd_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+const void *wd_memrchr(const void *s, int c, size_t n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,8 @@ public final class MonitorBackend: Sendable {
     public let storagePath: String
     /// What the JSONL store did (nil when nothing is persisted).
     public let store: StoreStatistics?
+    /// The history files, for what memory no longer holds (nil: memory only).
+    public let history: StoredHistory?
     public let websocket = WebSocketStatistics()
     public let requests = RequestStatistics()
 
@@ -22,10 +24,11 @@ public final class MonitorBackend: Sendable {
 
     public init(
         collection: CollectorService, thresholds: ThresholdTable, alerts: AlertLog, retentionDays: Int, storagePath: String,
-        store: StoreStatistics? = nil,
+        store: StoreStatistics? = nil, history: StoredHistory? = nil,
         onConfigurationChange: @escaping @Sendable (_ interval: Duration?, _ retentionDays: Int?) -> Void = { _, _ in }
     ) {
         self.store = store
+        self.history = history
         self.onConfigurationChange = onConfigurationChange
         self.collection = collection
         self.thresholds = thresholds

@@ -24,11 +24,13 @@ struct MonitoringRoutes {
             return try self.message("Monitoring arrêté avec succès")
         }
         api.get("metrics") { request, _ in
-            try self.samples(HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.metrics))
+            let query = try HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.metrics)
+            return self.history(try self.backend.samplePlan(query), format: query.format)
         }
         api.post("metrics/query") { request, context in
             let body = try await decodeJSONBody(HistoryQuery.Body.self, from: request, context: context)
-            return try self.samples(HistoryQuery(body: body, limits: HistoryQuery.metrics))
+            let query = try HistoryQuery(body: body, limits: HistoryQuery.metrics)
+            return self.history(try self.backend.samplePlan(query), format: query.format)
         }
         api.get("metrics/:container_id/latest") { _, context in
             let ref = context.parameters.get("container_id") ?? ""
@@ -40,11 +42,13 @@ struct MonitoringRoutes {
             return Response.json(buffer)
         }
         api.get("alerts") { request, _ in
-            try self.alerts(HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.alerts))
+            let query = try HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.alerts)
+            return self.history(try self.backend.alertPlan(query), format: query.format)
         }
         api.post("alerts/query") { request, context in
             let body = try await decodeJSONBody(HistoryQuery.Body.self, from: request, context: context)
-            return try self.alerts(HistoryQuery(body: body, limits: HistoryQuery.alerts))
+            let query = try HistoryQuery(body: body, limits: HistoryQuery.alerts)
+            return self.history(try self.backend.alertPlan(query), format: query.format)
         }
         api.get("thresholds") { _, _ in
             try self.json(["thresholds": self.thresholdsJSON()])
@@ -86,24 +90,44 @@ struct MonitoringRoutes {
 
     private func message(_ text: String) throws -> Response { try json(MessageJSON(message: text)) }
 
-    private func samples(_ query: HistoryQuery) throws -> Response {
-        let found = try backend.samples(matching: query)
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(found.count * 700 + 2)
-        buffer.writeSamplesArray(found, precision: backend.timestampPrecision)
-        return Response.json(buffer)
-    }
-
-    private func alerts(_ query: HistoryQuery) throws -> Response {
-        let found = try backend.alertRecords(matching: query)
-        var buffer = ByteBuffer()
-        buffer.writeStaticString("[")
-        for (i, alert) in found.enumerated() {
-            if i > 0 { buffer.writeStaticString(",") }
-            buffer.writeAlertJSON(alert, precision: backend.timestampPrecision)
+    /// A history answer: a JSON array, or JSONL streamed a chunk at a time (an export of a whole week never
+    /// sits in memory).
+    private func history(_ plan: HistoryPlan, format: HistoryQuery.Format) -> Response {
+        let precision = backend.timestampPrecision
+        switch format {
+        case .json:
+            let records = plan.records()
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(min(plan.limit, 1000) * 700 + 2)
+            buffer.writeStaticString("[")
+            var first = true
+            while let item = records.next() {
+                if !first { buffer.writeStaticString(",") }
+                first = false
+                item.write(to: &buffer, precision: precision)
+            }
+            buffer.writeStaticString("]")
+            return Response.json(buffer)
+        case .jsonl:
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-ndjson"
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody { writer in
+                    let records = plan.records()
+                    var buffer = ByteBuffer()
+                    while let item = records.next() {
+                        item.write(to: &buffer, precision: precision)
+                        buffer.writeStaticString("\n")
+                        if buffer.readableBytes >= 64 * 1024 {
+                            try await writer.write(buffer)
+                            buffer.clear()
+                        }
+                    }
+                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                    try await writer.finish(nil)
+                })
         }
-        buffer.writeStaticString("]")
-        return Response.json(buffer)
     }
 
     func thresholdsJSON() -> [String: ThresholdJSON] {

@@ -100,16 +100,27 @@ enum OpenAPIDocument {
       "description": "Window, hours back from now"
      },
      {
+      "name": "format",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": ["json", "jsonl"],
+       "default": "json"
+      },
+      "description": "json: an array; jsonl: one record per line, streamed (exports). With jsonl, limit defaults to the whole window and may go up to 10000000"
+     },
+     {
       "name": "limit",
       "in": "query",
       "required": false,
       "schema": {
        "type": "integer",
        "minimum": 1,
-       "maximum": 10000,
+       "maximum": 10000000,
        "default": 1000
       },
-      "description": "The newest `limit` records of the window"
+      "description": "The newest `limit` records of the window; at most 10000 with format=json, 10000000 with format=jsonl"
      }
     ],
     "responses": {
@@ -122,6 +133,12 @@ enum OpenAPIDocument {
          "items": {
           "$ref": "#/components/schemas/Sample"
          }
+        }
+       },
+       "application/x-ndjson": {
+        "schema": {
+         "type": "string",
+         "description": "one Sample object per line (format=jsonl)"
         }
        }
       }
@@ -156,6 +173,12 @@ enum OpenAPIDocument {
          "items": {
           "$ref": "#/components/schemas/Sample"
          }
+        }
+       },
+       "application/x-ndjson": {
+        "schema": {
+         "type": "string",
+         "description": "one Sample object per line (format=jsonl)"
         }
        }
       }
@@ -257,16 +280,27 @@ enum OpenAPIDocument {
       "description": "Window, hours back from now"
      },
      {
+      "name": "format",
+      "in": "query",
+      "required": false,
+      "schema": {
+       "type": "string",
+       "enum": ["json", "jsonl"],
+       "default": "json"
+      },
+      "description": "json: an array; jsonl: one record per line, streamed (exports). With jsonl, limit defaults to the whole window and may go up to 10000000"
+     },
+     {
       "name": "limit",
       "in": "query",
       "required": false,
       "schema": {
        "type": "integer",
        "minimum": 1,
-       "maximum": 1000,
+       "maximum": 10000000,
        "default": 100
       },
-      "description": "The newest `limit` alerts of the window"
+      "description": "The newest `limit` alerts of the window; at most 1000 with format=json, 10000000 with format=jsonl"
      }
     ],
     "responses": {
@@ -279,6 +313,12 @@ enum OpenAPIDocument {
          "items": {
           "$ref": "#/components/schemas/Alert"
          }
+        }
+       },
+       "application/x-ndjson": {
+        "schema": {
+         "type": "string",
+         "description": "one Alert object per line (format=jsonl)"
         }
        }
       }
@@ -313,6 +353,12 @@ enum OpenAPIDocument {
          "items": {
           "$ref": "#/components/schemas/Alert"
          }
+        }
+       },
+       "application/x-ndjson": {
+        "schema": {
+         "type": "string",
+         "description": "one Alert object per line (format=jsonl)"
         }
        }
       }
@@ -882,7 +928,11 @@ enum OpenAPIDocument {
      "limit": {
       "type": "integer",
       "minimum": 1,
-      "maximum": 10000
+      "maximum": 10000000
+     },
+     "format": {
+      "type": "string",
+      "enum": ["json", "jsonl"]
      }
     }
    },
@@ -911,7 +961,11 @@ enum OpenAPIDocument {
      "limit": {
       "type": "integer",
       "minimum": 1,
-      "maximum": 1000
+      "maximum": 10000000
+     },
+     "format": {
+      "type": "string",
+      "enum": ["json", "jsonl"]
      }
     }
    },
@@ -1061,7 +1115,12 @@ enum OpenAPIDocument {
      "write_failures": {"type": "integer"},
      "dropped_lines": {"type": "integer"},
      "failing": {"type": "boolean"},
-     "last_error": {"type": ["string", "null"]}
+     "last_error": {"type": ["string", "null"]},
+     "files_recreated": {"type": "integer", "description": "open files found deleted and created anew"},
+     "files_compressed": {"type": "integer"},
+     "bytes_before_compression": {"type": "integer"},
+     "bytes_after_compression": {"type": "integer"},
+     "compression_failures": {"type": "integer"}
     }
    },
    "WebSocketStatus": {

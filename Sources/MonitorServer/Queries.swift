@@ -11,6 +11,14 @@ struct HistoryQuery: Sendable {
     var hours: Double
     var limit: Int
     var level: AlertLevel?
+    var format: Format = .json
+
+    /// `json` (an array, the default) or `jsonl` (one record per line, streamed: for exports; `limit` is then
+    /// optional, the whole window by default, and may go up to 10,000,000).
+    enum Format: String, Sendable {
+        case json, jsonl
+    }
+    static let maxExportLimit = 10_000_000
 
     struct Limits {
         var defaultHours: Double
@@ -35,7 +43,7 @@ struct HistoryQuery: Sendable {
                 guard let v = Int(raw) else { throw .validation("limit doit être un entier (reçu: \(raw))") }
                 return v
             },
-            level: limits.allowsLevel ? text("level") : nil, limits: limits)
+            level: limits.allowsLevel ? text("level") : nil, format: text("format"), limits: limits)
     }
 
     /// The JSON body of `POST …/query`.
@@ -45,24 +53,35 @@ struct HistoryQuery: Sendable {
         var hours: Double?
         var limit: Int?
         var level: String?
+        var format: String?
     }
 
     init(body: Body, limits: Limits) throws(APIError) {
         try self.init(
             containerRef: body.container_id, serviceName: body.service_name, hours: body.hours, limit: body.limit,
-            level: limits.allowsLevel ? body.level : nil, limits: limits)
+            level: limits.allowsLevel ? body.level : nil, format: body.format, limits: limits)
     }
 
-    private init(containerRef: String?, serviceName: String?, hours: Double?, limit: Int?, level: String?, limits: Limits) throws(APIError) {
+    private init(
+        containerRef: String?, serviceName: String?, hours: Double?, limit: Int?, level: String?, format: String?,
+        limits: Limits
+    ) throws(APIError) {
         self.containerRef = containerRef?.isEmpty == true ? nil : containerRef
         self.serviceName = serviceName?.isEmpty == true ? nil : serviceName
+        if let format {
+            guard let parsed = Format(rawValue: format) else {
+                throw .validation("format doit être json ou jsonl (reçu: \(format))")
+            }
+            self.format = parsed
+        }
         self.hours = hours ?? limits.defaultHours
-        self.limit = limit ?? limits.defaultLimit
+        let maxLimit = self.format == .jsonl ? Self.maxExportLimit : limits.maxLimit
+        self.limit = limit ?? (self.format == .jsonl ? Self.maxExportLimit : limits.defaultLimit)
         guard self.hours.isFinite, self.hours > 0, self.hours <= 168 else {
             throw .validation("hours doit être un nombre > 0 et ≤ 168 (reçu: \(self.hours))")
         }
-        guard self.limit >= 1, self.limit <= limits.maxLimit else {
-            throw .validation("limit doit être entre 1 et \(limits.maxLimit) (reçu: \(self.limit))")
+        guard self.limit >= 1, self.limit <= maxLimit else {
+            throw .validation("limit doit être entre 1 et \(maxLimit) (reçu: \(self.limit))")
         }
         if let level {
             guard let parsed = AlertLevel(rawValue: level) else {

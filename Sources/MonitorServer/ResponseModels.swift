@@ -35,6 +35,11 @@ struct StorageJSON: Codable {
     var dropped_lines: UInt64
     var failing: Bool
     var last_error: String?
+    var files_recreated: UInt64
+    var files_compressed: UInt64
+    var bytes_before_compression: UInt64
+    var bytes_after_compression: UInt64
+    var compression_failures: UInt64
 
     init?(_ s: StoreStatistics?) {
         guard let s else { return nil }
@@ -45,6 +50,11 @@ struct StorageJSON: Codable {
         dropped_lines = s.droppedLines.load(ordering: .relaxed)
         failing = s.failing.load(ordering: .relaxed)
         last_error = s.lastError.withLock { $0 }
+        files_recreated = s.filesRecreated.load(ordering: .relaxed)
+        files_compressed = s.filesCompressed.load(ordering: .relaxed)
+        bytes_before_compression = s.bytesBeforeCompression.load(ordering: .relaxed)
+        bytes_after_compression = s.bytesAfterCompression.load(ordering: .relaxed)
+        compression_failures = s.compressionFailures.load(ordering: .relaxed)
     }
 }
 

@@ -1,20 +1,28 @@
 import Glibc
 import NIOCore
 
-/// Appends to `<directory>/<prefix>_YYYY-MM-DD.jsonl`, switching file when the UTC day changes. Opened with
-/// O_APPEND so that every flush lands at the end even if another process trimmed the file.
+/// Appends to `<directory>/<prefix>_YYYY-MM-DD.jsonl`, switching file when the UTC day changes and closing
+/// the file as a numbered part (`<prefix>_YYYY-MM-DD.N.jsonl`) when it would grow past `maxBytes` or when
+/// its day is over. Closed parts are handed to `onClose` (the store compresses them).
+///
+/// The file is opened for each flush (O_APPEND) and closed after it: two system calls per flush, and in return
+/// nothing is held open between flushes, so a deleted file or directory is simply created again, an operator
+/// can remount the filesystem, and a trimmed or moved file never receives lines meant for another.
 final class DailyJSONLFile {
     let directory: String
     let prefix: String
-    private var fd: Int32 = -1
+    let maxBytes: Int
+    private let onClose: (HistoryFileName) -> Void
+    /// The day last written, and the size its file had after that write.
     private var day: Int64 = -1
+    private var size = 0
 
-    init(directory: String, prefix: String) {
+    init(directory: String, prefix: String, maxBytes: Int, onClose: @escaping (HistoryFileName) -> Void) {
         self.directory = directory
         self.prefix = prefix
+        self.maxBytes = maxBytes
+        self.onClose = onClose
     }
-
-    deinit { if fd >= 0 { close(fd) } }
 
     static func dayNumber(nanos: Int64) -> Int64 { nanos / 86_400_000_000_000 }
 
@@ -24,32 +32,44 @@ final class DailyJSONLFile {
         return String(buffer: b)
     }
 
-    func path(day: Int64) -> String { "\(directory)/\(prefix)_\(Self.dateString(day: day)).jsonl" }
+    func path(day: Int64) -> String { directory + "/" + HistoryFileName(prefix: prefix, day: day, part: nil, kind: .plain).name }
 
-    /// Writes all of `bytes` to the file of `day`. Throws the errno on failure (nothing partial is retried
-    /// twice: the caller keeps what was not written).
-    func write(_ bytes: ByteBuffer, day: Int64) throws(StoreError) {
-        if day != self.day || fd < 0 {
-            if fd >= 0 { close(fd) }
-            fd = -1
-            mkdirParents(directory)
-            let opened = open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-            guard opened >= 0 else { throw StoreError(errno: errno, operation: "open \(path(day: day))") }
-            fd = opened
-            self.day = day
+    /// Writes all of `bytes` to the file of `day`. Throws the errno on failure (the caller keeps what was not
+    /// written). Returns true when a file written before had disappeared (deleted, with its directory
+    /// perhaps) and was created anew.
+    @discardableResult
+    func write(_ bytes: ByteBuffer, day: Int64) throws(StoreError) -> Bool {
+        if self.day >= 0, day != self.day {
+            // The previous day is over: its file is closed for good.
+            closePart(day: self.day)
+            size = 0
         }
-        var remaining = bytes
-        while remaining.readableBytes > 0 {
-            let n = remaining.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let error = StoreError(errno: errno, operation: "write \(path(day: day))")
-                close(fd)
-                fd = -1  // reopen next time: the directory may have been deleted or remounted
-                throw error
-            }
-            remaining.moveReaderIndex(forwardBy: n)
+        var (fd, currentSize) = try open(day: day)
+        let recreated = self.day == day && size > 0 && currentSize == 0
+        if currentSize > 0, currentSize + bytes.readableBytes > maxBytes {
+            close(fd)
+            closePart(day: day)
+            (fd, currentSize) = try open(day: day)
         }
+        defer { close(fd) }
+        self.day = day
+        try writeAll(fd, bytes, path: path(day: day))
+        size = currentSize + bytes.readableBytes
+        return recreated
+    }
+
+    private func open(day: Int64) throws(StoreError) -> (fd: Int32, size: Int) {
+        mkdirParents(directory)
+        let fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError(errno: errno, operation: "open \(path(day: day))") }
+        var st = stat()
+        return (fd, fstat(fd, &st) == 0 ? Int(st.st_size) : 0)
+    }
+
+    /// Renames the day's open file to its next part number and hands it over for compression.
+    private func closePart(day: Int64) {
+        guard let closed = FileMaintenance.closeAsPart(directory: directory, prefix: prefix, day: day) else { return }
+        onClose(closed)
     }
 
     private func mkdirParents(_ path: String) {

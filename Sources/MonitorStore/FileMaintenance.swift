@@ -4,27 +4,49 @@ import Logging
 /// What the store does to its directory at start and once a day: repair a torn last line left by a crash, and
 /// delete files older than the retention.
 public enum FileMaintenance {
-    /// `metrics_2025-01-16.jsonl`, `alerts_2025-01-16.3.jsonl.gz` … → the file's UTC day number.
-    static func day(ofFileNamed name: String) -> Int64? {
-        guard name.hasPrefix("metrics_") || name.hasPrefix("alerts_") else { return nil }
-        guard name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") else { return nil }
-        let afterPrefix = name.drop(while: { $0 != "_" }).dropFirst()
-        let date = afterPrefix.prefix(10)
-        let parts = date.split(separator: "-")
-        guard date.count == 10, parts.count == 3, let y = Int64(parts[0]), let m = Int64(parts[1]), let d = Int64(parts[2]),
-            (1...12).contains(m), (1...31).contains(d)
-        else { return nil }
-        return daysFromCivil(year: y, month: m, day: d)
+    /// The history files of `prefix` in `directory` (compressed, plain and their indexes).
+    static func historyFiles(directory: String, prefix: String) -> [HistoryFileName] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return names.compactMap { HistoryFileName($0) }.filter { $0.prefix == prefix }
     }
 
-    /// Howard Hinnant's days-from-civil (inverse of the encoder's civil-from-days).
-    static func daysFromCivil(year: Int64, month: Int64, day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+    /// Renames the open file of `day` to the day's next part number (`metrics_D.N.jsonl`); nil when there is
+    /// nothing to close (missing or empty file) or the rename fails.
+    static func closeAsPart(directory: String, prefix: String, day: Int64) -> HistoryFileName? {
+        let open = HistoryFileName(prefix: prefix, day: day, part: nil, kind: .plain)
+        var st = stat()
+        guard stat(directory + "/" + open.name, &st) == 0 else { return nil }
+        if st.st_size == 0 {
+            unlink(directory + "/" + open.name)
+            return nil
+        }
+        let used = historyFiles(directory: directory, prefix: prefix).filter { $0.day == day }.compactMap(\.part)
+        var closed = open
+        closed.part = (used.max() ?? 0) + 1
+        guard rename(directory + "/" + open.name, directory + "/" + closed.name) == 0 else { return nil }
+        return closed
+    }
+
+    /// What a previous run left to finish: open files of past days are closed as parts, and every closed
+    /// plain part (compression interrupted or never started) is returned for compression. Half-written
+    /// `.gz.tmp` files are removed.
+    static func leftovers(directory: String, today: Int64) -> [HistoryFileName] {
+        if let names = try? FileManager.default.contentsOfDirectory(atPath: directory) {
+            for name in names where name.hasSuffix(".jsonl.gz.tmp") { unlink(directory + "/" + name) }
+        }
+        var toCompress: [HistoryFileName] = []
+        for prefix in HistoryFileName.prefixes {
+            for file in historyFiles(directory: directory, prefix: prefix) where file.kind == .plain {
+                if file.part == nil {
+                    if file.day < today, let closed = closeAsPart(directory: directory, prefix: prefix, day: file.day) {
+                        toCompress.append(closed)
+                    }
+                } else {
+                    toCompress.append(file)
+                }
+            }
+        }
+        return toCompress.sorted { $0.timeOrder < $1.timeOrder }
     }
 
     /// Deletes history files whose day is more than `retentionDays` before `today`. Returns their names.
@@ -33,7 +55,7 @@ public enum FileMaintenance {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var deleted: [String] = []
         for name in names.sorted() {
-            guard let day = day(ofFileNamed: name), day < today - Int64(retentionDays) else { continue }
+            guard let day = HistoryFileName(name)?.day, day < today - Int64(retentionDays) else { continue }
             if unlink(directory + "/" + name) == 0 {
                 deleted.append(name)
             } else {
@@ -52,7 +74,7 @@ public enum FileMaintenance {
     public static func repairTornLines(directory: String, logger: Logger) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var repaired: [String] = []
-        for name in names where name.hasSuffix(".jsonl") && day(ofFileNamed: name) != nil {
+        for name in names where HistoryFileName(name)?.kind == .plain {
             let path = directory + "/" + name
             let fd = open(path, O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { continue }

@@ -40,6 +40,12 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     private let input: AsyncStream<Record>.Continuation
     private let pending = Mutex(Pending())
     private let files: Mutex<[String: DailyJSONLFile]>
+    /// Closed files waiting to be compressed.
+    private let closedFiles: AsyncStream<HistoryFileName>
+    private let closedInput: AsyncStream<HistoryFileName>.Continuation
+    /// A file is closed as a numbered part when it would grow past this (SPEC §7: 50 MB).
+    public let maxFileBytes: Int
+    public static let defaultMaxFileBytes = 50_000_000
     /// Pending bytes kept while the disk refuses writes; beyond, the oldest file's lines are dropped.
     static let maxPendingBytes = 32 << 20
 
@@ -47,21 +53,27 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     public let retentionDays: Atomic<Int>
 
     public init(
-        directory: String, persistInterval: Duration, retentionDays: Int,
+        directory: String, persistInterval: Duration, retentionDays: Int, maxFileBytes: Int = defaultMaxFileBytes,
         precision: @escaping @Sendable () -> TimestampPrecision, logger: Logger
     ) {
         self.directory = directory
+        self.maxFileBytes = maxFileBytes
         self.retentionDays = Atomic(retentionDays)
         self.precision = precision
         self.logger = logger
         persistIntervalNanos = Atomic(Self.nanos(persistInterval))
         // Bounded: if encoding ever falls behind, the newest ticks win and the rest are counted as dropped.
         (records, input) = AsyncStream.makeStream(of: Record.self, bufferingPolicy: .bufferingNewest(256))
+        (closedFiles, closedInput) = AsyncStream.makeStream(of: HistoryFileName.self)
+        let closed = closedInput
         files = Mutex([
-            "metrics": DailyJSONLFile(directory: directory, prefix: "metrics"),
-            "alerts": DailyJSONLFile(directory: directory, prefix: "alerts"),
+            "metrics": DailyJSONLFile(directory: directory, prefix: "metrics", maxBytes: maxFileBytes) { closed.yield($0) },
+            "alerts": DailyJSONLFile(directory: directory, prefix: "alerts", maxBytes: maxFileBytes) { closed.yield($0) },
         ])
     }
+
+    /// The files this store writes, for history queries.
+    public var history: StoredHistory { StoredHistory(directory: directory) }
 
     private static func nanos(_ d: Duration) -> Int64 {
         d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
@@ -97,15 +109,19 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     public func run() async throws {
         // Before the first write: a crash may have left half a line at the end of a file.
         FileMaintenance.repairTornLines(directory: directory, logger: logger)
+        // Retention first (nothing expired gets compressed), then what a previous run left: parts closed but
+        // not compressed, and open files of days that are over.
+        applyRetention()
+        for file in FileMaintenance.leftovers(directory: directory, today: DailyJSONLFile.dayNumber(nanos: Clocks.wallNanos())) {
+            closedInput.yield(file)
+        }
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    // Retention at start, then once a day.
+                    // Retention once a day (and at start, above).
                     while !Task.isCancelled {
-                        FileMaintenance.applyRetention(
-                            directory: self.directory, retentionDays: self.retentionDays.load(ordering: .relaxed),
-                            today: DailyJSONLFile.dayNumber(nanos: Clocks.wallNanos()), logger: self.logger)
                         try? await Task.sleep(for: .seconds(86_400))
+                        if !Task.isCancelled { self.applyRetention() }
                     }
                 }
                 group.addTask {
@@ -114,7 +130,12 @@ public final class JSONLStore: SampleSink, Service, Sendable {
                         self.flush()
                     }
                 }
+                group.addTask {
+                    // Compression of closed files, one at a time, in the background.
+                    for await file in self.closedFiles { self.compress(file) }
+                }
                 for await record in self.records { self.encode(record) }
+                self.closedInput.finish()
                 group.cancelAll()
             }
         } onGracefulShutdown: {
@@ -126,6 +147,29 @@ public final class JSONLStore: SampleSink, Service, Sendable {
             metadata: [
                 "storage_path": "\(directory)", "samples": "\(statistics.samplesPersisted.load(ordering: .relaxed))",
             ])
+    }
+
+    private func applyRetention() {
+        FileMaintenance.applyRetention(
+            directory: directory, retentionDays: retentionDays.load(ordering: .relaxed),
+            today: DailyJSONLFile.dayNumber(nanos: Clocks.wallNanos()), logger: logger)
+    }
+
+    private func compress(_ file: HistoryFileName) {
+        let path = directory + "/" + file.name
+        do {
+            let (raw, compressed) = try GzipHistoryFile.compress(plainPath: path)
+            statistics.filesCompressed.add(1, ordering: .relaxed)
+            statistics.bytesBeforeCompression.add(UInt64(raw), ordering: .relaxed)
+            statistics.bytesAfterCompression.add(UInt64(compressed), ordering: .relaxed)
+            logger.info(
+                "history file compressed",
+                metadata: ["file": "\(file.name).gz", "bytes": "\(raw)", "compressed_bytes": "\(compressed)"])
+        } catch {
+            // The plain file stays readable and is compressed at the next start.
+            statistics.compressionFailures.add(1, ordering: .relaxed)
+            logger.warning("cannot compress history file; it stays as it is", metadata: ["file": "\(file.name)", "error": "\(error)"])
+        }
     }
 
     private func encode(_ record: Record) {
@@ -178,7 +222,13 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         var lastError: StoreError?
         for (key, buffer) in taken.buffers.sorted(by: { $0.key.day < $1.key.day }) {
             do {
-                try files.withLock { files throws(StoreError) in try files[key.prefix]?.write(buffer, day: key.day) }
+                let recreated = try files.withLock { files throws(StoreError) in
+                    try files[key.prefix]?.write(buffer, day: key.day) ?? false
+                }
+                if recreated {
+                    statistics.filesRecreated.add(1, ordering: .relaxed)
+                    logger.warning("history file had been deleted; created it anew", metadata: ["storage_path": "\(directory)"])
+                }
                 statistics.bytesWritten.add(UInt64(buffer.readableBytes), ordering: .relaxed)
                 let lines = UInt64(taken.lines[key] ?? 0)
                 if key.prefix == "metrics" {

@@ -28,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
     var storage: String?
     @Option(help: "Seconds between persisted samples (WAKEDOCK_PERSIST_INTERVAL, default: the collection interval).")
     var persistInterval: String?
+    @Option(help: "Bytes after which a history file is closed and compressed (WAKEDOCK_METRICS_MAX_FILE_BYTES, default 50000000).")
+    var maxFileBytes: String?
     @Option(help: "Address to listen on (WAKEDOCK_HOST, default 127.0.0.1).")
     var host: String?
     @Option(help: "Port to listen on (WAKEDOCK_PORT, default 8000).")
@@ -55,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try common.loadSettings(extra: [
             "WAKEDOCK_METRICS_INTERVAL": interval, "WAKEDOCK_METRICS_RETENTION_DAYS": retentionDays,
             "WAKEDOCK_METRICS_STORAGE_PATH": storage, "WAKEDOCK_PERSIST_INTERVAL": persistInterval,
+            "WAKEDOCK_METRICS_MAX_FILE_BYTES": maxFileBytes,
             "WAKEDOCK_HOST": host, "WAKEDOCK_PORT": port, "WAKEDOCK_WS_MAX_CLIENTS": wsMaxClients,
             "WAKEDOCK_WS_PING_INTERVAL": wsPingInterval, "WAKEDOCK_WS_CLIENT_TIMEOUT": wsClientTimeout, "WAKEDOCK_WS_QUEUE_SIZE": wsQueueSize,
             "WAKEDOCK_CPU_WARNING_THRESHOLD": cpuWarning, "WAKEDOCK_CPU_CRITICAL_THRESHOLD": cpuCritical,
@@ -96,12 +99,13 @@ struct ServeCommand: AsyncParsableCommand {
         let store = JSONLStore(
             directory: storagePath,
             persistInterval: .nanoseconds(Int64(((settings.persistInterval ?? settings.collectionInterval) * 1e9).rounded())),
-            retentionDays: settings.retentionDays, precision: timestampPrecision, logger: logger)
+            retentionDays: settings.retentionDays, maxFileBytes: settings.maxFileBytes, precision: timestampPrecision,
+            logger: logger)
         engine.collector.add(sink: store)
         alerts.addListener { store.persist($0) }
         let backend = MonitorBackend(
             collection: collection, thresholds: thresholds, alerts: alerts, retentionDays: settings.retentionDays,
-            storagePath: storagePath, store: store.statistics,
+            storagePath: storagePath, store: store.statistics, history: store.history,
             onConfigurationChange: { [persistIntervalIsOwn = settings.persistInterval != nil] interval, retentionDays in
                 // Without a persistence interval of its own, persistence follows the collection interval.
                 if let interval, !persistIntervalIsOwn { store.setPersistInterval(interval) }

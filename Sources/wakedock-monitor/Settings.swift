@@ -9,6 +9,8 @@ struct Settings: Sendable {
     var retentionDays = 7
     var storagePath = "/var/log/wakedock/metrics"
     var persistInterval: Double?  // nil: same as the collection interval
+    /// A history file is closed (then compressed) when it would grow past this.
+    var maxFileBytes = 50_000_000
     var wsMaxClients = 100
     var wsPingInterval: Double = 30
     var wsClientTimeout: Double = 60
@@ -45,6 +47,8 @@ struct Settings: Sendable {
         if reader.has("WAKEDOCK_PERSIST_INTERVAL") {
             s.persistInterval = try reader.seconds("WAKEDOCK_PERSIST_INTERVAL", flag: "--persist-interval", default: 5, range: 0.01...86400)
         }
+        s.maxFileBytes = try reader.integer(
+            "WAKEDOCK_METRICS_MAX_FILE_BYTES", flag: "--max-file-bytes", default: s.maxFileBytes, range: 4096...(1 << 40))
         s.wsMaxClients = try reader.integer("WAKEDOCK_WS_MAX_CLIENTS", flag: "--ws-max-clients", default: 100, range: 1...100_000)
         s.wsPingInterval = try reader.seconds("WAKEDOCK_WS_PING_INTERVAL", flag: "--ws-ping-interval", default: 30, range: 0.1...86400)
         s.wsClientTimeout = try reader.seconds("WAKEDOCK_WS_CLIENT_TIMEOUT", flag: "--ws-client-timeout", default: 60, range: 0.1...86400)

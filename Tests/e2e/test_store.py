@@ -145,7 +145,12 @@ def test_retention_deletes_only_expired_history_files(binary, engine, tmp_path):
         api.daemon.wait_for(r"files=3 .*expired history deleted", timeout=10)
         present = {p.name for p in storage.iterdir()}
         assert not (set(expired) & present), present
-        assert set(kept) <= present, present
+        assert not [n for n in present if n.startswith(tuple(e[:len("metrics_YYYY-MM-DD")] for e in expired))], present
+        # Kept: days of the past are closed files now, compressed (SPEC §7) but still there.
+        assert "notes.txt" in present
+        for file in kept[:2]:
+            day = file.split(".")[0]
+            assert {day + ".jsonl", day + ".1.jsonl", day + ".1.jsonl.gz"} & present, (file, present)
     finally:
         api.daemon.stop()
 

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// Recent alerts in memory, newest last, bounded. What `GET /alerts` answers from until the store reads
-/// the alert files too; listeners (the WebSocket hub, callbacks) hear every new record.
+/// Recent alerts in memory, newest last, bounded. `GET /alerts` answers from here first and from the alert
+/// files for what is older; listeners (the WebSocket hub, callbacks) hear every new record.
 public final class AlertLog: Sendable {
     private let records: Mutex<RingBuffer<AlertRecord>>
     private let listeners = Mutex<[@Sendable (AlertRecord) -> Void]>([])
@@ -18,6 +18,9 @@ public final class AlertLog: Sendable {
     public func addListener(_ listener: @escaping @Sendable (AlertRecord) -> Void) {
         listeners.withLock { $0.append(listener) }
     }
+
+    /// When the oldest record still in memory was made: older alerts come from the files.
+    public var oldestTimestampNanos: Int64? { records.withLock { $0.first?.timestampNanos } }
 
     /// Records newest first that `keep` accepts, at most `limit`, none older than `notBeforeNanos`.
     public func newestFirst(notBeforeNanos: Int64, limit: Int, where keep: (AlertRecord) -> Bool) -> [AlertRecord] {

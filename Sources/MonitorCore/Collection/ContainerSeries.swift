@@ -18,6 +18,9 @@ public final class ContainerSeries: Sendable {
     /// The newest sample, if any.
     public var latest: Sample? { ring.withLock { $0.last } }
 
+    /// When the oldest sample still in memory was taken: history before it comes from the files.
+    public var oldestTimestampNanos: Int64? { ring.withLock { $0.first?.timestampNanos } }
+
     /// Up to `limit` samples, newest first, not older than `notBeforeNanos`.
     public func recent(limit: Int, notBeforeNanos: Int64 = .min) -> [Sample] {
         ring.withLock { ring in

@@ -25,6 +25,9 @@ public struct RingBuffer<Element> {
         return storage[head == 0 ? storage.count - 1 : head - 1]
     }
 
+    /// The oldest element still held.
+    public var first: Element? { newest(count - 1) }
+
     /// Element `i` counted from the newest (0 = newest).
     public func newest(_ i: Int) -> Element? {
         guard i >= 0, i < count else { return nil }

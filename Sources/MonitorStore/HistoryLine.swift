@@ -1,0 +1,118 @@
+import CSupport
+import Glibc
+
+/// One line of a history file, read in place: the few fields a query filters on are found without parsing
+/// the whole object. The files are written by us (flat objects, `"key":value`, no spaces), and a string
+/// value can never contain the bytes `"key":"` unescaped, so a search for that pattern finds the key itself.
+public struct HistoryLine {
+    public let bytes: UnsafeRawBufferPointer
+
+    public init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+    /// The raw bytes of the string value of `key` (between the quotes, still escaped), if present.
+    public func stringValue(_ pattern: FieldPattern) -> UnsafeRawBufferPointer? {
+        guard let base = bytes.baseAddress, bytes.count > pattern.bytes.count else { return nil }
+        let found = pattern.bytes.withUnsafeBytes { p in wd_memmem(base, bytes.count, p.baseAddress!, p.count) }
+        guard let found else { return nil }
+        let start = UnsafeRawPointer(found) + pattern.bytes.count
+        let end = base + bytes.count
+        var cursor = start
+        while cursor < end {
+            let byte = cursor.load(as: UInt8.self)
+            if byte == UInt8(ascii: "\\") {
+                cursor += 2
+                continue
+            }
+            if byte == UInt8(ascii: "\"") { return UnsafeRawBufferPointer(start: start, count: cursor - start) }
+            cursor += 1
+        }
+        return nil
+    }
+
+    /// True when the string value of `key` is exactly `value` (compared escaped: names need no escaping in
+    /// practice, and a name that does compares unequal rather than wrongly equal).
+    public func has(_ pattern: FieldPattern, equalTo value: [UInt8]) -> Bool {
+        guard let found = stringValue(pattern), found.count == value.count else { return false }
+        return value.withUnsafeBytes { memcmp($0.baseAddress!, found.baseAddress!, found.count) == 0 }
+    }
+
+    public func has(_ pattern: FieldPattern, prefix: [UInt8]) -> Bool {
+        guard let found = stringValue(pattern), found.count >= prefix.count else { return false }
+        return prefix.withUnsafeBytes { memcmp($0.baseAddress!, found.baseAddress!, $0.count) == 0 }
+    }
+
+    /// The `timestamp` field as nanoseconds since the epoch, nil when absent or not RFC 3339 UTC.
+    public var timestampNanos: Int64? { timestamp?.nanos }
+
+    /// The `timestamp` field and its resolution: 1 s, 1 ms … as written (the encoder truncates).
+    public var timestamp: (nanos: Int64, resolution: Int64)? {
+        guard let value = stringValue(.timestamp) else { return nil }
+        return Self.parseRFC3339(value)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` (what the encoder writes) → nanoseconds since the epoch, and the
+    /// resolution of the text.
+    static func parseRFC3339(_ text: UnsafeRawBufferPointer) -> (nanos: Int64, resolution: Int64)? {
+        guard text.count >= 20 else { return nil }
+        var ok = true
+        func number(_ from: Int, _ length: Int) -> Int64 {
+            var value: Int64 = 0
+            for i in from..<(from + length) {
+                let digit = Int64(text[i]) - 48
+                if digit < 0 || digit > 9 { ok = false }
+                value = value * 10 + digit
+            }
+            return value
+        }
+        let year = number(0, 4), month = number(5, 2), day = number(8, 2)
+        let hour = number(11, 2), minute = number(14, 2), second = number(17, 2)
+        guard ok, text[4] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"), (1...12).contains(month),
+            (1...31).contains(day)
+        else { return nil }
+        var nanos: Int64 = 0
+        var resolution: Int64 = 1_000_000_000
+        var i = 19
+        if text[i] == UInt8(ascii: ".") {
+            i += 1
+            var scale: Int64 = 100_000_000
+            while i < text.count, text[i] >= 48, text[i] <= 57 {
+                nanos += Int64(text[i] - 48) * scale
+                resolution = max(1, scale)
+                scale /= 10
+                i += 1
+            }
+        }
+        guard i < text.count, text[i] == UInt8(ascii: "Z") else { return nil }
+        let days = HistoryFileName.daysFromCivil(year: year, month: month, day: day)
+        return (((days * 86_400 + hour * 3600 + minute * 60 + second) * 1_000_000_000) + nanos, resolution)
+    }
+}
+
+/// `"key":"` as bytes, made once.
+public struct FieldPattern: Sendable {
+    let bytes: [UInt8]
+    public init(key: String) { bytes = Array("\"\(key)\":\"".utf8) }
+
+    public static let timestamp = FieldPattern(key: "timestamp")
+    public static let containerID = FieldPattern(key: "container_id")
+    public static let containerName = FieldPattern(key: "container_name")
+    public static let serviceName = FieldPattern(key: "service_name")
+    public static let level = FieldPattern(key: "level")
+}
+
+/// Calls `body` with each complete line of `chunk` (without its newline), last line first, until it returns
+/// false. A trailing partial line (no newline: a torn write) is skipped.
+func forEachLineNewestFirst(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+    guard let base = chunk.baseAddress else { return true }
+    var end = chunk.count
+    // Drop a torn tail.
+    while end > 0, chunk[end - 1] != UInt8(ascii: "\n") { end -= 1 }
+    while end > 0 {
+        let lineEnd = end - 1  // index of the newline
+        var start = lineEnd
+        while start > 0, chunk[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+        if lineEnd > start, !body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start)) { return false }
+        end = start
+    }
+    return true
+}

@@ -1,0 +1,140 @@
+import CSupport
+import Glibc
+import NIOCore
+
+/// Which stored records a history query wants. Containers are matched on the lines' own fields, so the
+/// history of a container that is gone (or of a previous run) is found by its id, id prefix or name.
+public struct StoredRecordFilter: Sendable {
+    public var sinceNanos: Int64
+    /// Exact container ids (a live container the query resolved).
+    public var containerID: String?
+    /// A name, or an id prefix of at least 3 characters, for a container memory no longer knows.
+    public var containerNameOrPrefix: String?
+    public var serviceName: String?
+    public var level: String?
+    /// Per container id: from this time on, memory holds that container's records (the files' copies are
+    /// skipped, memory answers with them).
+    public var inMemorySince: [String: Int64] = [:]
+    /// From this time on, memory holds every record (the alert log).
+    public var allInMemorySince: Int64?
+
+    public init(
+        sinceNanos: Int64, containerID: String? = nil, containerNameOrPrefix: String? = nil, serviceName: String? = nil,
+        level: String? = nil
+    ) {
+        self.sinceNanos = sinceNanos
+        self.containerID = containerID
+        self.containerNameOrPrefix = containerNameOrPrefix
+        self.serviceName = serviceName
+        self.level = level
+    }
+}
+
+/// One stored record: its time and its JSON line (without the newline), exactly as written.
+public struct StoredRecord: Sendable {
+    public var timestampNanos: Int64
+    public var line: ByteBuffer
+}
+
+/// The stored records of one prefix that match a filter, newest first, read lazily from the files: a caller
+/// that wants 1,000 records reads as many chunks as those take, a streaming export never holds more than a
+/// chunk. Lines that do not parse (a torn line, foreign text) are skipped.
+public final class StoredRecords {
+    private let cursor: HistoryCursor
+    private let filter: StoredRecordFilter
+    private let containerID: [UInt8]?
+    private let nameOrPrefix: [UInt8]?
+    private let idPrefixAllowed: Bool
+    private let serviceName: [UInt8]?
+    private let level: [UInt8]?
+    private let inMemory: [(id: [UInt8], since: Int64)]
+    private let inMemoryFrom: Int64
+    private var chunk = ByteBuffer()
+    /// Bytes of `chunk` before this offset (from its reader index) are still to walk, backwards.
+    private var end = 0
+    public private(set) var linesRead = 0
+
+    public init(directory: String, prefix: String, filter: StoredRecordFilter) {
+        cursor = HistoryCursor(directory: directory, prefix: prefix, sinceNanos: filter.sinceNanos)
+        self.filter = filter
+        containerID = filter.containerID.map { Array($0.utf8) }
+        nameOrPrefix = filter.containerNameOrPrefix.map { Array($0.utf8) }
+        idPrefixAllowed = (filter.containerNameOrPrefix?.utf8.count ?? 0) >= 3
+        serviceName = filter.serviceName.map { Array($0.utf8) }
+        level = filter.level.map { Array($0.utf8) }
+        inMemory = filter.inMemorySince.map { (Array($0.key.utf8), $0.value) }
+        inMemoryFrom = min(filter.allInMemorySince ?? .max, inMemory.map(\.since).min() ?? .max)
+    }
+
+    /// The next matching record, newest first; nil when the window is exhausted.
+    public func next() -> StoredRecord? {
+        while true {
+            if end == 0 {
+                guard let next = cursor.nextChunk() else { return nil }
+                chunk = next
+                // Drop a torn tail (no newline): a crash mid-write.
+                end = chunk.withUnsafeReadableBytes { raw in
+                    var e = raw.count
+                    while e > 0, raw[e - 1] != UInt8(ascii: "\n") { e -= 1 }
+                    return e
+                }
+                continue
+            }
+            let found: (Int, Int, Int64)? = chunk.withUnsafeReadableBytes { raw in
+                while end > 0 {
+                    let lineEnd = end - 1
+                    let newline = lineEnd > 0 ? wd_memrchr(raw.baseAddress!, Int32(UInt8(ascii: "\n")), lineEnd) : nil
+                    let start = newline.map { raw.baseAddress!.distance(to: $0) + 1 } ?? 0
+                    end = start
+                    guard lineEnd > start else { continue }
+                    linesRead += 1
+                    let line = HistoryLine(UnsafeRawBufferPointer(rebasing: raw[start..<lineEnd]))
+                    if let time = accept(line) { return (start, lineEnd - start, time) }
+                }
+                return nil
+            }
+            if let (start, length, time) = found {
+                return StoredRecord(timestampNanos: time, line: chunk.getSlice(at: chunk.readerIndex + start, length: length)!)
+            }
+        }
+    }
+
+    private func truncated(_ nanos: Int64, _ resolution: Int64) -> Int64 {
+        nanos == .max ? .max : nanos - nanos % resolution
+    }
+
+    /// The line's time when it matches the filter, nil when not.
+    private func accept(_ line: HistoryLine) -> Int64? {
+        guard let (time, resolution) = line.timestamp, time >= filter.sinceNanos else { return nil }
+        if let containerID, !line.has(.containerID, equalTo: containerID) { return nil }
+        if let nameOrPrefix, !line.has(.containerName, equalTo: nameOrPrefix),
+            !(idPrefixAllowed && line.has(.containerID, prefix: nameOrPrefix))
+        {
+            return nil
+        }
+        if let serviceName, !line.has(.serviceName, equalTo: serviceName) { return nil }
+        if let level, !line.has(.level, equalTo: level) { return nil }
+        // Memory's copy of a record has the full time; the file's is truncated to `resolution`.
+        if time >= truncated(inMemoryFrom, resolution) {
+            if let all = filter.allInMemorySince, time >= truncated(all, resolution) { return nil }
+            for held in inMemory where time >= truncated(held.since, resolution) && line.has(.containerID, equalTo: held.id) {
+                return nil
+            }
+        }
+        return time
+    }
+}
+
+/// The history files of a storage directory, for queries.
+public struct StoredHistory: Sendable {
+    public let directory: String
+    public init(directory: String) { self.directory = directory }
+
+    public func samples(_ filter: StoredRecordFilter) -> StoredRecords {
+        StoredRecords(directory: directory, prefix: "metrics", filter: filter)
+    }
+
+    public func alerts(_ filter: StoredRecordFilter) -> StoredRecords {
+        StoredRecords(directory: directory, prefix: "alerts", filter: filter)
+    }
+}

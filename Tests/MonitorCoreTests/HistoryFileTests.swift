@@ -1,0 +1,113 @@
+import Foundation
+import MonitorEncoding
+import NIOCore
+import Testing
+
+@testable import MonitorStore
+
+/// The history reader's parts on real files in a temporary directory: names, timestamps, gzip members and
+/// their index, and reading newest first with the window's cut.
+@Suite final class HistoryFileTests {
+    let directory: String
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("wakedock-history-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// A sample-like line at `seconds` past 2025-01-16T00:00:00Z.
+    static func line(_ seconds: Int, id: String = "c1") -> String {
+        var stamp = ByteBuffer()
+        stamp.writeRFC3339(nanos: (Int64(20_104) * 86_400 + Int64(seconds)) * 1_000_000_000, precision: .milliseconds)
+        return #"{"container_id":"\#(id)","container_name":"n\#(id)","timestamp":"\#(String(buffer: stamp))","cpu_percent":1.0}"# + "\n"
+    }
+
+    static func nanos(_ seconds: Int) -> Int64 { (Int64(20_104) * 86_400 + Int64(seconds)) * 1_000_000_000 }
+
+    func readAll(since: Int64 = .min) -> [Int64] {
+        let records = StoredRecords(directory: directory, prefix: "metrics", filter: StoredRecordFilter(sinceNanos: since))
+        var out: [Int64] = []
+        while let r = records.next() { out.append(r.timestampNanos) }
+        return out
+    }
+
+    @Test func fileNamesRoundTripAndSortByTime() {
+        for name in ["metrics_2025-01-16.jsonl", "alerts_2025-01-16.3.jsonl.gz", "metrics_2025-12-31.12.jsonl.gz.idx"] {
+            #expect(HistoryFileName(name)?.name == name)
+        }
+        for name in ["metrics_2025-13-01.jsonl", "notes_2025-01-16.jsonl", "metrics_2025-01-16.0.jsonl", "metrics_2025-01-16.txt"] {
+            #expect(HistoryFileName(name) == nil)
+        }
+        #expect(HistoryFileName("metrics_2025-01-16.jsonl")?.day == 20_104)
+        let open = HistoryFileName("metrics_2025-01-16.jsonl")!, part = HistoryFileName("metrics_2025-01-16.9.jsonl.gz")!
+        #expect(part.timeOrder < open.timeOrder)
+    }
+
+    @Test func timestampsParseBackToWhatTheEncoderWrote() {
+        for nanos: Int64 in [0, 1_737_023_400_123_000_000, 4_102_444_799_999_000_000] {
+            for precision in [TimestampPrecision.seconds, .milliseconds] {
+                var b = ByteBuffer()
+                b.writeRFC3339(nanos: nanos, precision: precision)
+                let parsed = b.withUnsafeReadableBytes { HistoryLine.parseRFC3339($0) }
+                let resolution: Int64 = precision == .seconds ? 1_000_000_000 : 1_000_000
+                #expect(parsed?.nanos == nanos - nanos % resolution)
+                #expect(parsed?.resolution == resolution)
+            }
+        }
+        let bad = "2025-01-16 10:30:00"
+        #expect(bad.utf8.withContiguousStorageIfAvailable { HistoryLine.parseRFC3339(UnsafeRawBufferPointer($0)) } ?? nil == nil)
+    }
+
+    @Test func gzipMembersAreIndexedAndReadNewestFirst() throws {
+        // 30,000 lines (~3.5 MB): several 1 MiB members.
+        let plain = directory + "/metrics_2025-01-16.1.jsonl"
+        try (0..<30_000).map { Self.line($0) }.joined().write(toFile: plain, atomically: false, encoding: .utf8)
+        let (raw, compressed) = try GzipHistoryFile.compress(plainPath: plain)
+        #expect(!FileManager.default.fileExists(atPath: plain))
+        #expect(compressed * 5 < raw)
+        let members = try #require(GzipHistoryFile.readIndex(gzPath: plain + ".gz", gzSize: compressed))
+        #expect(members.count >= 3)
+        #expect(members.first?.firstNanos == Self.nanos(0) && members.last?.lastNanos == Self.nanos(29_999))
+        #expect(readAll() == (0..<30_000).reversed().map { Self.nanos($0) })
+        // A window that starts in the last member reads only that member's lines back to the cut.
+        #expect(readAll(since: Self.nanos(29_990)) == (29_990..<30_000).reversed().map { Self.nanos($0) })
+    }
+
+    @Test func aTruncatedGzipWithoutIndexYieldsWhatCameBeforeTheCut() throws {
+        let plain = directory + "/metrics_2025-01-16.1.jsonl"
+        try (0..<30_000).map { Self.line($0) }.joined().write(toFile: plain, atomically: false, encoding: .utf8)
+        let (_, compressed) = try GzipHistoryFile.compress(plainPath: plain)
+        try FileManager.default.removeItem(atPath: plain + ".gz.idx")
+        let fd = open(plain + ".gz", O_WRONLY)
+        ftruncate(fd, off_t(compressed / 2))
+        close(fd)
+        let read = readAll()
+        #expect(read.count > 5_000 && read.count < 30_000)
+        #expect(read.last == Self.nanos(0))
+        #expect(read == read.sorted(by: >))
+    }
+
+    @Test func plainFilesAreReadBackwardsAcrossBlocksAndPartsInTimeOrder() throws {
+        // Part 1 (older) and the open file (newer); the open file ends in a torn line.
+        try (0..<20_000).map { Self.line($0) }.joined().write(
+            toFile: directory + "/metrics_2025-01-16.1.jsonl", atomically: false, encoding: .utf8)
+        try ((20_000..<40_000).map { Self.line($0) }.joined() + #"{"container_id":"c1","timest"#).write(
+            toFile: directory + "/metrics_2025-01-16.jsonl", atomically: false, encoding: .utf8)
+        #expect(readAll() == (0..<40_000).reversed().map { Self.nanos($0) })
+    }
+
+    @Test func recordsHeldInMemoryAreNotReadTwice() throws {
+        try (0..<100).map { Self.line($0, id: $0 % 2 == 0 ? "even" : "odd") }.joined().write(
+            toFile: directory + "/metrics_2025-01-16.jsonl", atomically: false, encoding: .utf8)
+        var filter = StoredRecordFilter(sinceNanos: .min)
+        // Memory holds "even" from second 50 on, with full nanosecond times (the file's are truncated to ms).
+        filter.inMemorySince["even"] = Self.nanos(50) + 123_456
+        let records = StoredRecords(directory: directory, prefix: "metrics", filter: filter)
+        var seen: [Int64] = []
+        while let r = records.next() { seen.append(r.timestampNanos) }
+        let expected = (0..<100).filter { $0 % 2 == 1 || $0 < 50 }.reversed().map { Self.nanos($0) }
+        #expect(seen == expected)
+    }
+}
