@@ -41,5 +41,18 @@ let package = Package(
             path: "Benchmarks/ServerBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The history store: lines written per second, and queries over a generated day of files.
+        .executableTarget(
+            name: "StoreBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MonitorCore", package: "wakedock-monitor"),
+                .product(name: "MonitorEncoding", package: "wakedock-monitor"),
+                .product(name: "MonitorStore", package: "wakedock-monitor"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Benchmarks/StoreBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// What the store does to its directory at start and once a day: repair a torn last line left by a crash, and
 /// delete files older than the retention.
@@ -25,6 +26,20 @@ public enum FileMaintenance {
         closed.part = (used.max() ?? 0) + 1
         guard rename(directory + "/" + open.name, directory + "/" + closed.name) == 0 else { return nil }
         return closed
+    }
+
+    /// Closes the open files of days before `today` and compresses every closed plain part, two at a time.
+    /// Returns the bytes before and after compression. For tools (the benchmarks' history generator); the
+    /// daemon does the same in the background.
+    public static func compressClosedFiles(directory: String, today: Int64) -> (raw: Int, compressed: Int) {
+        let files = leftovers(directory: directory, today: today)
+        let totals = Mutex((0, 0))
+        DispatchQueue.concurrentPerform(iterations: files.count) { i in
+            if let (raw, compressed) = try? GzipHistoryFile.compress(plainPath: directory + "/" + files[i].name) {
+                totals.withLock { $0 = ($0.0 + raw, $0.1 + compressed) }
+            }
+        }
+        return totals.withLock { $0 }
     }
 
     /// What a previous run left to finish: open files of past days are closed as parts, and every closed

@@ -1,5 +1,7 @@
+import Dispatch
 import Glibc
 import NIOCore
+import Synchronization
 
 /// Reads the history files of one prefix from the newest line back to `sinceNanos`, a chunk of whole lines
 /// at a time, so that a query for the last hour touches the end of today's files only:
@@ -19,6 +21,10 @@ public final class HistoryCursor {
     /// Newest last: `popLast` gives the next file to read.
     private var files: [HistoryFileName]
     private var source: Source?
+    /// A member inflated ahead (see `readFromSource`), returned next.
+    private var prefetched: ByteBuffer?
+    /// Chunks returned so far: after the first, the caller is scanning a long way back.
+    private var chunksRead = 0
     private var finished = false
     static let blockBytes = 1 << 20
 
@@ -93,6 +99,7 @@ public final class HistoryCursor {
         case nil: break
         }
         source = nil
+        prefetched = nil
     }
 
     /// The next chunk from the current file, nil when the file is exhausted.
@@ -126,9 +133,26 @@ public final class HistoryCursor {
                 return block
             }
         case .gzip(let fd, let members, let next):
+            if let ahead = prefetched {
+                prefetched = nil
+                return ahead
+            }
             guard next >= 0 else { return nil }
-            source = .gzip(fd: fd, members: members, next: next - 1)
-            return GzipHistoryFile.inflate(member: members[next], fd: fd) ?? ByteBuffer()
+            chunksRead += 1
+            guard chunksRead > 1, next >= 1 else {
+                source = .gzip(fd: fd, members: members, next: next - 1)
+                return GzipHistoryFile.inflate(member: members[next], fd: fd) ?? ByteBuffer()
+            }
+            // A long scan (the first chunk was not enough): inflate two members at once, one per core.
+            source = .gzip(fd: fd, members: members, next: next - 2)
+            let pair = Mutex<(ByteBuffer?, ByteBuffer?)>((nil, nil))
+            DispatchQueue.concurrentPerform(iterations: 2) { i in
+                let inflated = GzipHistoryFile.inflate(member: members[next - i], fd: fd)
+                pair.withLock { if i == 0 { $0.0 = inflated } else { $0.1 = inflated } }
+            }
+            let (newer, older) = pair.withLock { $0 }
+            prefetched = older ?? ByteBuffer()
+            return newer ?? ByteBuffer()
         case .gzipWhole(let fd, let size):
             guard size > 0 else { return nil }
             source = .gzipWhole(fd: fd, size: 0)

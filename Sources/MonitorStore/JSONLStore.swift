@@ -83,6 +83,14 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         persistIntervalNanos.store(Self.nanos(interval), ordering: .relaxed)
     }
 
+    /// Encodes and writes `samples` at once, on the caller's thread, rotating as usual (closed parts wait for
+    /// `FileMaintenance.compressClosedFiles`). For tools that fill a history directory (the benchmarks); the
+    /// daemon persists through the sink, never like this.
+    public func writeNow(_ samples: [Sample]) {
+        encode(.samples(samples))
+        flush()
+    }
+
     /// Persists an alert (or a resolution).
     public func persist(_ alert: AlertRecord) {
         if case .dropped = input.yield(.alert(alert)) { statistics.droppedLines.add(1, ordering: .relaxed) }

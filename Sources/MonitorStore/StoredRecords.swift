@@ -49,6 +49,10 @@ public final class StoredRecords {
     private let level: [UInt8]?
     private let inMemory: [(id: [UInt8], since: Int64)]
     private let inMemoryFrom: Int64
+    /// `"container_id":"<id>"` when the filter names one container: lines without it are never looked at.
+    private let needle: [UInt8]?
+    /// Offsets in `chunk` where `needle` occurs, found in one pass per chunk; walked from the last.
+    private var hits: [Int] = []
     private var chunk = ByteBuffer()
     /// Bytes of `chunk` before this offset (from its reader index) are still to walk, backwards.
     private var end = 0
@@ -64,6 +68,7 @@ public final class StoredRecords {
         level = filter.level.map { Array($0.utf8) }
         inMemory = filter.inMemorySince.map { (Array($0.key.utf8), $0.value) }
         inMemoryFrom = min(filter.allInMemorySince ?? .max, inMemory.map(\.since).min() ?? .max)
+        needle = filter.containerID.map { Array("\"container_id\":\"\($0)\"".utf8) }
     }
 
     /// The next matching record, newest first; nil when the window is exhausted.
@@ -78,9 +83,26 @@ public final class StoredRecords {
                     while e > 0, raw[e - 1] != UInt8(ascii: "\n") { e -= 1 }
                     return e
                 }
+                if let needle { findHits(of: needle) }
                 continue
             }
             let found: (Int, Int, Int64)? = chunk.withUnsafeReadableBytes { raw in
+                if needle != nil {
+                    // Only the lines that contain the container's id, newest first.
+                    while let hit = hits.popLast() {
+                        guard hit < end else { continue }
+                        let newline = hit > 0 ? wd_memrchr(raw.baseAddress!, Int32(UInt8(ascii: "\n")), hit) : nil
+                        let start = newline.map { raw.baseAddress!.distance(to: $0) + 1 } ?? 0
+                        guard let newlineAfter = memchr(raw.baseAddress! + hit, Int32(UInt8(ascii: "\n")), end - hit) else { continue }
+                        let lineEnd = raw.baseAddress!.distance(to: newlineAfter)
+                        end = start
+                        linesRead += 1
+                        let line = HistoryLine(UnsafeRawBufferPointer(rebasing: raw[start..<lineEnd]))
+                        if let time = accept(line) { return (start, lineEnd - start, time) }
+                    }
+                    end = 0
+                    return nil
+                }
                 while end > 0 {
                     let lineEnd = end - 1
                     let newline = lineEnd > 0 ? wd_memrchr(raw.baseAddress!, Int32(UInt8(ascii: "\n")), lineEnd) : nil
@@ -95,6 +117,20 @@ public final class StoredRecords {
             }
             if let (start, length, time) = found {
                 return StoredRecord(timestampNanos: time, line: chunk.getSlice(at: chunk.readerIndex + start, length: length)!)
+            }
+        }
+    }
+
+    private func findHits(of needle: [UInt8]) {
+        hits.removeAll(keepingCapacity: true)
+        chunk.withUnsafeReadableBytes { raw in
+            needle.withUnsafeBytes { n in
+                var offset = 0
+                while offset < end, let found = wd_memmem(raw.baseAddress! + offset, end - offset, n.baseAddress!, n.count) {
+                    let at = raw.baseAddress!.distance(to: found)
+                    hits.append(at)
+                    offset = at + n.count
+                }
             }
         }
     }

@@ -98,6 +98,21 @@ import Testing
         #expect(readAll() == (0..<40_000).reversed().map { Self.nanos($0) })
     }
 
+    @Test func oneContainersLinesAreFoundAcrossBlocks() throws {
+        // 3 containers interleaved over ~4.5 MB of plain file and a compressed part: only "c2"'s, newest first.
+        try (0..<20_000).map { Self.line($0, id: "c\($0 % 3)") }.joined().write(
+            toFile: directory + "/metrics_2025-01-16.1.jsonl", atomically: false, encoding: .utf8)
+        _ = try GzipHistoryFile.compress(plainPath: directory + "/metrics_2025-01-16.1.jsonl")
+        try (20_000..<40_000).map { Self.line($0, id: "c\($0 % 3)") }.joined().write(
+            toFile: directory + "/metrics_2025-01-16.jsonl", atomically: false, encoding: .utf8)
+        var filter = StoredRecordFilter(sinceNanos: Self.nanos(100))
+        filter.containerID = "c2"
+        let records = StoredRecords(directory: directory, prefix: "metrics", filter: filter)
+        var seen: [Int64] = []
+        while let r = records.next() { seen.append(r.timestampNanos) }
+        #expect(seen == (100..<40_000).filter { $0 % 3 == 2 }.reversed().map { Self.nanos($0) })
+    }
+
     @Test func recordsHeldInMemoryAreNotReadTwice() throws {
         try (0..<100).map { Self.line($0, id: $0 % 2 == 0 ? "even" : "odd") }.joined().write(
             toFile: directory + "/metrics_2025-01-16.jsonl", atomically: false, encoding: .utf8)
