@@ -57,12 +57,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Outbound alert notifications: webhooks with bounded queues and retries.
+        .target(
+            name: "MonitorNotifications",
+            dependencies: [
+                "MonitorCore",
+                "MonitorEncoding",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The HTTP facade: REST API and WebSocket stream on Hummingbird. Knows the engine's types, no cgroup file.
         .target(
             name: "MonitorServer",
             dependencies: [
                 "MonitorCore",
                 "MonitorEncoding",
+                "MonitorNotifications",
                 "MonitorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -74,6 +88,7 @@ let package = Package(
             dependencies: [
                 "MonitorCore",
                 "MonitorEncoding",
+                "MonitorNotifications",
                 "MonitorServer",
                 "MonitorStore",
                 .product(name: "NIOCore", package: "swift-nio"),

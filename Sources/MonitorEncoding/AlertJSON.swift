@@ -16,6 +16,7 @@ extension ByteBuffer {
         writeStaticString(","); writeJSONKey("threshold"); writeJSONDouble(a.threshold, decimals: 2)
         writeStaticString(","); writeJSONKey("message"); writeJSONString(a.message)
         writeStaticString(","); writeJSONKey("resolved"); writeStaticString(a.resolved ? "true" : "false")
+        if let ended = a.resolvedLevel { writeStaticString(","); writeJSONKey("resolved_level"); writeJSONString(ended.rawValue) }
         writeStaticString("}")
     }
 

@@ -92,8 +92,11 @@ extension MonitorBackend {
                 series = [one]
                 filter.containerID = one.identity.id
             } else {
+                // A container that is gone may still have history under that name. A live one is served under
+                // its current identity only: after a rename, the old name finds nothing.
+                for s in series { filter.inMemorySince[s.identity.id] = .min }
                 series = []
-                filter.containerNameOrPrefix = ref  // a container that is gone may still have history
+                filter.containerNameOrPrefix = ref
             }
         }
         if let service = q.serviceName { series = series.filter { $0.identity.serviceName == service } }

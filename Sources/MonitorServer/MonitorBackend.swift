@@ -1,5 +1,6 @@
 import MonitorCore
 import MonitorEncoding
+import MonitorNotifications
 import MonitorStore
 import Synchronization
 
@@ -15,6 +16,10 @@ public final class MonitorBackend: Sendable {
     public let store: StoreStatistics?
     /// The history files, for what memory no longer holds (nil: memory only).
     public let history: StoredHistory?
+    /// Alert evaluation on the tick (nil: alerts come only from `POST /test/alert`).
+    public let evaluator: AlertEvaluator?
+    /// Webhook deliveries (nil: no webhook configured).
+    public let webhooks: WebhookStatistics?
     public let websocket = WebSocketStatistics()
     public let requests = RequestStatistics()
 
@@ -22,11 +27,20 @@ public final class MonitorBackend: Sendable {
     /// retention, nil for what did not change. The store follows both.
     let onConfigurationChange: @Sendable (_ interval: Duration?, _ retentionDays: Int?) -> Void
 
+    /// Saves the thresholds after a change (global metrics changed given), so that they survive a restart.
+    /// Returns why it could not, nil when saved.
+    let saveThresholds: @Sendable (_ changedGlobal: Set<MetricType>) -> String?
+
     public init(
         collection: CollectorService, thresholds: ThresholdTable, alerts: AlertLog, retentionDays: Int, storagePath: String,
-        store: StoreStatistics? = nil, history: StoredHistory? = nil,
-        onConfigurationChange: @escaping @Sendable (_ interval: Duration?, _ retentionDays: Int?) -> Void = { _, _ in }
+        store: StoreStatistics? = nil, history: StoredHistory? = nil, evaluator: AlertEvaluator? = nil,
+        webhooks: WebhookStatistics? = nil,
+        onConfigurationChange: @escaping @Sendable (_ interval: Duration?, _ retentionDays: Int?) -> Void = { _, _ in },
+        saveThresholds: @escaping @Sendable (_ changedGlobal: Set<MetricType>) -> String? = { _ in nil }
     ) {
+        self.evaluator = evaluator
+        self.webhooks = webhooks
+        self.saveThresholds = saveThresholds
         self.store = store
         self.history = history
         self.onConfigurationChange = onConfigurationChange

@@ -51,7 +51,7 @@ struct MonitoringRoutes {
             return self.history(try self.backend.alertPlan(query), format: query.format)
         }
         api.get("thresholds") { _, _ in
-            try self.json(["thresholds": self.thresholdsJSON()])
+            try self.json(ThresholdsJSON(thresholds: self.thresholdsJSON(), overrides: self.overridesJSON()))
         }
         api.put("thresholds/:metric_type") { request, context in
             let name = context.parameters.get("metric_type") ?? ""
@@ -63,11 +63,32 @@ struct MonitoringRoutes {
                 throw APIError.validation("metric_type du corps (\(declared)) différent du chemin (\(name))")
             }
             let threshold = try Self.validated(body)
-            self.backend.thresholds.set(threshold, for: metric)
+            let scope = try self.scope(service: body.service_name, container: body.container_id)
+            self.backend.thresholds.set(threshold, for: metric, scope: scope)
+            let failure = self.backend.saveThresholds(scope == .global ? [metric] : [])
             var echoed = body
             echoed.metric_type = name
             echoed.enabled = threshold.enabled
-            return try self.json(ThresholdUpdatedJSON(message: "Seuil \(name) mis à jour avec succès", threshold: echoed))
+            echoed.duration = threshold.duration
+            if case .container(let id) = scope { echoed.container_id = id }
+            return try self.json(
+                ThresholdUpdatedJSON(message: "Seuil \(name) mis à jour avec succès", threshold: echoed, persisted: failure == nil))
+        }
+        api.delete("thresholds/:metric_type") { request, context in
+            let name = context.parameters.get("metric_type") ?? ""
+            guard let metric = MetricType(rawValue: name) else {
+                throw APIError.notFound("Type de métrique inconnu: \(name)")
+            }
+            let query = request.uri.queryParameters
+            let scope = try self.scope(service: query["service_name"].map(String.init), container: query["container_id"].map(String.init))
+            guard scope != .global else {
+                throw APIError.validation("Seul un seuil propre à un service (service_name) ou à un conteneur (container_id) peut être supprimé")
+            }
+            guard self.backend.thresholds.removeOverride(for: metric, scope: scope) else {
+                throw APIError.notFound("Aucun seuil \(name) propre à ce service ou conteneur")
+            }
+            _ = self.backend.saveThresholds([])
+            return try self.message("Seuil \(name) supprimé avec succès")
         }
         api.post("config") { request, context in
             let body = try await decodeJSONBody(ConfigBody.self, from: request, context: context)
@@ -133,9 +154,45 @@ struct MonitoringRoutes {
     func thresholdsJSON() -> [String: ThresholdJSON] {
         var out: [String: ThresholdJSON] = [:]
         for (metric, t) in backend.thresholds.all {
-            out[metric.rawValue] = ThresholdJSON(warning: t.warning, critical: t.critical, enabled: t.enabled)
+            out[metric.rawValue] = ThresholdJSON(
+                warning: t.warning, critical: t.critical, enabled: t.enabled, duration: t.duration > 0 ? t.duration : nil)
         }
         return out
+    }
+
+    func overridesJSON() -> [ThresholdOverrideJSON] {
+        var out: [ThresholdOverrideJSON] = []
+        for (scope, table) in backend.thresholds.overrides {
+            for (metric, t) in table {
+                var item = ThresholdOverrideJSON(
+                    metric_type: metric.rawValue, warning: t.warning, critical: t.critical, enabled: t.enabled, duration: t.duration)
+                switch scope {
+                case .global: continue
+                case .service(let name): item.service_name = name
+                case .container(let id): item.container_id = id
+                }
+                out.append(item)
+            }
+        }
+        return out.sorted { ($0.metric_type, $0.service_name ?? "", $0.container_id ?? "") < ($1.metric_type, $1.service_name ?? "", $1.container_id ?? "") }
+    }
+
+    /// The scope a threshold body or query names: a service, a live container (by id, prefix or name, stored
+    /// by full id), or everywhere.
+    func scope(service: String?, container: String?) throws(APIError) -> ThresholdScope {
+        let service = service?.isEmpty == true ? nil : service
+        let container = container?.isEmpty == true ? nil : container
+        switch (service, container) {
+        case (nil, nil): return .global
+        case (let name?, nil): return .service(name)
+        case (nil, let ref?):
+            guard let series = try resolveContainer(ref, in: backend.registry) else {
+                throw APIError.notFound("Conteneur introuvable: \(ref)")
+            }
+            return .container(series.identity.id)
+        case (_?, _?):
+            throw APIError.validation("service_name et container_id ne peuvent être donnés ensemble")
+        }
     }
 
     func monitoringStatus() -> MonitoringStatusJSON {
@@ -188,7 +245,17 @@ struct MonitoringRoutes {
             b.writeJSONDouble(Double(latest?.networkRxBytes ?? 0) / mb, decimals: 3)
             b.writeStaticString(","); b.writeJSONKey("network_tx_mb")
             b.writeJSONDouble(Double(latest?.networkTxBytes ?? 0) / mb, decimals: 3)
-            b.writeStaticString("}")
+            b.writeStaticString(","); b.writeJSONKey("active_alerts"); b.writeStaticString("[")
+            for (j, alert) in (backend.evaluator?.active(containerID: s.identity.id) ?? []).enumerated() {
+                if j > 0 { b.writeStaticString(",") }
+                b.writeStaticString("{"); b.writeJSONKey("metric_type"); b.writeJSONString(alert.metric.rawValue)
+                b.writeStaticString(","); b.writeJSONKey("level"); b.writeJSONString(alert.level.rawValue)
+                b.writeStaticString(","); b.writeJSONKey("since"); b.writeStaticString("\"")
+                b.writeRFC3339(nanos: alert.sinceNanos, precision: precision); b.writeStaticString("\"")
+                b.writeStaticString(","); b.writeJSONKey("value"); b.writeJSONDouble(alert.value, decimals: 2)
+                b.writeStaticString("}")
+            }
+            b.writeStaticString("]}")
         }
         b.writeStaticString("]}")
         return Response.json(b)
@@ -197,7 +264,9 @@ struct MonitoringRoutes {
     // MARK: - Changes
 
     static func validated(_ body: ThresholdBody) throws -> Threshold {
-        let threshold = Threshold(warning: body.warning_threshold, critical: body.critical_threshold, enabled: body.enabled ?? true)
+        let threshold = Threshold(
+            warning: body.warning_threshold, critical: body.critical_threshold, enabled: body.enabled ?? true,
+            duration: body.duration ?? 0)
         if let failure = threshold.validationFailure {
             throw threshold.warning >= threshold.critical && failure.hasPrefix("Le seuil")
                 ? APIError(.badRequest, "invalid_threshold", failure) : APIError.validation(failure)
@@ -213,18 +282,21 @@ struct MonitoringRoutes {
         if let days = body.retention_days, !(1...30).contains(days) {
             throw APIError.validation("retention_days doit être entre 1 et 30 (reçu: \(days))")
         }
-        var thresholds: [MetricType: Threshold] = [:]
+        var thresholds: [(MetricType, ThresholdScope, Threshold)] = []
         for (i, item) in (body.thresholds ?? []).enumerated() {
             guard let name = item.metric_type else { throw APIError.validation("thresholds.\(i).metric_type est requis") }
             guard let metric = MetricType(rawValue: name) else {
                 throw APIError.validation("thresholds.\(i).metric_type inconnu: \(name)")
             }
-            thresholds[metric] = try Self.validated(item)
+            thresholds.append((metric, try scope(service: item.service_name, container: item.container_id), try Self.validated(item)))
         }
         let interval = body.collection_interval.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
         if let interval { backend.collection.setInterval(interval) }
         if let days = body.retention_days { backend.retentionDays.store(days, ordering: .relaxed) }
-        if !thresholds.isEmpty { backend.thresholds.set(thresholds) }
+        if !thresholds.isEmpty {
+            backend.thresholds.set(thresholds)
+            _ = backend.saveThresholds(Set(thresholds.filter { $0.1 == .global }.map(\.0)))
+        }
         if interval != nil || body.retention_days != nil { backend.onConfigurationChange(interval, body.retention_days) }
     }
 

@@ -395,6 +395,13 @@ enum OpenAPIDocument {
            "additionalProperties": {
             "$ref": "#/components/schemas/Threshold"
            }
+          },
+          "overrides": {
+           "type": "array",
+           "description": "Per-service and per-container thresholds; the narrowest applies (container, then service, then global)",
+           "items": {
+            "$ref": "#/components/schemas/ThresholdOverride"
+           }
           }
          }
         }
@@ -456,6 +463,10 @@ enum OpenAPIDocument {
           },
           "threshold": {
            "$ref": "#/components/schemas/ThresholdBody"
+          },
+          "persisted": {
+           "type": "boolean",
+           "description": "false when the thresholds file could not be written: the change applies until the next restart"
           }
          }
         }
@@ -474,6 +485,21 @@ enum OpenAPIDocument {
      "422": {
       "$ref": "#/components/responses/Error"
      }
+    }
+   },
+   "delete": {
+    "operationId": "deleteThresholdOverride",
+    "summary": "Remove a per-service or per-container threshold",
+    "parameters": [
+     {"name": "metric_type", "in": "path", "required": true, "schema": {"type": "string"}},
+     {"name": "service_name", "in": "query", "required": false, "schema": {"type": "string"}},
+     {"name": "container_id", "in": "query", "required": false, "schema": {"type": "string"},
+      "description": "Container id, unique id prefix or name (of a live container)"}
+    ],
+    "responses": {
+     "200": {"description": "OK", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}},
+     "404": {"$ref": "#/components/responses/Error"},
+     "422": {"$ref": "#/components/responses/Error"}
     }
    }
   },
@@ -857,7 +883,25 @@ enum OpenAPIDocument {
      },
      "resolved": {
       "type": "boolean"
+     },
+     "resolved_level": {
+      "type": "string",
+      "enum": ["warning", "critical"],
+      "description": "On a resolution: the highest level of the episode that ended"
      }
+    }
+   },
+   "ThresholdOverride": {
+    "type": "object",
+    "required": ["metric_type", "warning", "critical", "enabled", "duration"],
+    "properties": {
+     "metric_type": {"type": "string"},
+     "service_name": {"type": "string"},
+     "container_id": {"type": "string", "description": "full id"},
+     "warning": {"type": "number"},
+     "critical": {"type": "number"},
+     "enabled": {"type": "boolean"},
+     "duration": {"type": "number"}
     }
    },
    "Threshold": {
@@ -876,6 +920,10 @@ enum OpenAPIDocument {
      },
      "enabled": {
       "type": "boolean"
+     },
+     "duration": {
+      "type": "number",
+      "description": "Seconds the value must stay at or above a level before it is raised; absent when 0"
      }
     }
    },
@@ -908,6 +956,20 @@ enum OpenAPIDocument {
      },
      "enabled": {
       "type": "boolean"
+     },
+     "duration": {
+      "type": "number",
+      "minimum": 0,
+      "maximum": 86400,
+      "description": "Seconds above a level before it is raised (default 0: at once)"
+     },
+     "service_name": {
+      "type": "string",
+      "description": "Apply to this compose service only"
+     },
+     "container_id": {
+      "type": "string",
+      "description": "Apply to this container only (id, unique prefix or name of a live container)"
      }
     }
    },
@@ -1072,6 +1134,18 @@ enum OpenAPIDocument {
      },
      "network_tx_mb": {
       "type": "number"
+     },
+     "active_alerts": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "metric_type": {"type": "string"},
+        "level": {"type": "string", "enum": ["warning", "critical"]},
+        "since": {"type": "string", "format": "date-time"},
+        "value": {"type": "number"}
+       }
+      }
      }
     }
    },

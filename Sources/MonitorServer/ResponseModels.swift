@@ -7,14 +7,37 @@ struct ThresholdJSON: Codable {
     var warning: Double
     var critical: Double
     var enabled: Bool
+    /// Seconds above a level before it is raised; absent when 0 (at once), so the seed's shape is unchanged.
+    var duration: Double?
+}
+
+/// `GET /thresholds`: the original's map of global thresholds, plus the per-service/per-container ones.
+struct ThresholdsJSON: Codable {
+    var thresholds: [String: ThresholdJSON]
+    var overrides: [ThresholdOverrideJSON]
+}
+
+/// A per-service or per-container threshold, in `GET /thresholds`' `overrides`.
+struct ThresholdOverrideJSON: Codable {
+    var metric_type: String
+    var service_name: String?
+    var container_id: String?
+    var warning: Double
+    var critical: Double
+    var enabled: Bool
+    var duration: Double
 }
 
 /// The original's threshold body: `PUT /thresholds/{metric_type}` and the `thresholds` of `POST /config`.
+/// Ours may add `duration` ("above for N s") and a scope: `service_name` or `container_id`.
 struct ThresholdBody: Codable {
     var metric_type: String?
     var warning_threshold: Double
     var critical_threshold: Double
     var enabled: Bool?
+    var duration: Double?
+    var service_name: String?
+    var container_id: String?
 }
 
 struct MonitoringStatusJSON: Codable {
@@ -78,6 +101,8 @@ struct MessageJSON: Codable {
 struct ThresholdUpdatedJSON: Codable {
     var message: String
     var threshold: ThresholdBody
+    /// False when the thresholds file could not be written: the change applies but will not survive a restart.
+    var persisted: Bool
 }
 
 struct ConfigBody: Codable {
@@ -141,6 +166,19 @@ struct StatisticsJSON: Encodable {
         var total_last_24h: Int
         var last_hour: Int
         var by_level: [String: Int]
+        /// Alerts in force now (container × metric).
+        var active: Int
+        /// Raised and resolved by evaluation since start.
+        var raised: UInt64
+        var resolved: UInt64
+        var webhooks: Webhooks?
+    }
+    struct Webhooks: Codable {
+        var delivered: UInt64
+        var failed: UInt64
+        var retries: UInt64
+        var dropped: UInt64
+        var last_error: String?
     }
     struct Performance: Codable {
         var avg_cpu_percent: Double

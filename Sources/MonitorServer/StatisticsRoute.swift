@@ -61,7 +61,15 @@ extension MonitoringRoutes {
                 refused_connections: ws.refusedConnections.load(ordering: .relaxed)),
             alerts: .init(
                 total_last_24h: lastDay.count,
-                last_hour: lastDay.filter { $0.timestampNanos >= hourAgo }.count, by_level: byLevel),
+                last_hour: lastDay.filter { $0.timestampNanos >= hourAgo }.count, by_level: byLevel,
+                active: backend.evaluator?.activeCount ?? 0, raised: backend.evaluator?.raised.load(ordering: .relaxed) ?? 0,
+                resolved: backend.evaluator?.resolved.load(ordering: .relaxed) ?? 0,
+                webhooks: backend.webhooks.map { w in
+                    .init(
+                        delivered: w.delivered.load(ordering: .relaxed), failed: w.failed.load(ordering: .relaxed),
+                        retries: w.retries.load(ordering: .relaxed), dropped: w.dropped.load(ordering: .relaxed),
+                        last_error: w.lastError.withLock { $0 })
+                }),
             performance: .init(
                 avg_cpu_percent: count == 0 ? 0 : (cpuSum / Double(count) * 100).rounded() / 100,
                 avg_memory_percent: count == 0 ? 0 : (memorySum / Double(count) * 100).rounded() / 100,

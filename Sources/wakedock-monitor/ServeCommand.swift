@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorNotifications
 import MonitorServer
 import MonitorStore
 import ServiceLifecycle
@@ -50,6 +51,20 @@ struct ServeCommand: AsyncParsableCommand {
     var memoryWarning: String?
     @Option(help: "Memory % critical threshold (WAKEDOCK_MEMORY_CRITICAL_THRESHOLD, default 95).")
     var memoryCritical: String?
+    @Option(help: "Network RX warning threshold, bytes/s (WAKEDOCK_NETWORK_RX_WARNING_THRESHOLD, default 104857600).")
+    var networkRxWarning: String?
+    @Option(help: "Network RX critical threshold, bytes/s (WAKEDOCK_NETWORK_RX_CRITICAL_THRESHOLD, default 524288000).")
+    var networkRxCritical: String?
+    @Option(help: "Network TX warning threshold, bytes/s (WAKEDOCK_NETWORK_TX_WARNING_THRESHOLD, default 104857600).")
+    var networkTxWarning: String?
+    @Option(help: "Network TX critical threshold, bytes/s (WAKEDOCK_NETWORK_TX_CRITICAL_THRESHOLD, default 524288000).")
+    var networkTxCritical: String?
+    @Option(help: "Seconds before an alert that persists is raised again (WAKEDOCK_ALERT_COOLDOWN, default 300).")
+    var alertCooldown: String?
+    @Option(help: "An alert ends below threshold × (1 − this) (WAKEDOCK_ALERT_HYSTERESIS, default 0.1).")
+    var alertHysteresis: String?
+    @Option(help: "Comma-separated URLs that receive every alert as a JSON POST (WAKEDOCK_WEBHOOK_URLS).")
+    var webhookUrl: String?
     @Option(help: "Samples kept in memory per container (WAKEDOCK_MEMORY_SAMPLES, default 720).")
     var memorySamples: String?
 
@@ -63,6 +78,10 @@ struct ServeCommand: AsyncParsableCommand {
             "WAKEDOCK_CPU_WARNING_THRESHOLD": cpuWarning, "WAKEDOCK_CPU_CRITICAL_THRESHOLD": cpuCritical,
             "WAKEDOCK_MEMORY_WARNING_THRESHOLD": memoryWarning, "WAKEDOCK_MEMORY_CRITICAL_THRESHOLD": memoryCritical,
             "WAKEDOCK_MEMORY_SAMPLES": memorySamples,
+            "WAKEDOCK_NETWORK_RX_WARNING_THRESHOLD": networkRxWarning, "WAKEDOCK_NETWORK_RX_CRITICAL_THRESHOLD": networkRxCritical,
+            "WAKEDOCK_NETWORK_TX_WARNING_THRESHOLD": networkTxWarning, "WAKEDOCK_NETWORK_TX_CRITICAL_THRESHOLD": networkTxCritical,
+            "WAKEDOCK_ALERT_COOLDOWN": alertCooldown, "WAKEDOCK_ALERT_HYSTERESIS": alertHysteresis,
+            "WAKEDOCK_WEBHOOK_URLS": webhookUrl,
         ])
         let logger = LoggingSetup.bootstrap(level: settings.logLevel)
         let fileLimit = wd_raise_nofile_limit()
@@ -87,12 +106,23 @@ struct ServeCommand: AsyncParsableCommand {
                 metadata: ["socket": "\(settings.dockerSocket)"])
         }
         let collection = CollectorService(collector: engine.collector, interval: settings.intervalDuration, logger: logger)
-        let thresholds = ThresholdTable(
-            ThresholdTable.defaults(
-                cpu: (settings.cpuWarning, settings.cpuCritical), memory: (settings.memoryWarning, settings.memoryCritical)))
+        var defaultThresholds = ThresholdTable.defaults(
+            cpu: (settings.cpuWarning, settings.cpuCritical), memory: (settings.memoryWarning, settings.memoryCritical))
+        defaultThresholds[.networkRx] = Threshold(warning: settings.networkRxWarning, critical: settings.networkRxCritical)
+        defaultThresholds[.networkTx] = Threshold(warning: settings.networkTxWarning, critical: settings.networkTxCritical)
+        let thresholds = ThresholdTable(defaultThresholds)
         let storagePath = StorageDirectory.resolve(
             configured: settings.storagePath, environment: ProcessInfo.processInfo.environment, logger: logger)
+        // Thresholds changed through the API survive restarts.
+        let thresholdFile = ThresholdFile(directory: storagePath)
+        thresholdFile.load(into: thresholds, logger: logger)
         let alerts = AlertLog()
+        let evaluator = AlertEvaluator(
+            thresholds: thresholds, log: alerts,
+            policy: AlertPolicy(cooldownSeconds: settings.alertCooldown, hysteresis: settings.alertHysteresis))
+        engine.collector.add(sink: evaluator)
+        let webhooks = settings.webhookURLs.isEmpty ? nil : WebhookNotifier(urls: settings.webhookURLs, logger: logger)
+        if let webhooks { alerts.addListener { webhooks.enqueue($0) } }
         let timestampPrecision: @Sendable () -> TimestampPrecision = {
             collection.interval < .seconds(1) ? .milliseconds : .seconds
         }
@@ -105,11 +135,21 @@ struct ServeCommand: AsyncParsableCommand {
         alerts.addListener { store.persist($0) }
         let backend = MonitorBackend(
             collection: collection, thresholds: thresholds, alerts: alerts, retentionDays: settings.retentionDays,
-            storagePath: storagePath, store: store.statistics, history: store.history,
+            storagePath: storagePath, store: store.statistics, history: store.history, evaluator: evaluator,
+            webhooks: webhooks?.statistics,
             onConfigurationChange: { [persistIntervalIsOwn = settings.persistInterval != nil] interval, retentionDays in
                 // Without a persistence interval of its own, persistence follows the collection interval.
                 if let interval, !persistIntervalIsOwn { store.setPersistInterval(interval) }
                 if let retentionDays { store.retentionDays.store(retentionDays, ordering: .relaxed) }
+            },
+            saveThresholds: { changedGlobal in
+                do {
+                    try thresholdFile.save(thresholds, changedGlobal: changedGlobal)
+                    return nil
+                } catch {
+                    logger.error("cannot save thresholds; the change applies until the next restart", metadata: ["error": "\(error)"])
+                    return "\(error)"
+                }
             })
         if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             logger.warning(
@@ -128,16 +168,18 @@ struct ServeCommand: AsyncParsableCommand {
             onServerRunning: { port in
                 logger.notice("HTTP API listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
             })
+        // Shut down in reverse order: the store goes last, so its final flush sees the last tick.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: store)]
+        if let webhooks { services.append(.init(service: webhooks)) }
+        services += [
+            .init(service: collection),
+            .init(service: engine.discoveryService(settings: settings, logger: logger)),
+            .init(service: hub),
+            .init(service: server),
+        ]
         let group = ServiceGroup(
             configuration: .init(
-                // Shut down in reverse order: the store goes last, so its final flush sees the last tick.
-                services: [
-                    .init(service: store),
-                    .init(service: collection),
-                    .init(service: engine.discoveryService(settings: settings, logger: logger)),
-                    .init(service: hub),
-                    .init(service: server),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

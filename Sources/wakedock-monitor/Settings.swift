@@ -20,6 +20,17 @@ struct Settings: Sendable {
     var cpuCritical: Double = 90
     var memoryWarning: Double = 80
     var memoryCritical: Double = 95
+    /// Network thresholds, bytes per second (MB = 1024 × 1024 as the original).
+    var networkRxWarning: Double = 100 * 1_048_576
+    var networkRxCritical: Double = 500 * 1_048_576
+    var networkTxWarning: Double = 100 * 1_048_576
+    var networkTxCritical: Double = 500 * 1_048_576
+    /// A level that persists is raised again after this many seconds.
+    var alertCooldown: Double = 300
+    /// A level ends below threshold × (1 − hysteresis).
+    var alertHysteresis: Double = 0.1
+    /// Alerts are POSTed to each of these.
+    var webhookURLs: [String] = []
     var host = "127.0.0.1"
     var port = 8000
     var dockerSocket = "/var/run/docker.sock"
@@ -61,6 +72,17 @@ struct Settings: Sendable {
             ("WAKEDOCK_CPU_WARNING_THRESHOLD", s.cpuWarning), ("WAKEDOCK_CPU_CRITICAL_THRESHOLD", s.cpuCritical))
         try reader.requireOrdered(
             ("WAKEDOCK_MEMORY_WARNING_THRESHOLD", s.memoryWarning), ("WAKEDOCK_MEMORY_CRITICAL_THRESHOLD", s.memoryCritical))
+        for (direction, warning, critical) in [
+            ("RX", \Settings.networkRxWarning, \Settings.networkRxCritical), ("TX", \Settings.networkTxWarning, \Settings.networkTxCritical),
+        ] {
+            let w = "WAKEDOCK_NETWORK_\(direction)_WARNING_THRESHOLD", c = "WAKEDOCK_NETWORK_\(direction)_CRITICAL_THRESHOLD"
+            s[keyPath: warning] = try reader.number(w, flag: "--network-\(direction.lowercased())-warning", default: s[keyPath: warning], range: 0...1e15)
+            s[keyPath: critical] = try reader.number(c, flag: "--network-\(direction.lowercased())-critical", default: s[keyPath: critical], range: 0...1e15)
+            try reader.requireOrdered((w, s[keyPath: warning]), (c, s[keyPath: critical]))
+        }
+        s.alertCooldown = try reader.seconds("WAKEDOCK_ALERT_COOLDOWN", flag: "--alert-cooldown", default: 300, range: 0...86400)
+        s.alertHysteresis = try reader.number("WAKEDOCK_ALERT_HYSTERESIS", flag: "--alert-hysteresis", default: 0.1, range: 0...0.9)
+        s.webhookURLs = try reader.urls("WAKEDOCK_WEBHOOK_URLS", flag: "--webhook-url")
         s.host = try reader.text("WAKEDOCK_HOST", flag: "--host", default: s.host)
         s.port = try reader.integer("WAKEDOCK_PORT", flag: "--port", default: 8000, range: 0...65535)
         s.dockerSocket = try reader.dockerSocket()
@@ -151,6 +173,18 @@ struct Settings: Sendable {
                 return String(host.dropFirst("unix://".count))
             }
             return "/var/run/docker.sock"
+        }
+
+        /// A comma-separated list of http(s) URLs.
+        mutating func urls(_ variable: String, flag: String) throws -> [String] {
+            guard let (value, source) = raw(variable, flag: flag) else { return [] }
+            let urls = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for url in urls {
+                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                    throw Invalid(source: source, value: value, expected: "comma-separated http:// or https:// URLs")
+                }
+            }
+            return urls
         }
 
         mutating func logLevel() throws -> Logger.Level {

@@ -155,10 +155,33 @@ class ApiDaemon:
 
         return requests.put(self.url(path), timeout=10, **kw)
 
+    def delete(self, path: str, **kw):
+        import requests
+
+        return requests.delete(self.url(path), timeout=10, **kw)
+
+
+_history_dirs: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _remove_default_history_dirs():
+    yield
+    import shutil
+
+    for path in _history_dirs:
+        shutil.rmtree(path, ignore_errors=True)
+
 
 def start_api_daemon(binary: str, env: dict[str, str], *args: str) -> ApiDaemon:
+    import tempfile
+
     port = free_port()
     full_env = dict(os.environ)
+    # History goes to a fresh directory unless the test names one: never into the machine's /var/log.
+    if "WAKEDOCK_METRICS_STORAGE_PATH" not in env:
+        full_env["WAKEDOCK_METRICS_STORAGE_PATH"] = tempfile.mkdtemp(prefix="wd-history-")
+        _history_dirs.append(full_env["WAKEDOCK_METRICS_STORAGE_PATH"])
     full_env.update(env)
     daemon = Daemon(binary, full_env, ["--port", str(port), *args])
     try:

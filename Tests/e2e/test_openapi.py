@@ -28,7 +28,10 @@ VALID_CALLS = {
     "getLatest": ({"container_id": "wd-oa-one"}, None, None),
     "getAlerts": ({}, {"level": "warning"}, None),
     "queryAlerts": ({}, None, {"hours": 2}),
-    "putThreshold": ({"metric_type": "pids"}, None, {"metric_type": "pids", "warning_threshold": 50, "critical_threshold": 80, "enabled": True}),
+    "putThreshold": ({"metric_type": "pids"}, None, {"metric_type": "pids", "warning_threshold": 50, "critical_threshold": 80,
+                                                     "enabled": True, "service_name": "oa"}),
+    # Removes the override the PUT above made (same path: the PUT runs first).
+    "deleteThresholdOverride": ({"metric_type": "pids"}, {"service_name": "oa"}, None),
     "postConfig": ({}, None, {"retention_days": 7}),
     "testAlert": ({}, None, {"container_id": "wd-oa-one", "metric_type": "pids", "value": 60}),
 }
@@ -45,6 +48,10 @@ INVALID_CALLS = {
         "404": ({"metric_type": "bogus"}, None, {"warning_threshold": 1, "critical_threshold": 2}),
         "413": ({"metric_type": "cpu_percent"}, None, "[" * 300000),
         "422": ({"metric_type": "cpu_percent"}, None, {"warning_threshold": "x", "critical_threshold": 2}),
+    },
+    "deleteThresholdOverride": {
+        "404": ({"metric_type": "pids"}, {"service_name": "nobody"}, None),
+        "422": ({"metric_type": "pids"}, None, None),
     },
     "postConfig": {"400": ({}, None, "{"), "413": ({}, None, "[" * 300000), "422": ({}, None, {"collection_interval": 0})},
     "testAlert": {

@@ -93,8 +93,10 @@ def test_latest(api):
 def test_containers(api):
     containers = {c["container_name"]: c for c in api.get("/containers").json()["containers"]}
     c = containers["wd-api-web1"]
+    # The seed's fields, plus the alerts in force (issue 5).
     assert set(c) == {"container_id", "container_name", "service_name", "last_update", "cpu_percent",
-                      "memory_percent", "network_rx_mb", "network_tx_mb"}
+                      "memory_percent", "network_rx_mb", "network_tx_mb", "active_alerts"}
+    assert c["active_alerts"] == []
     assert c["service_name"] == "web" and c["last_update"].endswith("Z")
 
 

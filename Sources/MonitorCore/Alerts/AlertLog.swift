@@ -15,8 +15,19 @@ public final class AlertLog: Sendable {
         for listener in listeners.withLock({ $0 }) { listener(record) }
     }
 
+    /// `listener` hears every new record at once, on the thread that appends it (the collector's, for
+    /// evaluated alerts): it must only enqueue.
     public func addListener(_ listener: @escaping @Sendable (AlertRecord) -> Void) {
         listeners.withLock { $0.append(listener) }
+    }
+
+    /// The seed's `add_alert_callback`: `callback` runs for every new record (alerts and resolutions), in
+    /// order, on a task of its own — never on the collector's thread. A slow callback only delays itself; past
+    /// `queue` waiting records the oldest are dropped.
+    public func addCallback(queue: Int = 1000, _ callback: @escaping @Sendable (AlertRecord) async -> Void) {
+        let (stream, input) = AsyncStream.makeStream(of: AlertRecord.self, bufferingPolicy: .bufferingNewest(queue))
+        addListener { input.yield($0) }
+        Task { for await record in stream { await callback(record) } }
     }
 
     /// When the oldest record still in memory was made: older alerts come from the files.

@@ -11,10 +11,14 @@ public struct AlertRecord: Sendable {
     public var message: String
     /// A resolution: the value fell back below the threshold (streamed with level `info`).
     public var resolved: Bool
+    /// For a resolution, the highest level of the episode that ended (so a subscriber to `critical` alerts
+    /// hears that it ended, even if it eased through `warning` on the way down).
+    public var resolvedLevel: AlertLevel?
 
     public init(
         containerID: String, containerName: String, serviceName: String?, timestampNanos: Int64, level: AlertLevel,
-        metricType: MetricType, value: Double, threshold: Double, message: String, resolved: Bool = false
+        metricType: MetricType, value: Double, threshold: Double, message: String, resolved: Bool = false,
+        resolvedLevel: AlertLevel? = nil
     ) {
         self.containerID = containerID
         self.containerName = containerName
@@ -26,6 +30,17 @@ public struct AlertRecord: Sendable {
         self.threshold = threshold
         self.message = message
         self.resolved = resolved
+        self.resolvedLevel = resolvedLevel
+    }
+}
+
+extension AlertRecord {
+    /// Whether a subscriber to `levels` (empty: all) hears this record. A resolution is heard by those who
+    /// heard the alert it ends, as well as by `info` subscribers.
+    public func matches(levels: Set<AlertLevel>) -> Bool {
+        if levels.isEmpty || levels.contains(level) { return true }
+        if let ended = resolvedLevel { return levels.contains(ended) }
+        return false
     }
 }
 
@@ -34,25 +49,65 @@ public struct AlertRecord: Sendable {
 public enum AlertMessage {
     public static func text(metric: MetricType, level: AlertLevel, value: Double, threshold: Double) -> String {
         let critical = level == .critical
+        let (subject, feminine) = subject(metric)
+        let adjective: String
         switch metric {
-        case .cpuPercent:
-            return "CPU \(critical ? "critique" : "élevé"): \(oneDecimal(value))% (seuil: \(plain(threshold))%)"
-        case .memoryPercent:
-            return "Mémoire \(critical ? "critique" : "élevée"): \(oneDecimal(value))% (seuil: \(plain(threshold))%)"
-        case .networkRx, .networkTx:
-            let direction = metric == .networkRx ? "RX" : "TX"
-            let mb = ThresholdTable.megabyte
-            return "Trafic réseau \(critical ? "critique" : "élevé") (\(direction)): \(oneDecimal(value / mb)) MB/s (seuil: \(plain(threshold / mb)) MB/s)"
-        case .blockRead, .blockWrite:
-            let direction = metric == .blockRead ? "lecture" : "écriture"
-            let mb = ThresholdTable.megabyte
-            return "E/S disque \(critical ? "critiques" : "élevées") (\(direction)): \(oneDecimal(value / mb)) MB/s (seuil: \(plain(threshold / mb)) MB/s)"
-        case .memoryUsage, .memoryLimit:
-            let mb = ThresholdTable.megabyte
-            let what = metric == .memoryUsage ? "Utilisation mémoire" : "Limite mémoire"
-            return "\(what) \(critical ? "critique" : "élevée"): \(oneDecimal(value / mb)) MB (seuil: \(plain(threshold / mb)) MB)"
-        case .pids:
-            return "Processus \(critical ? "critique" : "élevé"): \(plain(value)) (seuil: \(plain(threshold)))"
+        case .blockRead, .blockWrite: adjective = critical ? "critiques" : "élevées"
+        default: adjective = critical ? "critique" : (feminine ? "élevée" : "élevé")
+        }
+        let (v, t) = (formatted(metric, value, decimals: true), formatted(metric, threshold, decimals: false))
+        switch metric {
+        case .networkRx, .networkTx, .blockRead, .blockWrite:
+            // The direction goes after the adjective: `Trafic réseau élevé (RX): …`.
+            return "\(subject) \(adjective) (\(direction(metric))): \(v) (seuil: \(t))"
+        default:
+            return "\(subject) \(adjective): \(v) (seuil: \(t))"
+        }
+    }
+
+    /// A resolution: `CPU revenu à la normale: 12.3% (seuil: 70%)`, `Trafic réseau (RX) revenu à la normale: …`.
+    public static func resolution(metric: MetricType, value: Double, threshold: Double) -> String {
+        let (subject, feminine) = subject(metric)
+        var who = subject
+        switch metric {
+        case .networkRx, .networkTx, .blockRead, .blockWrite: who += " (\(direction(metric)))"
+        default: break
+        }
+        let back = metric == .blockRead || metric == .blockWrite ? "revenues" : (feminine ? "revenue" : "revenu")
+        return "\(who) \(back) à la normale: \(formatted(metric, value, decimals: true)) (seuil: \(formatted(metric, threshold, decimals: false)))"
+    }
+
+    /// The subject of a message and whether it is feminine.
+    private static func subject(_ metric: MetricType) -> (String, Bool) {
+        switch metric {
+        case .cpuPercent: ("CPU", false)
+        case .memoryPercent: ("Mémoire", true)
+        case .networkRx, .networkTx: ("Trafic réseau", false)
+        case .blockRead, .blockWrite: ("E/S disque", true)
+        case .memoryUsage: ("Utilisation mémoire", true)
+        case .memoryLimit: ("Limite mémoire", true)
+        case .pids: ("Processus", false)
+        }
+    }
+
+    private static func direction(_ metric: MetricType) -> String {
+        switch metric {
+        case .networkRx: "RX"
+        case .networkTx: "TX"
+        case .blockRead: "lecture"
+        default: "écriture"
+        }
+    }
+
+    /// A value in the metric's unit: one decimal for values, none needed for thresholds.
+    private static func formatted(_ metric: MetricType, _ v: Double, decimals: Bool) -> String {
+        let mb = ThresholdTable.megabyte
+        func number(_ x: Double) -> String { decimals ? oneDecimal(x) : plain(x) }
+        switch metric {
+        case .cpuPercent, .memoryPercent: return number(v) + "%"
+        case .networkRx, .networkTx, .blockRead, .blockWrite: return number(v / mb) + " MB/s"
+        case .memoryUsage, .memoryLimit: return number(v / mb) + " MB"
+        case .pids: return plain(v)
         }
     }
 

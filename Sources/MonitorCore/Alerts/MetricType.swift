@@ -11,6 +11,22 @@ public enum MetricType: String, Sendable, CaseIterable, Codable {
     case blockWrite = "block_write"
     case pids = "pids"
 
+    /// A dense index (0..<9) for per-metric arrays on the tick.
+    @inlinable
+    public var index: Int {
+        switch self {
+        case .cpuPercent: 0
+        case .memoryUsage: 1
+        case .memoryPercent: 2
+        case .memoryLimit: 3
+        case .networkRx: 4
+        case .networkTx: 5
+        case .blockRead: 6
+        case .blockWrite: 7
+        case .pids: 8
+        }
+    }
+
     /// This metric's value in a sample.
     @inlinable
     public func value(in s: Sample) -> Double {

@@ -6,6 +6,12 @@ public struct TickInfo: Sendable {
     public var wallNanos: Int64
     /// How long the reads took, nanoseconds.
     public var durationNanos: UInt64
+
+    public init(sequence: UInt64, wallNanos: Int64, durationNanos: UInt64) {
+        self.sequence = sequence
+        self.wallNanos = wallNanos
+        self.durationNanos = durationNanos
+    }
 }
 
 /// Where samples go after a tick: the HTTP layer, the store, alerts. Called on the collector's thread of

@@ -175,7 +175,7 @@ struct WebSocketConnection {
         case "alerts":
             let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
             let alerts = backend.alerts.newestFirst(notBeforeNanos: hourAgo, limit: 100) { a in
-                (levels.isEmpty || levels.contains(a.level))
+                a.matches(levels: levels)
                     && containerMatches(id: a.containerID, name: a.containerName, service: a.serviceName, refs: refs, services: services)
             }
             for alert in alerts.reversed() { client.send(Messages.alert(alert, precision: precision)) }

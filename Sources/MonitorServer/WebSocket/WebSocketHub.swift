@@ -141,7 +141,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         var text: String?
         for client in snapshot {
             guard let filter = client.subscriptions.withLock({ $0.alerts }) else { continue }
-            guard filter.levels.isEmpty || filter.levels.contains(alert.level),
+            guard alert.matches(levels: filter.levels),
                 containerMatches(
                     id: alert.containerID, name: alert.containerName, service: alert.serviceName,
                     refs: filter.containerRefs, services: filter.serviceNames)
