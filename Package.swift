@@ -26,6 +26,8 @@ let package = Package(
         // The only code that opens cgroup and proc files: kept descriptors, pread into caller buffers,
         // allocation-free parsers.
         .target(name: "CSupport", path: "CSupport"),
+        // The daemon's calls into libsystemd (libsystemd-dev): native journal entries and sd_notify.
+        .target(name: "CSystemd", path: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
         // The engine: cgroup layout, probes, rings, discovery, the collection tick. No HTTP, no JSON library.
         .target(
             name: "MonitorCore",
@@ -53,6 +55,16 @@ let package = Package(
                 "MonitorEncoding",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // systemd operations: the journal log handler, the log target choice, sd_notify and the watchdog.
+        .target(
+            name: "MonitorSystemd",
+            dependencies: [
+                "CSystemd",
+                "MonitorCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -91,6 +103,7 @@ let package = Package(
                 "MonitorNotifications",
                 "MonitorServer",
                 "MonitorStore",
+                "MonitorSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

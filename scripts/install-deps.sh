@@ -12,8 +12,10 @@ if ! command -v swift >/dev/null 2>&1; then
     echo "install-deps: no Swift toolchain on PATH (Swift 6.1 or later is needed to build; see swift.org)" >&2
     exit 1
 fi
-need zlib1g-dev  # compress-nio links zlib (history files are gzipped)
+need zlib1g-dev       # compress-nio links zlib (history files are gzipped)
+need libsystemd-dev   # journal entries and sd_notify (CSystemd)
 if [ "$purpose" = test ]; then
+    need systemd      # systemd-journald, journalctl and systemd-analyze for the journal tests
     need docker.io
     need busybox-static
     need curl

@@ -7,7 +7,9 @@ import MonitorEncoding
 import MonitorNotifications
 import MonitorServer
 import MonitorStore
+import MonitorSystemd
 import ServiceLifecycle
+import Synchronization
 
 /// `wakedock-monitor serve`: the daemon. Runs discovery and the collection loop until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -83,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
             "WAKEDOCK_ALERT_COOLDOWN": alertCooldown, "WAKEDOCK_ALERT_HYSTERESIS": alertHysteresis,
             "WAKEDOCK_WEBHOOK_URLS": webhookUrl,
         ])
-        let logger = LoggingSetup.bootstrap(level: settings.logLevel)
+        let (logger, logTarget, logReason) = LoggingSetup.bootstrap(
+            level: settings.logLevel, target: settings.logTarget, environment: ProcessInfo.processInfo.environment)
         let fileLimit = wd_raise_nofile_limit()
         let engine: Engine
         do {
@@ -98,14 +101,29 @@ struct ServeCommand: AsyncParsableCommand {
                 "interval_s": "\(settings.collectionInterval)", "cgroup_mode": "\(engine.layout.mode.rawValue)",
                 "cgroup_root": "\(engine.layout.root)", "discovery": "\(engine.discoveryMode.rawValue)",
                 "docker_socket": "\(settings.dockerSocket)", "configured_storage_path": "\(settings.storagePath)",
-                "open_files_limit": "\(fileLimit)",
+                "open_files_limit": "\(fileLimit)", "log_target": "\(logTarget.rawValue)", "log_target_reason": "\(logReason)",
+                "port": "\(settings.port)", "host": "\(settings.host)", "persist_interval_s": "\(settings.persistInterval ?? settings.collectionInterval)",
+                "retention_days": "\(settings.retentionDays)", "webhooks": "\(settings.webhookURLs.count)",
             ])
         if engine.discoveryMode == .cgroupScan {
             logger.warning(
                 "no Docker socket; discovering containers from the cgroup tree and naming them by id",
                 metadata: ["socket": "\(settings.dockerSocket)"])
         }
-        let collection = CollectorService(collector: engine.collector, interval: settings.intervalDuration, logger: logger)
+        let storagePathForStatus = Mutex("")
+        let collectorStatistics = engine.collector.statistics
+        let notifier = SystemdNotifier(logger: LoggingSetup.component("systemd", of: logger)) {
+            "\(collectorStatistics.monitoredContainers.load(ordering: .relaxed)) containers every \(settings.collectionInterval) s; "
+                + "API on \(settings.host):\(settings.port); history in \(storagePathForStatus.withLock { $0 })"
+        }
+        if notifier.isWatchdogEnabled, Double(notifier.watchdogPingNanos) / 1e9 < settings.collectionInterval {
+            logger.warning(
+                "the collection interval is longer than half the systemd watchdog: pings will be late",
+                metadata: ["interval_s": "\(settings.collectionInterval)", "watchdog_ping_s": "\(Double(notifier.watchdogPingNanos) / 1e9)"])
+        }
+        let collection = CollectorService(
+            collector: engine.collector, interval: settings.intervalDuration, logger: LoggingSetup.component("collector", of: logger),
+            onFirstTick: { notifier.firstTickDidRun() }, onLoop: { notifier.collectorLoopDidRun() })
         var defaultThresholds = ThresholdTable.defaults(
             cpu: (settings.cpuWarning, settings.cpuCritical), memory: (settings.memoryWarning, settings.memoryCritical))
         defaultThresholds[.networkRx] = Threshold(warning: settings.networkRxWarning, critical: settings.networkRxCritical)
@@ -114,6 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
         let storagePath = StorageDirectory.resolve(
             configured: settings.storagePath, environment: ProcessInfo.processInfo.environment, logger: logger)
         // Thresholds changed through the API survive restarts.
+        storagePathForStatus.withLock { $0 = storagePath }
         let thresholdFile = ThresholdFile(directory: storagePath)
         thresholdFile.load(into: thresholds, logger: logger)
         let alerts = AlertLog()
@@ -121,7 +140,11 @@ struct ServeCommand: AsyncParsableCommand {
             thresholds: thresholds, log: alerts,
             policy: AlertPolicy(cooldownSeconds: settings.alertCooldown, hysteresis: settings.alertHysteresis))
         engine.collector.add(sink: evaluator)
-        let webhooks = settings.webhookURLs.isEmpty ? nil : WebhookNotifier(urls: settings.webhookURLs, logger: logger)
+        let alertLogger = LoggingSetup.component("alerts", of: logger)
+        alerts.addListener { AlertLogLine.log($0, to: alertLogger) }
+        let webhooks =
+            settings.webhookURLs.isEmpty
+            ? nil : WebhookNotifier(urls: settings.webhookURLs, logger: LoggingSetup.component("webhooks", of: logger))
         if let webhooks { alerts.addListener { webhooks.enqueue($0) } }
         let timestampPrecision: @Sendable () -> TimestampPrecision = {
             collection.interval < .seconds(1) ? .milliseconds : .seconds
@@ -130,7 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
             directory: storagePath,
             persistInterval: .nanoseconds(Int64(((settings.persistInterval ?? settings.collectionInterval) * 1e9).rounded())),
             retentionDays: settings.retentionDays, maxFileBytes: settings.maxFileBytes, precision: timestampPrecision,
-            logger: logger)
+            logger: LoggingSetup.component("store", of: logger))
         engine.collector.add(sink: store)
         alerts.addListener { store.persist($0) }
         let backend = MonitorBackend(
@@ -167,6 +190,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             onServerRunning: { port in
                 logger.notice("HTTP API listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
+                notifier.serverDidBind()
             })
         // Shut down in reverse order: the store goes last, so its final flush sees the last tick.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: store)]
@@ -176,6 +200,8 @@ struct ServeCommand: AsyncParsableCommand {
             .init(service: engine.discoveryService(settings: settings, logger: logger)),
             .init(service: hub),
             .init(service: server),
+            // Last: told of the shutdown first, so STOPPING=1 goes out at once.
+            .init(service: notifier),
         ]
         let group = ServiceGroup(
             configuration: .init(
@@ -196,12 +222,14 @@ struct CommonOptions: ParsableArguments {
     var procRoot: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (WAKEDOCK_LOG_LEVEL, default info).")
     var logLevel: String?
+    @Option(help: "auto (the journal if it is there, else stderr), journal or stderr (WAKEDOCK_LOG_TARGET, default auto).")
+    var logTarget: String?
 
     /// Loads and validates every setting; on a bad one prints one line and exits 78 (EX_CONFIG).
     func loadSettings(extra: [String: String?] = [:]) throws -> Settings {
         var flags: [String: String?] = [
             "WAKEDOCK_DOCKER_SOCKET": dockerSocket, "WAKEDOCK_CGROUP_ROOT": cgroupRoot,
-            "WAKEDOCK_PROC_ROOT": procRoot, "WAKEDOCK_LOG_LEVEL": logLevel,
+            "WAKEDOCK_PROC_ROOT": procRoot, "WAKEDOCK_LOG_LEVEL": logLevel, "WAKEDOCK_LOG_TARGET": logTarget,
         ]
         flags.merge(extra) { current, _ in current }
         do {

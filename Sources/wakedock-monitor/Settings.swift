@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MonitorSystemd
 
 /// Everything the daemon can be told, from `WAKEDOCK_*` environment variables and the flags that mirror
 /// them (a flag beats its variable). Every value is validated before anything starts: a bad one stops
@@ -37,6 +38,8 @@ struct Settings: Sendable {
     var cgroupRoot = "/sys/fs/cgroup"
     var procRoot = "/proc"
     var logLevel: Logger.Level = .info
+    /// Where log lines go: the journal when it is there (auto), or forced.
+    var logTarget: LogTarget = .auto
     /// Samples kept in memory per container.
     var ringCapacity = 720
 
@@ -89,6 +92,11 @@ struct Settings: Sendable {
         s.cgroupRoot = try reader.path("WAKEDOCK_CGROUP_ROOT", flag: "--cgroup-root", default: s.cgroupRoot)
         s.procRoot = try reader.path("WAKEDOCK_PROC_ROOT", flag: "--proc-root", default: s.procRoot)
         s.logLevel = try reader.logLevel()
+        let target = try reader.text("WAKEDOCK_LOG_TARGET", flag: "--log-target", default: "auto")
+        guard let parsed = LogTarget(rawValue: target) else {
+            throw Invalid(source: reader.source(of: "WAKEDOCK_LOG_TARGET", flag: "--log-target"), value: target, expected: "auto, journal or stderr")
+        }
+        s.logTarget = parsed
         s.ringCapacity = try reader.integer("WAKEDOCK_MEMORY_SAMPLES", flag: "--memory-samples", default: 720, range: 1...1_000_000)
         return s
     }
@@ -101,6 +109,9 @@ struct Settings: Sendable {
         let flags: [String: String]
 
         func has(_ variable: String) -> Bool { flags[variable] != nil || environment[variable] != nil }
+
+        /// The flag or variable a value came from, for error lines.
+        func source(of variable: String, flag: String) -> String { flags[variable] != nil ? flag : variable }
 
         private func raw(_ variable: String, flag: String) -> (value: String, source: String)? {
             if let value = flags[variable] { return (value, flag) }

@@ -42,7 +42,7 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let settings = try common.loadSettings()
-        let logger = LoggingSetup.bootstrap(level: common.logLevel == nil ? .warning : settings.logLevel)
+        let logger = LoggingSetup.bootstrap(level: common.logLevel == nil ? .warning : settings.logLevel).logger
         let engine: Engine
         do {
             engine = try Engine(settings: settings, logger: logger)

@@ -110,6 +110,7 @@ def start_daemon(binary, tmp_path):
     def start(*args: str, env: dict[str, str] | None = None) -> Daemon:
         full_env = dict(os.environ)
         full_env.setdefault("WAKEDOCK_METRICS_STORAGE_PATH", str(tmp_path / "metrics"))
+        full_env.setdefault("WAKEDOCK_LOG_TARGET", "stderr")  # tests read the log from stderr
         full_env.update(env or {})
         daemon = Daemon(binary, full_env, list(args))
         started.append(daemon)
@@ -178,6 +179,7 @@ def start_api_daemon(binary: str, env: dict[str, str], *args: str) -> ApiDaemon:
 
     port = free_port()
     full_env = dict(os.environ)
+    full_env.setdefault("WAKEDOCK_LOG_TARGET", "stderr")  # tests read the log from stderr, journal or not
     # History goes to a fresh directory unless the test names one: never into the machine's /var/log.
     if "WAKEDOCK_METRICS_STORAGE_PATH" not in env:
         full_env["WAKEDOCK_METRICS_STORAGE_PATH"] = tempfile.mkdtemp(prefix="wd-history-")

@@ -90,9 +90,9 @@ def test_daemon_without_docker_scans_and_says_so(engine, start_daemon):
         )
         daemon.wait_for(r"discovery=cgroup-scan", timeout=10)
         daemon.wait_for(r"no Docker socket", timeout=10)
-        daemon.wait_for(rf"container_id={cid[:12]} container_name={cid[:12]} .*container discovered", timeout=10)
+        daemon.wait_for(rf"container_id={cid} container_name={cid[:12]} .*container discovered", timeout=10)
         engine.docker("rm", "-f", "wd-scanned2")
-        daemon.wait_for(rf"container_id={cid[:12]} .*container lost", timeout=10)
+        daemon.wait_for(rf"container_id={cid} .*container lost", timeout=10)
     finally:
         engine.remove("wd-scanned2")
 

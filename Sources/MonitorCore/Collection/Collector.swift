@@ -110,7 +110,7 @@ public final class Collector {
         guard let directories = resolveDirectories(target) else {
             logger.warning(
                 "container cgroup not found; not monitored",
-                metadata: ["container_id": "\(target.identity.shortID)", "container_name": "\(target.identity.name)"])
+                metadata: ["container_id": "\(target.identity.id)", "container_name": "\(target.identity.name)"])
             return
         }
         let probe = Probe(
@@ -119,14 +119,14 @@ public final class Collector {
         guard probe.isOpen(WD_F_CPU_USAGE) || probe.isOpen(WD_F_MEM_USAGE) else {
             logger.warning(
                 "container counters cannot be opened; not monitored",
-                metadata: ["container_id": "\(target.identity.shortID)", "container_name": "\(target.identity.name)"])
+                metadata: ["container_id": "\(target.identity.id)", "container_name": "\(target.identity.name)"])
             return
         }
         slots.append(Slot(probe: probe, series: ContainerSeries(identity: target.identity, capacity: options.ringCapacity)))
         logger.info(
             "container discovered",
             metadata: [
-                "container_id": "\(target.identity.shortID)", "container_name": "\(target.identity.name)",
+                "container_id": "\(target.identity.id)", "container_name": "\(target.identity.name)",
                 "service_name": "\(target.identity.serviceName ?? "")",
             ])
     }
@@ -149,7 +149,7 @@ public final class Collector {
         slots.remove(at: i)  // the probe's deinit closes its descriptors
         logger.info(
             "container lost",
-            metadata: ["container_id": "\(identity.shortID)", "container_name": "\(identity.name)", "reason": "\(reason)"])
+            metadata: ["container_id": "\(identity.id)", "container_name": "\(identity.name)", "reason": "\(reason)"])
     }
 
     // MARK: - The tick (allocation-free in steady state)

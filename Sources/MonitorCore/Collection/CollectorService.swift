@@ -15,13 +15,21 @@ public final class CollectorService: Service, @unchecked Sendable {
     public let isCollecting = Atomic<Bool>(true)
     /// Called once after the first tick (readiness for sd_notify and tests).
     private let onFirstTick: (@Sendable () -> Void)?
+    /// Called on every turn of the loop, ticking or paused (the systemd watchdog: a stuck tick stops it).
+    private let onLoop: (@Sendable () -> Void)?
+    /// When a tick overran its slot was last said in the log (said at most once a minute).
+    private var lastOverrunLogged: UInt64 = 0
 
     public let inbox: TargetInbox
     public let registry: SeriesRegistry
     public let statistics: CollectorStatistics
 
-    public init(collector: Collector, interval: Duration, logger: Logger, onFirstTick: (@Sendable () -> Void)? = nil) {
+    public init(
+        collector: Collector, interval: Duration, logger: Logger, onFirstTick: (@Sendable () -> Void)? = nil,
+        onLoop: (@Sendable () -> Void)? = nil
+    ) {
         self.collector = collector
+        self.onLoop = onLoop
         self.intervalNanos = Atomic(Self.nanos(interval))
         self.logger = logger
         self.onFirstTick = onFirstTick
@@ -68,6 +76,7 @@ public final class CollectorService: Service, @unchecked Sendable {
                         self.onFirstTick?()
                     }
                 }
+                self.onLoop?()
                 let intervalNanos = self.intervalNanos.load(ordering: .relaxed)
                 next &+= intervalNanos
                 let now = Clocks.monotonicNanos()
@@ -75,6 +84,16 @@ public final class CollectorService: Service, @unchecked Sendable {
                     let missed = (now - next) / intervalNanos + 1
                     self.statistics.missedTicks.add(missed, ordering: .relaxed)
                     next &+= missed * intervalNanos
+                    if now &- self.lastOverrunLogged >= 60_000_000_000 {
+                        self.lastOverrunLogged = now
+                        self.logger.warning(
+                            "slow tick: collection overran its interval; the slots it missed are skipped",
+                            metadata: [
+                                "tick_ms": "\(Double(self.statistics.lastTickNanos.load(ordering: .relaxed)) / 1e6)",
+                                "interval_ms": "\(Double(intervalNanos) / 1e6)", "missed": "\(missed)",
+                                "containers": "\(self.collector.containerCount)",
+                            ])
+                    }
                 }
                 try? await Task.sleep(for: .nanoseconds(Int64(next - now)))
             }
