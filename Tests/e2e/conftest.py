@@ -194,6 +194,12 @@ def start_api_daemon(binary: str, env: dict[str, str], *args: str) -> ApiDaemon:
     return ApiDaemon(daemon, port)
 
 
+def wait_discovered(api: ApiDaemon, names) -> None:
+    """Waits until the daemon's log says each named container was discovered."""
+    for name in names:
+        api.daemon.wait_for(rf"container_name={name} .*container discovered", timeout=15)
+
+
 def run_binary(binary: str, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
     full_env = dict(os.environ)
     full_env.update(env or {})

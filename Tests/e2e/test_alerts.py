@@ -15,14 +15,9 @@ import time
 import pytest
 import websocket
 
-from conftest import free_port, start_api_daemon
+from conftest import free_port, start_api_daemon, wait_discovered
 
 MB = 1024 * 1024
-
-
-def wait_discovered(api, names):
-    for name in names:
-        api.daemon.wait_for(rf"container_name={name} .*container discovered", timeout=15)
 
 
 def subscribe_alerts(api, names):
@@ -34,37 +29,32 @@ def subscribe_alerts(api, names):
     return ws
 
 
-def frames_until(ws, predicate, timeout):
-    """Alert frames received until one satisfies `predicate` (returned last, with its arrival time)."""
-    frames = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ws.settimeout(max(0.05, deadline - time.monotonic()))
-        try:
-            message = json.loads(ws.recv())
-        except websocket.WebSocketTimeoutException:
-            break
-        if message["type"] != "alert":
-            continue
-        frames.append((time.clock_gettime(time.CLOCK_BOOTTIME), message["data"]))
-        if predicate(message["data"]):
-            return frames
-    raise AssertionError(f"no matching alert frame in {timeout} s; got {[f[1] for f in frames]}")
-
-
-def drain(ws, seconds):
-    """Alert frames received during `seconds`."""
-    out = []
+def alert_frames(ws, seconds):
+    """Yields (arrival time on the boot clock, alert record) for each alert frame received within `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         ws.settimeout(max(0.05, deadline - time.monotonic()))
         try:
             message = json.loads(ws.recv())
         except websocket.WebSocketTimeoutException:
-            break
+            return
         if message["type"] == "alert":
-            out.append(message["data"])
-    return out
+            yield time.clock_gettime(time.CLOCK_BOOTTIME), message["data"]
+
+
+def frames_until(ws, predicate, timeout):
+    """Alert frames received until one satisfies `predicate` (returned last, with its arrival time)."""
+    frames = []
+    for arrived, alert in alert_frames(ws, timeout):
+        frames.append((arrived, alert))
+        if predicate(alert):
+            return frames
+    raise AssertionError(f"no matching alert frame in {timeout} s; got {[f[1] for f in frames]}")
+
+
+def drain(ws, seconds):
+    """Alert frames received during `seconds`."""
+    return [alert for _, alert in alert_frames(ws, seconds)]
 
 
 def alert_file_records(storage):

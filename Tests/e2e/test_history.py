@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from conftest import start_api_daemon
+from conftest import start_api_daemon, wait_discovered
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +24,6 @@ def pair(engine):
         engine.run(name, "exec sleep 100000", "--label", "com.docker.compose.service=hist")
     yield names
     engine.remove(*names)
-
-
-def wait_discovered(api, names):
-    for name in names:
-        api.daemon.wait_for(rf"container_name={name} .*container discovered", timeout=15)
 
 
 def records_in(directory, prefix="metrics"):

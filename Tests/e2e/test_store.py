@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import start_api_daemon
+from conftest import start_api_daemon, wait_discovered
 
 
 @pytest.fixture(scope="module")
@@ -29,11 +29,6 @@ def today_file(directory, prefix="metrics"):
 
 def lines_of(path):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def wait_discovered(api, names):
-    for name in names:
-        api.daemon.wait_for(rf"container_name={name} .*container discovered", timeout=15)
 
 
 def test_samples_are_persisted_and_flushed_on_sigterm(binary, engine, two, tmp_path):
