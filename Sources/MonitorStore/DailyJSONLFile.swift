@@ -59,8 +59,12 @@ final class DailyJSONLFile {
     }
 
     private func open(day: Int64) throws(StoreError) -> (fd: Int32, size: Int) {
-        mkdirParents(directory)
-        let fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        var fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0, errno == ENOENT {
+            // The directory is gone (deleted under us): make it again, then retry once.
+            mkdirParents(directory)
+            fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else { throw StoreError(errno: errno, operation: "open \(path(day: day))") }
         var st = stat()
         return (fd, fstat(fd, &st) == 0 ? Int(st.st_size) : 0)
