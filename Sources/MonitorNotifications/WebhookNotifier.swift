@@ -24,13 +24,8 @@ public final class WebhookStatistics: Sendable {
 /// receiver delays nobody — not the tick (which only enqueues), not the other receivers. Failures
 /// (connection refused, timeout, 5xx, 429) are retried with exponential back-off, then counted.
 public final class WebhookNotifier: Service, Sendable {
-    public struct Receiver: Sendable {
-        public var url: String
-        public init(url: String) { self.url = url }
-    }
-
     public let statistics = WebhookStatistics()
-    private let receivers: [Receiver]
+    private let urls: [String]
     private let queues: [(stream: AsyncStream<AlertRecord>, input: AsyncStream<AlertRecord>.Continuation)]
     private let logger: Logger
     private let attempts: Int
@@ -42,7 +37,7 @@ public final class WebhookNotifier: Service, Sendable {
     public init(
         urls: [String], logger: Logger, attempts: Int = 5, firstBackoff: Duration = .milliseconds(500), timeout: TimeAmount = .seconds(5)
     ) {
-        receivers = urls.map(Receiver.init)
+        self.urls = urls
         queues = urls.map { _ in AsyncStream.makeStream(of: AlertRecord.self, bufferingPolicy: .bufferingNewest(Self.queueSize)) }
         self.logger = logger
         self.attempts = attempts
@@ -60,9 +55,9 @@ public final class WebhookNotifier: Service, Sendable {
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                for (receiver, queue) in zip(receivers, queues) {
+                for (url, queue) in zip(urls, queues) {
                     group.addTask {
-                        for await alert in queue.stream { await self.deliver(alert, to: receiver) }
+                        for await alert in queue.stream { await self.deliver(alert, to: url) }
                     }
                 }
             }
@@ -83,37 +78,37 @@ public final class WebhookNotifier: Service, Sendable {
         return b
     }
 
-    private func deliver(_ alert: AlertRecord, to receiver: Receiver) async {
+    private func deliver(_ alert: AlertRecord, to url: String) async {
         var backoff = firstBackoff
         for attempt in 1...attempts {
-            let outcome = await post(alert, to: receiver)
+            let outcome = await post(alert, to: url)
             switch outcome {
             case .delivered:
                 statistics.delivered.add(1, ordering: .relaxed)
                 return
             case .rejected(let reason):
                 // A 4xx other than 429: the receiver will not take it however often it is sent.
-                fail(alert, receiver, reason)
+                fail(alert, url, reason)
                 return
             case .retry(let reason):
                 guard attempt < attempts else {
-                    fail(alert, receiver, reason)
+                    fail(alert, url, reason)
                     return
                 }
                 statistics.retries.add(1, ordering: .relaxed)
-                logger.debug("webhook delivery failed; retrying", metadata: ["url": "\(receiver.url)", "error": "\(reason)", "attempt": "\(attempt)"])
+                logger.debug("webhook delivery failed; retrying", metadata: ["url": "\(url)", "error": "\(reason)", "attempt": "\(attempt)"])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(30))
             }
         }
     }
 
-    private func fail(_ alert: AlertRecord, _ receiver: Receiver, _ reason: String) {
+    private func fail(_ alert: AlertRecord, _ url: String, _ reason: String) {
         statistics.failed.add(1, ordering: .relaxed)
-        statistics.lastError.withLock { $0 = "\(receiver.url): \(reason)" }
+        statistics.lastError.withLock { $0 = "\(url): \(reason)" }
         logger.warning(
             "webhook delivery given up",
-            metadata: ["url": "\(receiver.url)", "error": "\(reason)", "container_name": "\(alert.containerName)", "metric_type": "\(alert.metricType.rawValue)"])
+            metadata: ["url": "\(url)", "error": "\(reason)", "container_name": "\(alert.containerName)", "metric_type": "\(alert.metricType.rawValue)"])
     }
 
     private enum Outcome {
@@ -122,8 +117,8 @@ public final class WebhookNotifier: Service, Sendable {
         case rejected(String)
     }
 
-    private func post(_ alert: AlertRecord, to receiver: Receiver) async -> Outcome {
-        var request = HTTPClientRequest(url: receiver.url)
+    private func post(_ alert: AlertRecord, to url: String) async -> Outcome {
+        var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "wakedock-monitor")

@@ -51,12 +51,8 @@ final class HistoryMerge {
     init(_ plan: HistoryPlan) {
         memory = plan.memory
         remaining = plan.limit
-        if let files = plan.files {
-            stored = StoredRecords(directory: files.directory, prefix: plan.prefix, filter: plan.filter)
-            storedHead = stored?.next()
-        } else {
-            stored = nil
-        }
+        stored = plan.files?.records(plan.prefix, plan.filter)
+        storedHead = stored?.next()
     }
 
     func next() -> HistoryItem? {

@@ -55,12 +55,8 @@ enum GzipHistoryFile {
                 }
                 var cut = block.readableBytes
                 if !eof {
-                    let lastNewline = block.withUnsafeReadableBytes { raw -> Int? in
-                        var i = raw.count
-                        while i > 0 { if raw[i - 1] == UInt8(ascii: "\n") { return i }; i -= 1 }
-                        return nil
-                    }
-                    if let lastNewline { cut = lastNewline }
+                    let whole = block.withUnsafeReadableBytes { Lines.completeEnd($0) }
+                    if whole > 0 { cut = whole }
                 }
                 guard cut > 0 else { break }
                 carry = block.getSlice(at: block.readerIndex + cut, length: block.readableBytes - cut) ?? ByteBuffer()
@@ -104,18 +100,12 @@ enum GzipHistoryFile {
         return (rawTotal, offset)
     }
 
-    /// The first and last timestamps of the lines in `bytes` (0 when none parse).
+    /// The timestamps of the first and last lines in `bytes` (0 when they do not parse: the member is then
+    /// never skipped by time).
     static func timeSpan(of bytes: UnsafeRawBufferPointer) -> (Int64, Int64) {
-        var last: Int64?
-        var first: Int64 = 0
-        _ = forEachLineNewestFirst(bytes) { line in
-            if let t = HistoryLine(line).timestampNanos {
-                if last == nil { last = t }
-                first = t
-            }
-            return true
-        }
-        return (first, last ?? 0)
+        let first = Lines.first(bytes).flatMap { HistoryLine($0).timestampNanos } ?? 0
+        let last = Lines.last(bytes).flatMap { HistoryLine($0).timestampNanos } ?? 0
+        return (first, last)
     }
 
     /// The members listed in `<gzPath>.idx`, or nil when there is no index or it does not describe the file

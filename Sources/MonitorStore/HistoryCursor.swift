@@ -56,11 +56,7 @@ public final class HistoryCursor {
             }
             if chunk.readableBytes == 0 { continue }
             // The chunk's oldest line: once it is older than the window, nothing further back is needed.
-            let first = chunk.withUnsafeReadableBytes { raw -> Int64? in
-                var end = 0
-                while end < raw.count, raw[end] != UInt8(ascii: "\n") { end += 1 }
-                return HistoryLine(UnsafeRawBufferPointer(rebasing: raw[0..<end])).timestampNanos
-            }
+            let first = chunk.withUnsafeReadableBytes { Lines.first($0).flatMap { HistoryLine($0).timestampNanos } }
             if let first, first < sinceNanos { finished = true }
             return chunk
         }
@@ -119,11 +115,7 @@ public final class HistoryCursor {
                     return block
                 }
                 // The block's first bytes are the end of a line that began earlier: leave them for the next block.
-                let firstNewline = block.withUnsafeReadableBytes { raw -> Int? in
-                    var i = 0
-                    while i < raw.count { if raw[i] == UInt8(ascii: "\n") { return i }; i += 1 }
-                    return nil
-                }
+                let firstNewline = block.withUnsafeReadableBytes { Lines.firstNewline($0) }
                 guard let firstNewline else {
                     blockSize *= 2  // a line longer than the block: read more
                     continue

@@ -100,19 +100,32 @@ public struct FieldPattern: Sendable {
     public static let level = FieldPattern(key: "level")
 }
 
-/// Calls `body` with each complete line of `chunk` (without its newline), last line first, until it returns
-/// false. A trailing partial line (no newline: a torn write) is skipped.
-func forEachLineNewestFirst(_ chunk: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Bool) -> Bool {
-    guard let base = chunk.baseAddress else { return true }
-    var end = chunk.count
-    // Drop a torn tail.
-    while end > 0, chunk[end - 1] != UInt8(ascii: "\n") { end -= 1 }
-    while end > 0 {
-        let lineEnd = end - 1  // index of the newline
-        var start = lineEnd
-        while start > 0, chunk[start - 1] != UInt8(ascii: "\n") { start -= 1 }
-        if lineEnd > start, !body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start)) { return false }
-        end = start
+/// Where lines are in a buffer of history bytes (found with memchr/memrchr). A trailing partial line (no
+/// newline: a torn write) is never a line.
+enum Lines {
+    /// Just past the last newline (0 when there is none): the bytes before are whole lines.
+    static func completeEnd(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard let base = bytes.baseAddress, let newline = wd_memrchr(base, Int32(UInt8(ascii: "\n")), bytes.count) else { return 0 }
+        return base.distance(to: newline) + 1
     }
-    return true
+
+    /// The offset of the first newline, nil when there is none.
+    static func firstNewline(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        guard let base = bytes.baseAddress, let newline = memchr(base, Int32(UInt8(ascii: "\n")), bytes.count) else { return nil }
+        return base.distance(to: UnsafeRawPointer(newline))
+    }
+
+    /// The first whole line, without its newline.
+    static func first(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        firstNewline(bytes).map { UnsafeRawBufferPointer(rebasing: bytes[0..<$0]) }
+    }
+
+    /// The last whole line, without its newline.
+    static func last(_ bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let end = completeEnd(bytes)
+        guard end > 0 else { return nil }
+        let lineEnd = end - 1
+        let before = UnsafeRawBufferPointer(rebasing: bytes[0..<lineEnd])
+        return UnsafeRawBufferPointer(rebasing: bytes[(completeEnd(before))..<lineEnd])
+    }
 }

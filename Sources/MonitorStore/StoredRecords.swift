@@ -56,7 +56,6 @@ public final class StoredRecords {
     private var chunk = ByteBuffer()
     /// Bytes of `chunk` before this offset (from its reader index) are still to walk, backwards.
     private var end = 0
-    public private(set) var linesRead = 0
 
     public init(directory: String, prefix: String, filter: StoredRecordFilter) {
         cursor = HistoryCursor(directory: directory, prefix: prefix, sinceNanos: filter.sinceNanos)
@@ -78,11 +77,7 @@ public final class StoredRecords {
                 guard let next = cursor.nextChunk() else { return nil }
                 chunk = next
                 // Drop a torn tail (no newline): a crash mid-write.
-                end = chunk.withUnsafeReadableBytes { raw in
-                    var e = raw.count
-                    while e > 0, raw[e - 1] != UInt8(ascii: "\n") { e -= 1 }
-                    return e
-                }
+                end = chunk.withUnsafeReadableBytes { Lines.completeEnd($0) }
                 if let needle { findHits(of: needle) }
                 continue
             }
@@ -96,7 +91,6 @@ public final class StoredRecords {
                         guard let newlineAfter = memchr(raw.baseAddress! + hit, Int32(UInt8(ascii: "\n")), end - hit) else { continue }
                         let lineEnd = raw.baseAddress!.distance(to: newlineAfter)
                         end = start
-                        linesRead += 1
                         let line = HistoryLine(UnsafeRawBufferPointer(rebasing: raw[start..<lineEnd]))
                         if let time = accept(line) { return (start, lineEnd - start, time) }
                     }
@@ -109,7 +103,6 @@ public final class StoredRecords {
                     let start = newline.map { raw.baseAddress!.distance(to: $0) + 1 } ?? 0
                     end = start
                     guard lineEnd > start else { continue }
-                    linesRead += 1
                     let line = HistoryLine(UnsafeRawBufferPointer(rebasing: raw[start..<lineEnd]))
                     if let time = accept(line) { return (start, lineEnd - start, time) }
                 }
@@ -166,11 +159,8 @@ public struct StoredHistory: Sendable {
     public let directory: String
     public init(directory: String) { self.directory = directory }
 
-    public func samples(_ filter: StoredRecordFilter) -> StoredRecords {
-        StoredRecords(directory: directory, prefix: "metrics", filter: filter)
-    }
-
-    public func alerts(_ filter: StoredRecordFilter) -> StoredRecords {
-        StoredRecords(directory: directory, prefix: "alerts", filter: filter)
+    /// The records of `prefix` (`metrics` or `alerts`) that `filter` wants, newest first.
+    public func records(_ prefix: String, _ filter: StoredRecordFilter) -> StoredRecords {
+        StoredRecords(directory: directory, prefix: prefix, filter: filter)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MonitorCore
+import NIOCore
 
 /// Thresholds changed through the API, kept across restarts in `<storage>/thresholds.json`, written
 /// atomically (a temporary file, fsync, rename): a crash leaves the old file or the new one, never half.
@@ -72,11 +73,11 @@ public struct ThresholdFile: Sendable {
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError(errno: errno, operation: "open \(temporary)") }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        let synced = fsync(fd)
-        close(fd)
-        guard written == data.count, synced == 0 else {
-            let error = StoreError(errno: errno, operation: "write \(temporary)")
+        defer { close(fd) }
+        do {
+            try writeAll(fd, ByteBuffer(bytes: data), path: temporary)
+            guard fsync(fd) == 0 else { throw StoreError(errno: errno, operation: "fsync \(temporary)") }
+        } catch {
             unlink(temporary)
             throw error
         }

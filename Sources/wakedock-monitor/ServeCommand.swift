@@ -9,7 +9,6 @@ import MonitorServer
 import MonitorStore
 import MonitorSystemd
 import ServiceLifecycle
-import Synchronization
 
 /// `wakedock-monitor serve`: the daemon. Runs discovery and the collection loop until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -110,11 +109,12 @@ struct ServeCommand: AsyncParsableCommand {
                 "no Docker socket; discovering containers from the cgroup tree and naming them by id",
                 metadata: ["socket": "\(settings.dockerSocket)"])
         }
-        let storagePathForStatus = Mutex("")
+        let storagePath = StorageDirectory.resolve(
+            configured: settings.storagePath, environment: ProcessInfo.processInfo.environment, logger: logger)
         let collectorStatistics = engine.collector.statistics
         let notifier = SystemdNotifier(logger: LoggingSetup.component("systemd", of: logger)) {
             "\(collectorStatistics.monitoredContainers.load(ordering: .relaxed)) containers every \(settings.collectionInterval) s; "
-                + "API on \(settings.host):\(settings.port); history in \(storagePathForStatus.withLock { $0 })"
+                + "API on \(settings.host):\(settings.port); history in \(storagePath)"
         }
         if notifier.isWatchdogEnabled, Double(notifier.watchdogPingNanos) / 1e9 < settings.collectionInterval {
             logger.warning(
@@ -129,10 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
         defaultThresholds[.networkRx] = Threshold(warning: settings.networkRxWarning, critical: settings.networkRxCritical)
         defaultThresholds[.networkTx] = Threshold(warning: settings.networkTxWarning, critical: settings.networkTxCritical)
         let thresholds = ThresholdTable(defaultThresholds)
-        let storagePath = StorageDirectory.resolve(
-            configured: settings.storagePath, environment: ProcessInfo.processInfo.environment, logger: logger)
         // Thresholds changed through the API survive restarts.
-        storagePathForStatus.withLock { $0 = storagePath }
         let thresholdFile = ThresholdFile(directory: storagePath)
         thresholdFile.load(into: thresholds, logger: logger)
         let alerts = AlertLog()

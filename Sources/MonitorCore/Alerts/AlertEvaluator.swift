@@ -48,7 +48,7 @@ public final class AlertEvaluator: SampleSink, Sendable {
 
     private let thresholds: ThresholdTable
     private let log: AlertLog
-    private let policy: Mutex<AlertPolicy>
+    private let policy: AlertPolicy
     private let states = Mutex<[String: ContainerState]>([:])
     public let raised = Atomic<UInt64>(0)
     public let resolved = Atomic<UInt64>(0)
@@ -56,14 +56,11 @@ public final class AlertEvaluator: SampleSink, Sendable {
     public init(thresholds: ThresholdTable, log: AlertLog, policy: AlertPolicy = AlertPolicy()) {
         self.thresholds = thresholds
         self.log = log
-        self.policy = Mutex(policy)
+        self.policy = policy
     }
-
-    public var currentPolicy: AlertPolicy { policy.withLock { $0 } }
 
     public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
         let snapshot = thresholds.snapshot
-        let policy = self.policy.withLock { $0 }
         var events: [AlertRecord] = []  // empty: no allocation unless something happens
         states.withLock { states in
             for i in samples.indices {

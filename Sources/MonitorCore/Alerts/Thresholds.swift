@@ -54,7 +54,6 @@ public final class ThresholdTable: Sendable {
         public let global: [Threshold?]
         public let byService: [String: [Threshold?]]
         public let byContainer: [String: [Threshold?]]
-        public let overrides: [ThresholdScope: [MetricType: Threshold]]
 
         init(global: [MetricType: Threshold], overrides: [ThresholdScope: [MetricType: Threshold]]) {
             func indexed(_ table: [MetricType: Threshold], over base: [Threshold?]) -> [Threshold?] {
@@ -64,7 +63,6 @@ public final class ThresholdTable: Sendable {
             }
             let base = indexed(global, over: Array(repeating: nil, count: MetricType.allCases.count))
             self.global = base
-            self.overrides = overrides
             var services: [String: [Threshold?]] = [:]
             var containers: [String: [Threshold?]] = [:]
             for (scope, table) in overrides {
@@ -78,13 +76,8 @@ public final class ThresholdTable: Sendable {
             byContainer = containers
         }
 
-        /// The thresholds that apply to a container: its own overrides, else its service's, else global.
-        @inlinable
-        public func threshold(_ metric: MetricType, containerID: String, service: String?) -> Threshold? {
-            applying(containerID: containerID, service: service).threshold(metric)
-        }
-
-        /// What applies to one container, found once per sample (two lookups at most), then read per metric.
+        /// What applies to one container: its own overrides, else its service's, else global. Found once per
+        /// sample (two lookups at most), then read per metric.
         @inlinable
         public func applying(containerID: String, service: String?) -> Applicable {
             let own = byContainer.isEmpty ? nil : byContainer[containerID]
@@ -143,14 +136,8 @@ public final class ThresholdTable: Sendable {
     /// Per-service and per-container thresholds.
     public var overrides: [ThresholdScope: [MetricType: Threshold]] { state.withLock { $0.overrides } }
 
-    public func threshold(for metric: MetricType, scope: ThresholdScope = .global) -> Threshold? {
-        state.withLock { s in
-            switch scope {
-            case .global: s.global[metric]
-            default: s.overrides[scope]?[metric]
-            }
-        }
-    }
+    /// The global threshold of `metric`.
+    public func threshold(for metric: MetricType) -> Threshold? { state.withLock { $0.global[metric] } }
 
     public func set(_ threshold: Threshold, for metric: MetricType, scope: ThresholdScope = .global) {
         set([(metric, scope, threshold)])
