@@ -86,12 +86,13 @@ extension ByteBuffer {
         }
         var scale: UInt64 = 1
         for _ in 0..<decimals { scale *= 10 }
-        guard v < Double(UInt64.max / scale) else {
-            writeDecimal(UInt64(min(v, Double(UInt64.max / 2))))
-            writeStaticString(".0")
+        guard v < 1e15 else {
+            // Beyond what fixed decimals can carry exactly: Swift's shortest round-trip form ("1.2e+29") is
+            // valid JSON. Rare, so its allocation does not matter.
+            writeString(v.description)
             return
         }
-        let scaled = UInt64((v * Double(scale)).rounded())
+        let scaled = UInt64(saturating: (v * Double(scale)).rounded())
         let whole = scaled / scale
         var fraction = scaled % scale
         writeDecimal(whole)

@@ -78,9 +78,17 @@ public final class WebSocketStatistics: Sendable {
     public init() {}
 }
 
-/// Request counts and latency for `statistics`.
+/// Request counts and latency for `statistics`, and what the HTTP guard refused or cut.
 public final class RequestStatistics: Sendable {
     public let count = Atomic<UInt64>(0)
     public let totalNanos = Atomic<UInt64>(0)
+    /// Requests the HTTP parser refused (400, 431, 501, 505).
+    public let malformed = Atomic<Int>(0)
+    /// Bodies over the limit (413).
+    public let tooLarge = Atomic<Int>(0)
+    /// Connections closed for a head, body or write that did not come in time.
+    public let timedOut = Atomic<Int>(0)
+    /// Heavy queries refused because enough were already running (429).
+    public let busy = Atomic<Int>(0)
     public init() {}
 }

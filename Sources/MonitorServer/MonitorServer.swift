@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import MonitorCore
@@ -13,11 +14,14 @@ public struct ServerOptions: Sendable {
     public var wsClientTimeout: Double
     /// Messages a client may have waiting before it counts as stuck and is dropped.
     public var wsQueueSize: Int
+    /// Time-outs and the body limit enforced on every connection before a route sees it.
+    public var httpLimits: HTTPGuardLimits
 
     public init(
         host: String, port: Int, wsMaxClients: Int, wsPingInterval: Double,
-        wsClientTimeout: Double, wsQueueSize: Int = 1024
+        wsClientTimeout: Double, wsQueueSize: Int = 1024, httpLimits: HTTPGuardLimits = .init()
     ) {
+        self.httpLimits = httpLimits
         self.host = host
         self.port = port
         self.wsMaxClients = wsMaxClients
@@ -31,8 +35,9 @@ public struct ServerOptions: Sendable {
 public struct MonitorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     public init(source: Source) { coreContext = .init(source: source) }
-    /// Bodies are small JSON documents: anything larger is a 413.
-    public var maxUploadSize: Int { 64 * 1024 }
+    /// Bodies are small JSON documents: anything larger is a 413 (the HTTP guard refuses it before the route,
+    /// this is the route's own check for the same limit).
+    public var maxUploadSize: Int { HTTPGuardLimits().maxBodyBytes }
 }
 
 /// Builds the HTTP application (a ServiceLifecycle service) serving the API from the backend.
@@ -41,7 +46,7 @@ public enum MonitorServer {
     public static func makeHub(backend: MonitorBackend, options: ServerOptions) -> WebSocketHub {
         let routes = MonitoringRoutes(backend: backend, options: options)
         return WebSocketHub(backend: backend, options: options) {
-            (try? encodeJSON(routes.statusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            (try? encodeJSON(routes.systemStatusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         }
     }
 
@@ -56,17 +61,25 @@ public enum MonitorServer {
         router.add(middleware: ErrorMiddleware())
         MonitoringRoutes(backend: backend, options: options).register(on: router)
         let connection = WebSocketConnection(hub: hub, logger: logger)
-        let pingPeriod = Duration.milliseconds(Int64(options.wsPingInterval * 1000))
+        let pingPeriod = Duration.seconds(saturating: options.wsPingInterval)
+        let limits = options.httpLimits
+        let statistics = backend.requests
+        let server = HTTPServerBuilder { responder in
+            GuardedChildChannel(
+                inner: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: pingPeriod)))
+                ) { request, _, _ in
+                    guard request.path?.split(separator: "?").first.map(String.init) == webSocketPath else { return .dontUpgrade }
+                    return .upgrade([:]) { inbound, outbound, _ in
+                        try await connection.run(inbound: inbound, outbound: outbound)
+                    }
+                },
+                limits: limits, statistics: statistics)
+        }
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                configuration: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: pingPeriod))
-            ) { request, _, _ in
-                guard request.path?.split(separator: "?").first.map(String.init) == webSocketPath else { return .dontUpgrade }
-                return .upgrade([:]) { inbound, outbound, _ in
-                    await connection.run(inbound: inbound, outbound: outbound)
-                }
-            },
+            server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "wakedock-monitor"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
             logger: logger)

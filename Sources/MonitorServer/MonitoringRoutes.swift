@@ -219,6 +219,24 @@ struct MonitoringRoutes {
                 thresholds: thresholdsJSON()))
     }
 
+    /// The data of `status_update` pushes: the status document with the original backend's keys beside ours.
+    func systemStatusDocument() -> SystemStatusJSON {
+        let status = statusDocument()
+        let ws = backend.websocket
+        return SystemStatusJSON(
+            monitoring: status.monitoring, websocket: status.websocket, thresholds: status.thresholds,
+            monitoring_active: status.monitoring.is_running, monitored_containers: status.monitoring.monitored_containers,
+            collector_stats: .init(
+                is_running: status.monitoring.is_running, monitored_containers: status.monitoring.monitored_containers,
+                collection_interval: status.monitoring.collection_interval, retention_days: status.monitoring.retention_days,
+                storage_path: status.monitoring.storage_path, thresholds: status.thresholds),
+            websocket_stats: .init(
+                is_running: true, active_connections: status.websocket.active_connections,
+                total_connections: status.websocket.total_connections, messages_sent: status.websocket.messages_sent,
+                errors: ws.errors.load(ordering: .relaxed), max_clients: options.wsMaxClients,
+                ping_interval: options.wsPingInterval, client_timeout: options.wsClientTimeout))
+    }
+
     /// `GET /containers`, written by hand into one buffer: the dashboard polls it, so it is a hot path.
     private func containers() -> Response {
         let precision = backend.timestampPrecision
@@ -245,6 +263,9 @@ struct MonitoringRoutes {
             b.writeJSONDouble(Double(latest?.networkRxBytes ?? 0) / mb, decimals: 3)
             b.writeStaticString(","); b.writeJSONKey("network_tx_mb")
             b.writeJSONDouble(Double(latest?.networkTxBytes ?? 0) / mb, decimals: 3)
+            // The byte counters too: the original front-end sums these.
+            b.writeStaticString(","); b.writeJSONKey("network_rx_bytes"); b.writeDecimal(latest?.networkRxBytes ?? 0)
+            b.writeStaticString(","); b.writeJSONKey("network_tx_bytes"); b.writeDecimal(latest?.networkTxBytes ?? 0)
             b.writeStaticString(","); b.writeJSONKey("active_alerts"); b.writeStaticString("[")
             for (j, alert) in (backend.evaluator?.active(containerID: s.identity.id) ?? []).enumerated() {
                 if j > 0 { b.writeStaticString(",") }
@@ -290,7 +311,7 @@ struct MonitoringRoutes {
             }
             thresholds.append((metric, try scope(service: item.service_name, container: item.container_id), try Self.validated(item)))
         }
-        let interval = body.collection_interval.map { Duration.nanoseconds(Int64(($0 * 1e9).rounded())) }
+        let interval = body.collection_interval.map { Duration.seconds(saturating: $0) }
         if let interval { backend.collection.setInterval(interval) }
         if let days = body.retention_days { backend.retentionDays.store(days, ordering: .relaxed) }
         if !thresholds.isEmpty {
@@ -308,7 +329,11 @@ struct MonitoringRoutes {
         guard let level = AlertLevel(rawValue: levelName) else {
             throw APIError.validation("level doit être info, warning ou critical (reçu: \(levelName))")
         }
-        guard body.value.isFinite else { throw APIError.validation("value doit être un nombre fini") }
+        // A metric's value is a percentage, a rate, a size or a count: never negative, never beyond what a
+        // 64-bit counter holds.
+        guard body.value.isFinite, body.value >= 0, body.value <= 1.8e19 else {
+            throw APIError.validation("value doit être un nombre fini, positif ou nul (reçu: \(body.value))")
+        }
         guard let series = try resolveContainer(body.container_id, in: backend.registry) else {
             throw APIError.notFound("Conteneur introuvable: \(body.container_id)")
         }

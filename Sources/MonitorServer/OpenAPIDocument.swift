@@ -1078,7 +1078,10 @@ enum OpenAPIDocument {
       ]
      },
      "value": {
-      "type": "number"
+      "type": "number",
+      "minimum": 0,
+      "maximum": 1.8e19,
+      "description": "The metric's value in its unit; negative or non-finite values are refused (422)"
      },
      "level": {
       "type": "string",
@@ -1101,7 +1104,9 @@ enum OpenAPIDocument {
      "cpu_percent",
      "memory_percent",
      "network_rx_mb",
-     "network_tx_mb"
+     "network_tx_mb",
+     "network_rx_bytes",
+     "network_tx_bytes"
     ],
     "properties": {
      "container_id": {
@@ -1134,6 +1139,16 @@ enum OpenAPIDocument {
      },
      "network_tx_mb": {
       "type": "number"
+     },
+     "network_rx_bytes": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Cumulative received bytes (the original front-end reads these)"
+     },
+     "network_tx_bytes": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "Cumulative transmitted bytes"
      },
      "active_alerts": {
       "type": "array",
@@ -1440,6 +1455,22 @@ enum OpenAPIDocument {
        },
        "mean_request_latency_ms": {
         "type": "number"
+       },
+       "refused_malformed": {
+        "type": "integer",
+        "description": "Requests the HTTP parser refused (400, 431, 501, 505)"
+       },
+       "refused_too_large": {
+        "type": "integer",
+        "description": "Bodies over the limit (413)"
+       },
+       "timed_out_connections": {
+        "type": "integer",
+        "description": "Connections closed for a head, body or write that did not come in time"
+       },
+       "busy_rejections": {
+        "type": "integer",
+        "description": "Heavy queries refused with 429 because enough were already running"
        }
       }
      }

@@ -36,11 +36,13 @@ struct HistoryQuery: Sendable {
         try self.init(
             containerRef: text("container_id"), serviceName: text("service_name"),
             hours: try text("hours").map { raw throws(APIError) in
-                guard let v = Double(raw) else { throw .validation("hours doit être un nombre (reçu: \(raw))") }
+                guard let v = decimalNumber(raw) else { throw .validation("hours doit être un nombre décimal (reçu: \(raw))") }
                 return v
             },
             limit: try text("limit").map { raw throws(APIError) in
-                guard let v = Int(raw) else { throw .validation("limit doit être un entier (reçu: \(raw))") }
+                guard raw.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let v = Int(raw) else {
+                    throw .validation("limit doit être un entier décimal (reçu: \(raw))")
+                }
                 return v
             },
             level: limits.allowsLevel ? text("level") : nil, format: text("format"), limits: limits)
@@ -91,7 +93,33 @@ struct HistoryQuery: Sendable {
         }
     }
 
-    var windowStartNanos: Int64 { Clocks.wallNanos() - Int64(hours * 3600 * 1e9) }
+    var windowStartNanos: Int64 { Clocks.wallNanos() &- Int64(saturating: hours * 3600 * 1e9) }
+}
+
+/// A decimal number as a person writes it in a query string — `2`, `0.5`, `-1`, `1e3` — and nothing else:
+/// Swift's `Double(_:)` also reads `0x10` (16), `inf` and `nan`, which no client means.
+func decimalNumber(_ text: String) -> Double? {
+    var digits = 0
+    var seenDot = false
+    var seenExponent = false
+    var previous: UInt8 = 0
+    for (i, c) in text.utf8.enumerated() {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digits += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            guard i == 0 || previous == UInt8(ascii: "e") || previous == UInt8(ascii: "E") else { return nil }
+        case UInt8(ascii: "."):
+            guard !seenDot, !seenExponent else { return nil }
+            seenDot = true
+        case UInt8(ascii: "e"), UInt8(ascii: "E"):
+            guard !seenExponent, digits > 0 else { return nil }
+            seenExponent = true
+        default: return nil
+        }
+        previous = c
+    }
+    guard digits > 0, text.utf8.count <= 64 else { return nil }
+    return Double(text)
 }
 
 /// Decodes a JSON body: malformed JSON is a 400, JSON of the wrong shape or types a 422 naming the field.

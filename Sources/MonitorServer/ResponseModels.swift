@@ -94,6 +94,41 @@ struct StatusJSON: Codable {
     var thresholds: [String: ThresholdJSON]
 }
 
+/// The `data` of a `status_update` push: `GET /status`'s document (`monitoring`, `websocket`, `thresholds`)
+/// plus the original backend's keys, which the original front-end reads to follow Start/Stop and to fill its
+/// statistics panel (`monitoring_active`, `monitored_containers`, `collector_stats`, `websocket_stats`).
+struct SystemStatusJSON: Encodable {
+    var monitoring: MonitoringStatusJSON
+    var websocket: WebSocketStatusJSON
+    var thresholds: [String: ThresholdJSON]
+    var monitoring_active: Bool
+    var monitored_containers: Int
+    var collector_stats: CollectorStatsJSON
+    var websocket_stats: WebSocketStatsJSON
+
+    /// The original `MetricsCollector.get_stats()`.
+    struct CollectorStatsJSON: Encodable {
+        var is_running: Bool
+        var monitored_containers: Int
+        var collection_interval: Double
+        var retention_days: Int
+        var storage_path: String
+        var thresholds: [String: ThresholdJSON]
+    }
+
+    /// The original `MetricsWebSocketService.get_stats()`.
+    struct WebSocketStatsJSON: Encodable {
+        var is_running: Bool
+        var active_connections: Int
+        var total_connections: Int
+        var messages_sent: Int
+        var errors: Int
+        var max_clients: Int
+        var ping_interval: Double
+        var client_timeout: Double
+    }
+}
+
 struct MessageJSON: Codable {
     var message: String
 }
@@ -188,6 +223,10 @@ struct StatisticsJSON: Encodable {
         var metrics_count_last_hour: Int
         var requests: UInt64
         var mean_request_latency_ms: Double
+        var refused_malformed: Int
+        var refused_too_large: Int
+        var timed_out_connections: Int
+        var busy_rejections: Int
     }
     var collector: Collector
     var websocket: WebSocket

@@ -48,7 +48,8 @@ extension MonitoringRoutes {
                     collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
                     mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
                     max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
-                    p99_tick_ms: Double(stats.tickDurations.withLock { $0.quantile(0.99) }) / 1e6,
+                    // A bucket's upper bound can exceed the slowest tick seen: never report a p99 above the max.
+                    p99_tick_ms: Double(min(stats.tickDurations.withLock { $0.quantile(0.99) }, stats.maxTickNanos.load(ordering: .relaxed))) / 1e6,
                     last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
                     rss_bytes: Self.residentSetBytes())),
             websocket: .init(
@@ -76,7 +77,11 @@ extension MonitoringRoutes {
                 total_network_rx_mb: (rx / mb * 1000).rounded() / 1000, total_network_tx_mb: (tx / mb * 1000).rounded() / 1000,
                 metrics_count_last_hour: count, requests: requests,
                 mean_request_latency_ms: requests == 0
-                    ? 0 : Double(backend.requests.totalNanos.load(ordering: .relaxed)) / Double(requests) / 1e6))
+                    ? 0 : Double(backend.requests.totalNanos.load(ordering: .relaxed)) / Double(requests) / 1e6,
+                refused_malformed: backend.requests.malformed.load(ordering: .relaxed),
+                refused_too_large: backend.requests.tooLarge.load(ordering: .relaxed),
+                timed_out_connections: backend.requests.timedOut.load(ordering: .relaxed),
+                busy_rejections: backend.requests.busy.load(ordering: .relaxed)))
         return Response.json(ByteBuffer(data: try encodeJSON(body)))
     }
 

@@ -16,6 +16,9 @@ final class DailyJSONLFile {
     /// The day last written, and the size its file had after that write.
     private var day: Int64 = -1
     private var size = 0
+    /// A file left ending in part of a line by a failed write whose clean-up failed too: cut back to this size
+    /// before anything else is appended to it.
+    private var pendingCut: (path: String, size: Int)?
 
     init(directory: String, prefix: String, maxBytes: Int, onClose: @escaping (HistoryFileName) -> Void) {
         self.directory = directory
@@ -34,31 +37,62 @@ final class DailyJSONLFile {
 
     func path(day: Int64) -> String { directory + "/" + HistoryFileName(prefix: prefix, day: day, part: nil, kind: .plain).name }
 
-    /// Writes all of `bytes` to the file of `day`. Throws the errno on failure (the caller keeps what was not
-    /// written). Returns true when a file written before had disappeared (deleted, with its directory
-    /// perhaps) and was created anew.
+    /// A write that stopped part-way: the first `kept` bytes of the buffer are in the file as whole lines (any
+    /// part of a line after them was cut off again); the rest is for the caller to keep and retry.
+    struct PartialWrite: Error {
+        let error: StoreError
+        let kept: Int
+    }
+
+    /// Writes all of `bytes` (whole lines) to the file of `day`. On failure the file still ends with a whole
+    /// line — a line the disk took only part of is cut off — and the error says how many bytes are in, so that
+    /// a retry neither repeats nor splits a line. Returns true when a file written before had disappeared
+    /// (deleted, with its directory perhaps) and was created anew.
     @discardableResult
-    func write(_ bytes: ByteBuffer, day: Int64) throws(StoreError) -> Bool {
+    func write(_ bytes: ByteBuffer, day: Int64) throws(PartialWrite) -> Bool {
         if self.day >= 0, day != self.day {
             // The previous day is over: its file is closed for good.
             closePart(day: self.day)
             size = 0
         }
-        var (fd, currentSize) = try open(day: day)
+        func failed(_ error: StoreError) -> PartialWrite { PartialWrite(error: error, kept: 0) }
+        var (fd, currentSize) = try open(day: day).mapError(failed).get()
+        if let cut = pendingCut, cut.path == path(day: day), currentSize > cut.size {
+            guard ftruncate(fd, off_t(cut.size)) == 0 else {
+                let error = StoreError(errno: errno, operation: "truncate \(cut.path)")
+                close(fd)
+                throw failed(error)
+            }
+            currentSize = cut.size
+        }
+        pendingCut = nil
         let recreated = self.day == day && size > 0 && currentSize == 0
         if currentSize > 0, currentSize + bytes.readableBytes > maxBytes {
             close(fd)
             closePart(day: day)
-            (fd, currentSize) = try open(day: day)
+            (fd, currentSize) = try open(day: day).mapError(failed).get()
         }
         defer { close(fd) }
         self.day = day
-        try writeAll(fd, bytes, path: path(day: day))
-        size = currentSize + bytes.readableBytes
-        return recreated
+        let (written, failure) = writeAsMuchAsPossible(fd, bytes, path: path(day: day))
+        guard let failure else {
+            size = currentSize + bytes.readableBytes
+            return recreated
+        }
+        // Keep the whole lines that made it; cut the part of a line after them.
+        let kept = bytes.withUnsafeReadableBytes { Lines.completeEnd(UnsafeRawBufferPointer(rebasing: $0[..<written])) }
+        if kept < written, ftruncate(fd, off_t(currentSize + kept)) != 0 {
+            pendingCut = (path(day: day), currentSize + kept)
+        }
+        size = currentSize + kept
+        throw PartialWrite(error: failure, kept: kept)
     }
 
-    private func open(day: Int64) throws(StoreError) -> (fd: Int32, size: Int) {
+    private func open(day: Int64) -> Result<(fd: Int32, size: Int), StoreError> {
+        Result { () throws(StoreError) in try openFile(day: day) }
+    }
+
+    private func openFile(day: Int64) throws(StoreError) -> (fd: Int32, size: Int) {
         var fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0, errno == ENOENT {
             // The directory is gone (deleted under us): make it again, then retry once.

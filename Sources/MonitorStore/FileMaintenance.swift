@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// What the store does to its directory at start and once a day: repair a torn last line left by a crash, and
@@ -83,8 +84,10 @@ public enum FileMaintenance {
         return deleted
     }
 
-    /// Truncates each plain history file after its last complete line (a crash may have left half a line).
-    /// Returns the names of the files repaired.
+    /// Makes every plain history file hold whole lines only: a crash may have left half a line at the end, and
+    /// a failed write in an older build could leave a torn line in the middle. A torn tail is cut off; a file
+    /// with a bad line elsewhere is rewritten without it (to a temporary file, then renamed over). Returns the
+    /// names of the files repaired.
     @discardableResult
     public static func repairTornLines(directory: String, logger: Logger) -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
@@ -94,30 +97,86 @@ public enum FileMaintenance {
             let fd = open(path, O_RDWR | O_CLOEXEC)
             guard fd >= 0 else { continue }
             defer { close(fd) }
-            let size = lseek(fd, 0, SEEK_END)
-            guard size > 0 else { continue }
-            // Look back for the last newline, a window at a time.
-            var end = size
-            var keep: off_t = 0
-            var found = false
-            var window = [UInt8](repeating: 0, count: 65_536)
-            while end > 0 && !found {
-                let start = max(0, end - off_t(window.count))
-                let n = window.withUnsafeMutableBytes { pread(fd, $0.baseAddress, Int(end - start), start) }
-                guard n > 0 else { break }
-                if let last = window[0..<n].lastIndex(of: UInt8(ascii: "\n")) {
-                    keep = start + off_t(last) + 1
-                    found = true
-                }
-                end = start
-            }
-            guard keep < size else { continue }
-            if ftruncate(fd, keep) == 0 {
+            guard let contents = readAll(fd), !contents.isEmpty else { continue }
+            let (goodEnd, badLines, keptBytes) = contents.withUnsafeBytes { scan($0) }
+            if badLines == 0 {
+                guard goodEnd < contents.count, ftruncate(fd, off_t(goodEnd)) == 0 else { continue }
                 repaired.append(name)
-                logger.warning(
-                    "torn last line removed from history file", metadata: ["file": "\(name)", "bytes": "\(size - keep)"])
+                logger.warning("torn last line removed from history file", metadata: ["file": "\(name)", "bytes": "\(contents.count - goodEnd)"])
+                continue
             }
+            // Bad lines in the middle: write the whole ones to a new file and put it in place.
+            let temporary = path + ".repair"
+            let out = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard out >= 0 else { continue }
+            var kept = ByteBuffer()
+            kept.reserveCapacity(keptBytes)
+            contents.withUnsafeBytes { raw in forEachLine(raw) { line, whole in if whole { kept.writeBytes(line); kept.writeInteger(UInt8(ascii: "\n")) } } }
+            let written = (try? writeAll(out, kept, path: temporary)) != nil && fsync(out) == 0
+            close(out)
+            guard written, rename(temporary, path) == 0 else {
+                unlink(temporary)
+                continue
+            }
+            repaired.append(name)
+            logger.warning(
+                "torn lines removed from history file",
+                metadata: ["file": "\(name)", "lines": "\(badLines)", "bytes": "\(contents.count - kept.readableBytes)"])
         }
         return repaired
+    }
+
+    private static func readAll(_ fd: Int32) -> [UInt8]? {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size >= 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + offset, $0.count - offset, off_t(offset)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            offset += n
+        }
+        return bytes
+    }
+
+    /// Calls `body` with each line (newline excluded) and whether it is a whole record; a last line without its
+    /// newline is never whole.
+    static func forEachLine(_ raw: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, Bool) -> Void) {
+        guard let base = raw.baseAddress else { return }
+        var start = 0
+        while start < raw.count {
+            guard let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), raw.count - start) else {
+                body(UnsafeRawBufferPointer(rebasing: raw[start...]), false)
+                return
+            }
+            let end = base.distance(to: UnsafeRawPointer(newline))
+            let line = UnsafeRawBufferPointer(rebasing: raw[start..<end])
+            body(line, HistoryLine(line).isWhole)
+            start = end + 1
+        }
+    }
+
+    /// Where the whole lines end if only the tail is bad, how many bad lines come before it, and the bytes of
+    /// the whole lines.
+    private static func scan(_ raw: UnsafeRawBufferPointer) -> (goodEnd: Int, badLines: Int, keptBytes: Int) {
+        var offset = 0
+        var goodEnd = 0
+        var badLines = 0
+        var pendingBad = 0  // bad lines since the last whole one: only those before a whole line count
+        var kept = 0
+        forEachLine(raw) { line, whole in
+            let next = offset + line.count + 1
+            if whole {
+                badLines += pendingBad
+                pendingBad = 0
+                goodEnd = min(next, raw.count)
+                kept += line.count + 1
+            } else if !line.isEmpty || next > raw.count {
+                pendingBad += 1
+            }
+            offset = next
+        }
+        return (goodEnd, badLines, kept)
     }
 }

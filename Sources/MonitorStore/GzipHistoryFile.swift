@@ -176,15 +176,24 @@ enum GzipHistoryFile {
 }
 
 func writeAll(_ fd: Int32, _ bytes: ByteBuffer, path: String) throws(StoreError) {
+    let (_, failure) = writeAsMuchAsPossible(fd, bytes, path: path)
+    if let failure { throw failure }
+}
+
+/// Writes `bytes`, returning how many reached the file before an error stopped it (a full disk can take part
+/// of a buffer): the caller decides what to do with a partial write instead of guessing.
+func writeAsMuchAsPossible(_ fd: Int32, _ bytes: ByteBuffer, path: String) -> (written: Int, failure: StoreError?) {
     var remaining = bytes
     while remaining.readableBytes > 0 {
         let n = remaining.withUnsafeReadableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         if n < 0 {
             if errno == EINTR { continue }
-            throw StoreError(errno: errno, operation: "write \(path)")
+            return (bytes.readableBytes - remaining.readableBytes, StoreError(errno: errno, operation: "write \(path)"))
         }
+        if n == 0 { return (bytes.readableBytes - remaining.readableBytes, StoreError(errno: EIO, operation: "write \(path)")) }
         remaining.moveReaderIndex(forwardBy: n)
     }
+    return (bytes.readableBytes, nil)
 }
 
 /// A small text file's contents (an index), nil when it cannot be read.

@@ -41,6 +41,19 @@ public struct HistoryLine {
         return prefix.withUnsafeBytes { memcmp($0.baseAddress!, found.baseAddress!, $0.count) == 0 }
     }
 
+    /// True for a record as the store writes it: one flat object, `{"<first key>":…}`, whose opening key does not
+    /// come back later in the line. A line torn by a failed write and glued to the next one (`{"container_id":"a
+    /// b…{"container_id":…}`) repeats its opening key, and a piece of a line lacks one end or the other.
+    public var isWhole: Bool {
+        guard let base = bytes.baseAddress, bytes.count >= 4, bytes[0] == UInt8(ascii: "{"), bytes[1] == UInt8(ascii: "\""),
+            bytes[bytes.count - 1] == UInt8(ascii: "}")
+        else { return false }
+        // The opening key with its quotes and colon: `{"container_id":`.
+        guard let colon = memchr(base + 2, Int32(UInt8(ascii: ":")), bytes.count - 2) else { return false }
+        let keyLength = base.distance(to: UnsafeRawPointer(colon)) + 1
+        return wd_memmem(base + 1, bytes.count - 1, base, keyLength) == nil
+    }
+
     /// The `timestamp` field as nanoseconds since the epoch, nil when absent or not RFC 3339 UTC.
     public var timestampNanos: Int64? { timestamp?.nanos }
 
@@ -103,6 +116,18 @@ public struct FieldPattern: Sendable {
 /// Where lines are in a buffer of history bytes (found with memchr/memrchr). A trailing partial line (no
 /// newline: a torn write) is never a line.
 enum Lines {
+    /// How many newlines `bytes` holds.
+    static func count(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard var cursor = bytes.baseAddress else { return 0 }
+        let end = cursor + bytes.count
+        var count = 0
+        while cursor < end, let newline = memchr(cursor, Int32(UInt8(ascii: "\n")), end - cursor) {
+            count += 1
+            cursor = UnsafeRawPointer(newline) + 1
+        }
+        return count
+    }
+
     /// Just past the last newline (0 when there is none): the bytes before are whole lines.
     static func completeEnd(_ bytes: UnsafeRawBufferPointer) -> Int {
         guard let base = bytes.baseAddress, let newline = wd_memrchr(base, Int32(UInt8(ascii: "\n")), bytes.count) else { return 0 }

@@ -230,7 +230,7 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         var lastError: StoreError?
         for (key, buffer) in taken.buffers.sorted(by: { $0.key.day < $1.key.day }) {
             do {
-                let recreated = try files.withLock { files throws(StoreError) in
+                let recreated = try files.withLock { files throws(DailyJSONLFile.PartialWrite) in
                     try files[key.prefix]?.write(buffer, day: key.day) ?? false
                 }
                 if recreated {
@@ -245,10 +245,23 @@ public final class JSONLStore: SampleSink, Service, Sendable {
                     statistics.alertsPersisted.add(lines, ordering: .relaxed)
                 }
             } catch {
-                lastError = error
-                failed.buffers[key] = buffer
-                failed.lines[key] = taken.lines[key]
-                failed.bytes += buffer.readableBytes
+                // The whole lines the disk took are in the file: count them, keep exactly the rest.
+                lastError = error.error
+                var rest = buffer
+                rest.moveReaderIndex(forwardBy: error.kept)
+                let linesIn = buffer.withUnsafeReadableBytes { Lines.count(UnsafeRawBufferPointer(rebasing: $0[..<error.kept])) }
+                let linesLeft = max((taken.lines[key] ?? 0) - linesIn, 0)
+                if error.kept > 0 {
+                    statistics.bytesWritten.add(UInt64(error.kept), ordering: .relaxed)
+                    if key.prefix == "metrics" {
+                        statistics.samplesPersisted.add(UInt64(linesIn), ordering: .relaxed)
+                    } else {
+                        statistics.alertsPersisted.add(UInt64(linesIn), ordering: .relaxed)
+                    }
+                }
+                failed.buffers[key] = rest
+                failed.lines[key] = linesLeft
+                failed.bytes += rest.readableBytes
             }
         }
         if let lastError {

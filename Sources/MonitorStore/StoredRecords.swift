@@ -134,7 +134,7 @@ public final class StoredRecords {
 
     /// The line's time when it matches the filter, nil when not.
     private func accept(_ line: HistoryLine) -> Int64? {
-        guard let (time, resolution) = line.timestamp, time >= filter.sinceNanos else { return nil }
+        guard line.isWhole, let (time, resolution) = line.timestamp, time >= filter.sinceNanos else { return nil }
         if let containerID, !line.has(.containerID, equalTo: containerID) { return nil }
         if let nameOrPrefix, !line.has(.containerName, equalTo: nameOrPrefix),
             !(idPrefixAllowed && line.has(.containerID, prefix: nameOrPrefix))

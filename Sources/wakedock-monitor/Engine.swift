@@ -45,7 +45,7 @@ struct Engine {
             let rescan = max(settings.collectionInterval, 2)
             return CgroupScanDiscovery(
                 scanner: CgroupScanner(layout: layout), inbox: collector.inbox,
-                rescanInterval: .milliseconds(Int(rescan * 1000)), logger: logger)
+                rescanInterval: .seconds(saturating: rescan), logger: logger)
         }
     }
 

@@ -68,6 +68,10 @@ struct ServeCommand: AsyncParsableCommand {
     var webhookUrl: String?
     @Option(help: "Samples kept in memory per container (WAKEDOCK_MEMORY_SAMPLES, default 720).")
     var memorySamples: String?
+    @Option(help: "Seconds a client has to send a request head, and an idle connection's life (WAKEDOCK_HTTP_HEADER_TIMEOUT, default 10).")
+    var httpHeaderTimeout: String?
+    @Option(help: "Seconds a client has to send a request body (WAKEDOCK_HTTP_BODY_TIMEOUT, default 20).")
+    var httpBodyTimeout: String?
 
     func run() async throws {
         let settings = try common.loadSettings(extra: [
@@ -79,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
             "WAKEDOCK_CPU_WARNING_THRESHOLD": cpuWarning, "WAKEDOCK_CPU_CRITICAL_THRESHOLD": cpuCritical,
             "WAKEDOCK_MEMORY_WARNING_THRESHOLD": memoryWarning, "WAKEDOCK_MEMORY_CRITICAL_THRESHOLD": memoryCritical,
             "WAKEDOCK_MEMORY_SAMPLES": memorySamples,
+            "WAKEDOCK_HTTP_HEADER_TIMEOUT": httpHeaderTimeout, "WAKEDOCK_HTTP_BODY_TIMEOUT": httpBodyTimeout,
             "WAKEDOCK_NETWORK_RX_WARNING_THRESHOLD": networkRxWarning, "WAKEDOCK_NETWORK_RX_CRITICAL_THRESHOLD": networkRxCritical,
             "WAKEDOCK_NETWORK_TX_WARNING_THRESHOLD": networkTxWarning, "WAKEDOCK_NETWORK_TX_CRITICAL_THRESHOLD": networkTxCritical,
             "WAKEDOCK_ALERT_COOLDOWN": alertCooldown, "WAKEDOCK_ALERT_HYSTERESIS": alertHysteresis,
@@ -148,7 +153,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let store = JSONLStore(
             directory: storagePath,
-            persistInterval: .nanoseconds(Int64(((settings.persistInterval ?? settings.collectionInterval) * 1e9).rounded())),
+            persistInterval: .seconds(saturating: settings.persistInterval ?? settings.collectionInterval),
             retentionDays: settings.retentionDays, maxFileBytes: settings.maxFileBytes, precision: timestampPrecision,
             logger: LoggingSetup.component("store", of: logger))
         engine.collector.add(sink: store)
@@ -179,7 +184,10 @@ struct ServeCommand: AsyncParsableCommand {
         let serverOptions = ServerOptions(
             host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,
             wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout,
-            wsQueueSize: settings.wsQueueSize)
+            wsQueueSize: settings.wsQueueSize,
+            httpLimits: HTTPGuardLimits(
+                headerTimeout: .nanoseconds(Int64(saturating: settings.httpHeaderTimeout * 1e9)),
+                bodyTimeout: .nanoseconds(Int64(saturating: settings.httpBodyTimeout * 1e9))))
         let hub = MonitorServer.makeHub(backend: backend, options: serverOptions)
         engine.collector.add(sink: hub)
         let server = MonitorServer.makeApplication(

@@ -42,6 +42,10 @@ struct Settings: Sendable {
     var logTarget: LogTarget = .auto
     /// Samples kept in memory per container.
     var ringCapacity = 720
+    /// Seconds a client has to send a complete request head (also the idle keep-alive time).
+    var httpHeaderTimeout: Double = 10
+    /// Seconds a client has to send a request's body once its head is in.
+    var httpBodyTimeout: Double = 20
 
     /// A setting that failed validation: printed as one line, then the process exits with EX_CONFIG (78).
     struct Invalid: Error, CustomStringConvertible {
@@ -98,10 +102,12 @@ struct Settings: Sendable {
         }
         s.logTarget = parsed
         s.ringCapacity = try reader.integer("WAKEDOCK_MEMORY_SAMPLES", flag: "--memory-samples", default: 720, range: 1...1_000_000)
+        s.httpHeaderTimeout = try reader.seconds("WAKEDOCK_HTTP_HEADER_TIMEOUT", flag: "--http-header-timeout", default: 10, range: 0.1...3600)
+        s.httpBodyTimeout = try reader.seconds("WAKEDOCK_HTTP_BODY_TIMEOUT", flag: "--http-body-timeout", default: 20, range: 0.1...3600)
         return s
     }
 
-    var intervalDuration: Duration { .nanoseconds(Int64((collectionInterval * 1e9).rounded())) }
+    var intervalDuration: Duration { .seconds(saturating: collectionInterval) }
 
     /// Resolves one setting at a time: the flag when given, else the variable, else the default.
     struct Reader {
@@ -209,7 +215,7 @@ struct Settings: Sendable {
         }
 
         private func format(_ v: Double) -> String {
-            v == v.rounded() ? String(Int(v)) : String(v)
+            v == v.rounded() && abs(v) < 1e15 ? String(Int64(saturating: v)) : String(v)
         }
     }
 }

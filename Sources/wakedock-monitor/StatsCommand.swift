@@ -57,7 +57,7 @@ struct StatsCommand: AsyncParsableCommand {
         engine.collector.add(sink: capture)
         engine.collector.inbox.post(.replaceAll(selected))
         engine.collector.tick()
-        try await Task.sleep(for: .milliseconds(Int(sampleInterval * 1000)))
+        try await Task.sleep(for: .seconds(saturating: sampleInterval))
         engine.collector.tick()
 
         let samples = capture.samples.sorted { $0.container.name < $1.container.name }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MonitorEncoding
 import NIOCore
 import Testing
@@ -124,5 +125,29 @@ import Testing
         while let r = records.next() { seen.append(r.timestampNanos) }
         let expected = (0..<100).filter { $0 % 2 == 1 || $0 < 50 }.reversed().map { Self.nanos($0) }
         #expect(seen == expected)
+    }
+
+    @Test func wholeLinesAreToldFromTornOnes() {
+        func whole(_ text: String) -> Bool {
+            Array(text.utf8).withUnsafeBytes { HistoryLine($0).isWhole }
+        }
+        let line = Self.line(1).dropLast()  // without its newline
+        #expect(whole(String(line)))
+        #expect(!whole(String(line.prefix(30))))  // cut short
+        #expect(!whole(String(line.dropFirst(5))))  // a tail
+        #expect(!whole(String(line.prefix(30)) + String(line)))  // a piece glued to the next line
+        #expect(!whole(""))
+        #expect(!whole("{}"))
+    }
+
+    @Test func startUpRepairRemovesATornLineInTheMiddle() throws {
+        let good = (0..<6).map { Self.line($0) }
+        let torn = String(good[2].prefix(25)) + good[3]
+        let path = directory + "/metrics_2025-01-16.jsonl"
+        try (good[0] + good[1] + torn + good[4] + good[5]).write(toFile: path, atomically: false, encoding: .utf8)
+        let repaired = FileMaintenance.repairTornLines(directory: directory, logger: .init(label: "test"))
+        #expect(repaired == ["metrics_2025-01-16.jsonl"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == good[0] + good[1] + good[4] + good[5])
+        #expect(readAll() == [5, 4, 1, 0].map(Self.nanos))
     }
 }

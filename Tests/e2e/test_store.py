@@ -193,3 +193,91 @@ def test_persistence_follows_a_new_collection_interval(binary, engine, two, tmp_
         api.daemon.stop()
     after = len([r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-st-a"])
     assert 2 <= after - before <= 6, (before, after)  # ~1 line a second now, not 10
+
+
+def all_records(directory):
+    """Every record of every metrics file (plain and gzipped) in a directory; every line must parse."""
+    import gzip
+
+    records = []
+    for path in sorted(directory.iterdir()):
+        if not path.name.startswith("metrics_"):
+            continue
+        if path.name.endswith(".jsonl"):
+            text = path.read_text()
+        elif path.name.endswith(".jsonl.gz"):
+            text = gzip.decompress(path.read_bytes()).decode()
+        else:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise AssertionError(f"{path.name}:{number} does not parse: {line[:120]!r}")
+    return records
+
+
+def test_disk_full_then_resume_then_kill_9_leaves_no_torn_or_repeated_line(binary, engine, two, tmp_path):
+    """Issue 10: a small disk (128 KiB: full within seconds at 0.1 s) grown to 64 MiB (writing resumes), then SIGKILL
+    and a restart.
+    A write the full disk took only part of must neither split a line nor be written again."""
+    storage = tmp_path / "full"
+    storage.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(storage)], check=True)
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)}
+    api = None
+    try:
+        api = start_api_daemon(binary, env, "--interval", "0.1")
+        wait_discovered(api, two)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if api.get("/status").json()["monitoring"]["storage"]["failing"]:
+                break
+            time.sleep(0.3)
+        assert api.get("/status").json()["monitoring"]["storage"]["failing"], "the small disk never filled"
+        time.sleep(1.5)  # a few more refused flushes, each taking a part of its buffer
+        subprocess.run(["mount", "-o", "remount,size=64m", str(storage)], check=True)
+        api.daemon.wait_for(r"history writes resumed", timeout=10)
+        time.sleep(1.5)
+        api.daemon.process.kill()
+        api.daemon.process.wait()
+        api = start_api_daemon(binary, env, "--interval", "0.1")
+        wait_discovered(api, two)
+        time.sleep(1.5)
+        served = api.get("/metrics", params={"container_id": "wd-st-a", "hours": 1, "limit": 10000}).json()
+        api.daemon.stop()
+        records = all_records(storage)
+    finally:
+        if api is not None:
+            api.daemon.stop()
+        subprocess.run(["umount", "-l", str(storage)], check=False)
+    assert len(records) > 200, len(records)
+    keys = [(r["container_id"], r["timestamp"]) for r in records]
+    repeated = len(keys) - len(set(keys))
+    assert repeated == 0, f"{repeated} records written twice"
+    served_keys = [(r["container_id"], r["timestamp"]) for r in served]
+    assert len(served_keys) == len(set(served_keys)), "the API serves a record twice"
+
+
+def test_a_torn_line_in_the_middle_is_skipped_on_read_and_repaired_at_start(binary, engine, two, tmp_path):
+    storage = tmp_path / "middle"
+    storage.mkdir()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    def line(name, seconds_ago):
+        stamp = (now - datetime.timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return ('{"container_id":"%s","container_name":"%s","service_name":null,"project_name":null,'
+                '"timestamp":"%s","cpu_percent":1.0}' % ("f" * 64, name, stamp))
+    whole = [line("wd-old", 30 - i) for i in range(10)]
+    torn = whole[4][:40] + whole[5]  # a partial record glued to the next, as a failed write in the middle left it
+    path = today_file(storage)
+    path.write_text("\n".join(whole[:4] + [torn] + whole[6:]) + "\n")
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                           "--interval", "0.5")
+    try:
+        api.daemon.wait_for(r"lines=1 .*torn lines removed from history file", timeout=10)
+        served = api.get("/metrics", params={"container_id": "wd-old", "hours": 1}).json()
+        assert len(served) == 8, served
+    finally:
+        api.daemon.stop()
+    records = [json.loads(l) for l in path.read_text().splitlines()]
+    assert [r for r in records if r["container_name"] == "wd-old"] == [json.loads(l) for l in whole[:4] + whole[6:]]

@@ -8,7 +8,7 @@ public struct AlertPolicy: Sendable {
     public var hysteresis: Double
 
     public init(cooldownSeconds: Double = 300, hysteresis: Double = 0.1) {
-        cooldownNanos = Int64(cooldownSeconds * 1e9)
+        cooldownNanos = Int64(saturating: cooldownSeconds * 1e9)
         self.hysteresis = hysteresis
     }
 }
@@ -109,7 +109,7 @@ public final class AlertEvaluator: SampleSink, Sendable {
         }
         s.aboveWarningSince = value >= t.warning ? (s.aboveWarningSince == 0 ? nowNanos : s.aboveWarningSince) : 0
         s.aboveCriticalSince = value >= t.critical ? (s.aboveCriticalSince == 0 ? nowNanos : s.aboveCriticalSince) : 0
-        let hold = Int64(t.duration * 1e9)
+        let hold = Int64(saturating: t.duration * 1e9)
         // The level the value has earned: above a threshold, for long enough.
         var earned = AlertLevel.info
         if s.aboveCriticalSince != 0, nowNanos - s.aboveCriticalSince >= hold {

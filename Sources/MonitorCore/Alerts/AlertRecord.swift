@@ -111,17 +111,20 @@ public enum AlertMessage {
         }
     }
 
-    /// 95.0, 75.2
+    /// 95.0, 75.2. Total: huge values are written in exponent form (1.2e+29), non-finite ones as Swift
+    /// writes them — a message must never be a reason to crash.
     static func oneDecimal(_ v: Double) -> String {
+        guard v.isFinite, abs(v) < 1e15 else { return "\(v)" }
         let tenths = (v * 10).rounded()
-        let whole = Int64(tenths / 10)
-        let fraction = Int64(abs(tenths.truncatingRemainder(dividingBy: 10)))
+        let whole = Int64(saturating: tenths / 10)
+        let fraction = Int64(saturating: abs(tenths.truncatingRemainder(dividingBy: 10)))
         return "\(tenths < 0 && whole == 0 ? "-" : "")\(whole).\(fraction)"
     }
 
     /// 90 for 90.0, 12.5 for 12.5 (at most two decimals)
     static func plain(_ v: Double) -> String {
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        guard v.isFinite, abs(v) < 1e15 else { return "\(v)" }
+        if v == v.rounded() { return String(Int64(saturating: v)) }
         return "\((v * 100).rounded() / 100)"
     }
 }

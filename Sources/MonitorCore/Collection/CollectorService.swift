@@ -39,10 +39,10 @@ public final class CollectorService: Service, @unchecked Sendable {
     }
 
     private static func nanos(_ d: Duration) -> UInt64 {
-        UInt64(d.components.seconds) * 1_000_000_000 + UInt64(d.components.attoseconds / 1_000_000_000)
+        UInt64(clamping: d.saturatingNanoseconds)
     }
 
-    public var interval: Duration { .nanoseconds(Int64(intervalNanos.load(ordering: .relaxed))) }
+    public var interval: Duration { .nanoseconds(Int64(clamping: intervalNanos.load(ordering: .relaxed))) }
 
     /// Changes the interval from the next tick on.
     public func setInterval(_ interval: Duration) {
@@ -95,7 +95,7 @@ public final class CollectorService: Service, @unchecked Sendable {
                             ])
                     }
                 }
-                try? await Task.sleep(for: .nanoseconds(Int64(next - now)))
+                try? await Task.sleep(for: .nanoseconds(Int64(clamping: next &- now)))
             }
     }
 }

@@ -17,7 +17,7 @@ public struct TickHistogram: Sendable {
     static func upperBound(_ bucket: Int) -> UInt64 {
         let log2 = bucket / 2
         let base = UInt64(1) << log2
-        return bucket % 2 == 0 ? base + base / 2 : base * 2
+        return bucket % 2 == 0 ? base + base / 2 : base.multipliedReportingOverflow(by: 2).overflow ? .max : base * 2
     }
 
     public mutating func record(_ nanos: UInt64) {
@@ -28,7 +28,7 @@ public struct TickHistogram: Sendable {
     /// The duration below which `fraction` of the ticks fell (bucket upper bound), 0 with no ticks.
     public func quantile(_ fraction: Double) -> UInt64 {
         guard total > 0 else { return 0 }
-        let target = UInt64((Double(total) * fraction).rounded(.up))
+        let target = UInt64(saturating: (Double(total) * fraction).rounded(.up))
         var seen: UInt64 = 0
         for (i, count) in counts.enumerated() {
             seen += count

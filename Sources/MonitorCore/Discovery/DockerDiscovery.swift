@@ -49,7 +49,7 @@ public final class DockerDiscovery: Service {
                         self.logger.warning("Docker connection lost", metadata: ["error": "\(error)"])
                         wasLost = true
                     }
-                    try? await Task.sleep(for: .milliseconds(Int(backoff * 1000)))
+                    try? await Task.sleep(for: .seconds(saturating: backoff))
                     backoff = min(backoff * 2, 5)
                 }
             }

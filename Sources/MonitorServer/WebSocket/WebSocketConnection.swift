@@ -12,7 +12,9 @@ struct WebSocketConnection {
 
     static let streamTypes = ["metrics", "alerts", "system_status"]
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+    /// Rethrows what ended the inbound stream, so that the WebSocket layer closes with the matching code (a
+    /// message over the limit, even in fragments, is closed with 1009).
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
         guard let client = hub.admit() else {
             try? await outbound.close(.policyViolation, reason: "Trop de connexions")
             return
@@ -28,7 +30,7 @@ struct WebSocketConnection {
             })
         let statistics = hub.backend.websocket
         let options = hub.options
-        await withTaskGroup(of: Void.self) { group in
+        let failure: (any Error)? = await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await text in client.stream {
                     do { try await outbound.write(.text(text)) } catch { break }
@@ -39,12 +41,12 @@ struct WebSocketConnection {
                 }
             }
             group.addTask {
-                let timeoutNanos = UInt64(options.wsClientTimeout * 1e9)
-                let pingNanos = UInt64(options.wsPingInterval * 1e9)
+                let timeoutNanos = UInt64(saturating: options.wsClientTimeout * 1e9)
+                let pingNanos = UInt64(saturating: options.wsPingInterval * 1e9)
                 var lastPing = Clocks.monotonicNanos()
                 let step = min(options.wsPingInterval, options.wsClientTimeout, 1) / 2
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(Int(step * 1000)))
+                    try? await Task.sleep(for: .seconds(saturating: step))
                     let now = Clocks.monotonicNanos()
                     if now &- client.lastActivityNanos.load(ordering: .relaxed) > timeoutNanos {
                         client.finish()
@@ -57,8 +59,9 @@ struct WebSocketConnection {
                     }
                 }
             }
+            var failure: (any Error)?
             do {
-                for try await message in inbound.messages(maxSize: 64 * 1024) {
+                for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
                     client.lastActivityNanos.store(Clocks.monotonicNanos(), ordering: .relaxed)
                     switch message {
                     case .text(let text): handle(text, from: client)
@@ -67,11 +70,17 @@ struct WebSocketConnection {
                 }
             } catch {
                 logger.debug("websocket closed with an error", metadata: ["client_id": "\(client.id)", "error": "\(error)"])
+                failure = error
             }
             client.finish()
             group.cancelAll()
+            return failure
         }
+        if let failure { throw failure }
     }
+
+    /// The largest client message, whole or in fragments: requests are a few hundred bytes.
+    static let maxMessageBytes = 64 * 1024
 
     private func reject(_ message: String, to client: WebSocketClient) {
         hub.backend.websocket.errors.add(1, ordering: .relaxed)
@@ -100,7 +109,16 @@ struct WebSocketConnection {
                 return reject("Type de flux invalide: \(streamType)", to: client)
             }
             if action == "subscribe" {
-                subscribe(client, to: streamType, filters: object["filters"] as? [String: Any] ?? [:], batch: object["batch"] as? Bool ?? false)
+                let filters: [String: Any]
+                switch object["filters"] {
+                case nil, is NSNull: filters = [:]
+                case let value as [String: Any]: filters = value
+                default: return reject("Filtres invalides: filters doit être un objet", to: client)
+                }
+                guard let batch = Self.boolean(object["batch"]) else {
+                    return reject("batch doit être un booléen (true ou false)", to: client)
+                }
+                subscribe(client, to: streamType, filters: filters, batch: batch)
             } else {
                 client.subscriptions.withLock { s in
                     switch streamType {
@@ -116,6 +134,25 @@ struct WebSocketConnection {
             reject("Action non reconnue: \(action ?? "\(object["action"] ?? "null")")", to: client)
         }
     }
+
+    /// A JSON boolean, absent (false) or nil when it is anything else: JSONSerialization hands numbers and booleans
+    /// over as NSNumber, and `1 as? Bool` would succeed, so the boolean is told apart by its type identity.
+    static func boolean(_ value: Any?) -> Bool? {
+        switch value {
+        case nil, is NSNull: return false
+        case let number as NSNumber:
+            // Foundation gives booleans their own NSNumber subclass (__NSCFBoolean); plain numbers are NSNumber.
+            guard type(of: number) == Self.booleanClass else { return nil }
+            return number.boolValue
+        default: return nil
+        }
+    }
+
+    /// The class JSONSerialization uses for `true`/`false`, learnt from the parser itself.
+    private static let booleanClass: Any.Type = {
+        let parsed = try? JSONSerialization.jsonObject(with: Data("[true]".utf8)) as? [Any]
+        return parsed.map { type(of: $0[0]) } ?? Bool.self
+    }()
 
     private func subscribe(_ client: WebSocketClient, to streamType: String, filters: [String: Any], batch: Bool) {
         func strings(_ key: String) -> [String]? {

@@ -1,0 +1,34 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// A Hummingbird child channel with `HTTPGuardHandler` placed right after NIO's request decoder.
+///
+/// Hummingbird configures the HTTP pipeline itself (with NIO's error handling off: it answers parser errors only
+/// after a WebSocket upgrade was ruled out, and never while the upgrade handler is deciding), so the guard is
+/// slotted in once the inner channel has built its pipeline, before any byte is read.
+struct GuardedChildChannel<Inner: ServerChildChannel>: ServerChildChannel {
+    typealias Value = Inner.Value
+
+    let inner: Inner
+    let limits: HTTPGuardLimits
+    let statistics: RequestStatistics
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        inner.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let pipeline = channel.pipeline.syncOperations
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            let requestLine = RequestLineRecord()
+            try pipeline.addHandler(RequestLineSniffer(record: requestLine), position: .first)
+            try pipeline.addHandler(
+                HTTPGuardHandler(limits: limits, statistics: statistics, requestLine: requestLine, logger: logger),
+                position: .after(decoder))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await inner.handle(value: value, logger: logger)
+    }
+}

@@ -1,0 +1,316 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Limits that keep one client from holding the server's resources: how long a request's head and body may
+/// take to arrive, how long a response may wait on a reader that does not read, and the largest body.
+public struct HTTPGuardLimits: Sendable {
+    /// From accepting a connection (or finishing the previous response) to a complete request head. Covers
+    /// idle keep-alive connections and slowloris alike.
+    public var headerTimeout: TimeAmount
+    /// From a request head to the end of its body.
+    public var bodyTimeout: TimeAmount
+    /// How long the connection may stay unwritable (a client that stopped reading) before it is closed.
+    public var writeTimeout: TimeAmount
+    /// Bodies are small JSON documents: a larger one is refused with 413 before it is read.
+    public var maxBodyBytes: Int
+    /// After an answer that ends the connection, the client's unread bytes are read and dropped for at most
+    /// this long before the socket is closed, so the client sees the answer instead of a reset.
+    public var lingerTimeout: TimeAmount
+
+    public init(
+        headerTimeout: TimeAmount = .seconds(10), bodyTimeout: TimeAmount = .seconds(20),
+        writeTimeout: TimeAmount = .seconds(30), maxBodyBytes: Int = 64 * 1024, lingerTimeout: TimeAmount = .seconds(2)
+    ) {
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+        self.writeTimeout = writeTimeout
+        self.maxBodyBytes = maxBodyBytes
+        self.lingerTimeout = lingerTimeout
+    }
+}
+
+/// Sits right after NIO's HTTP request decoder and answers, on the event loop, everything that must never reach
+/// the application or be met with silence:
+/// - a request the parser refuses gets 400 (431 for oversized heads, 501 for unknown methods, 505 for other
+///   HTTP versions) with the JSON error body of SPEC §4, then the connection is closed;
+/// - a body larger than the limit gets 413 — at once when Content-Length says so — and a lingering close;
+/// - `Expect: 100-continue` is answered with 100 (or the 413);
+/// - HTTP/1.0 without keep-alive (or `Connection: close`) is closed after its answer;
+/// - header, body and write time-outs close connections that hold resources without making progress.
+/// On a WebSocket upgrade (101) it steps out of the pipeline: frames are not its business.
+final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let limits: HTTPGuardLimits
+    private let logger: Logger
+    private let statistics: RequestStatistics
+    /// The raw start of the current request, to tell parser errors apart.
+    private let requestLine: RequestLineRecord
+
+    /// Requests whose head was passed on and whose response has not ended.
+    private var pendingResponses = 0
+    /// A response head was written and its end not yet.
+    private var responseInFlight = false
+    /// Reading a request's body (between its head and its end).
+    private var readingBody = false
+    private var bodyBytes = 0
+    /// The current request asked to close after its answer.
+    private var closeAfterResponse = false
+    /// The guard answered and is now dropping whatever the client still sends until the socket closes.
+    private var discarding = false
+    private var readTimer: Scheduled<Void>?
+    private var writeTimer: Scheduled<Void>?
+    private var lingerTimer: Scheduled<Void>?
+
+    init(limits: HTTPGuardLimits, statistics: RequestStatistics, requestLine: RequestLineRecord, logger: Logger) {
+        self.requestLine = requestLine
+        self.limits = limits
+        self.statistics = statistics
+        self.logger = logger
+    }
+
+    // MARK: - Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armReadTimer(context, limits.headerTimeout, reason: "header") }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armReadTimer(context, limits.headerTimeout, reason: "header")
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
+        context.fireChannelInactive()
+    }
+
+    private func cancelTimers() {
+        readTimer?.cancel()
+        readTimer = nil
+        writeTimer?.cancel()
+        writeTimer = nil
+        lingerTimer?.cancel()
+        lingerTimer = nil
+    }
+
+    // MARK: - Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if discarding { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            bodyBytes = 0
+            readingBody = true
+            closeAfterResponse = !head.isKeepAlive
+            if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > limits.maxBodyBytes {
+                return refuse(context, status: .payloadTooLarge, code: "payload_too_large", detail: "Corps de requête trop volumineux")
+            }
+            pendingResponses += 1
+            armReadTimer(context, limits.bodyTimeout, reason: "body")
+            if let expect = head.headers.first(name: "expect") {
+                guard expect.lowercased() == "100-continue" else {
+                    return refuse(context, status: .expectationFailed, code: "expectation_failed", detail: "Expect non pris en charge: \(expect)")
+                }
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+            context.fireChannelRead(data)
+        case .body(let buffer):
+            bodyBytes += buffer.readableBytes
+            guard bodyBytes <= limits.maxBodyBytes else {
+                // A chunked body that grew past the limit: the part that crosses it never reaches the route.
+                if responseInFlight {
+                    closeAfterResponse = true
+                    discarding = true
+                    return
+                }
+                return refuse(context, status: .payloadTooLarge, code: "payload_too_large", detail: "Corps de requête trop volumineux")
+            }
+            context.fireChannelRead(data)
+        case .end:
+            readingBody = false
+            readTimer?.cancel()
+            readTimer = nil
+            context.fireChannelRead(data)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parserError = error as? HTTPParserError else {
+            if discarding { return }  // the decoder complaining about bytes we no longer care for
+            if error is ByteToMessageDecoderError { return close(context) }
+            context.fireErrorCaught(error)
+            return
+        }
+        if discarding { return }
+        let (status, detail) = Self.answer(to: parserError, requestLine: requestLine)
+        statistics.malformed.add(1, ordering: .relaxed)
+        logger.info(
+            "malformed HTTP request refused",
+            metadata: ["peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(parserError)", "status": "\(status.code)"])
+        // The parser cannot go on after an error: whatever else the client sends is dropped.
+        refuse(context, status: status, code: status == .badRequest ? "bad_request" : "http_\(status.code)", detail: detail)
+    }
+
+    /// The status that answers a parser error, as RFC 9110/9112 name them: 501 only for a well-formed method
+    /// we do not know, 505 only for a well-formed version other than 1.x, 431 for heads over the limit, 400
+    /// for everything else (garbage, bare line feeds, bad lengths or chunks).
+    static func answer(to error: HTTPParserError, requestLine: RequestLineRecord) -> (HTTPResponseStatus, String) {
+        let malformed: (HTTPResponseStatus, String) = (.badRequest, "Requête HTTP mal formée")
+        switch error {
+        case .headerOverflow:
+            return (.requestHeaderFieldsTooLarge, "En-têtes de requête trop volumineux")
+        case .invalidMethod:
+            guard let line = requestLine.requestLine, RequestLineRecord.isToken(line.method) else { return malformed }
+            return (.notImplemented, "Méthode HTTP non prise en charge")
+        case .invalidVersion:
+            guard let line = requestLine.requestLine, !line.bareLF, line.version.starts(with: "HTTP/".utf8), line.version.count == 8,
+                !line.version.elementsEqual("HTTP/1.0".utf8), !line.version.elementsEqual("HTTP/1.1".utf8)
+            else { return malformed }
+            return (.httpVersionNotSupported, "Version HTTP non prise en charge (HTTP/1.0 ou HTTP/1.1)")
+        default:
+            return malformed
+        }
+    }
+
+    // MARK: - Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        switch unwrapOutboundIn(data) {
+        case .head(var head):
+            if head.status == .switchingProtocols {
+                // A WebSocket upgrade: the next bytes are frames, not HTTP. Leave before they come — flushing
+                // first, since the flush that follows this write would otherwise be lost with this handler.
+                context.writeAndFlush(data, promise: promise)
+                cancelTimers()
+                if let sniffer = try? context.pipeline.syncOperations.handler(type: RequestLineSniffer.self) {
+                    context.pipeline.syncOperations.removeHandler(sniffer, promise: nil)
+                }
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+                return
+            }
+            if head.status.code < 200 { return context.write(data, promise: promise) }
+            responseInFlight = true
+            if closeAfterResponse || discarding {
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+                return context.write(wrapOutboundOut(.head(head)), promise: promise)
+            }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            responseInFlight = false
+            pendingResponses = max(pendingResponses - 1, 0)
+            if closeAfterResponse || discarding {
+                let ended = context.eventLoop.makePromise(of: Void.self)
+                ended.futureResult.cascade(to: promise)
+                context.writeAndFlush(data, promise: ended)
+                linger(context, after: ended.futureResult)
+                return
+            }
+            context.write(data, promise: promise)
+            if pendingResponses == 0 && !readingBody {
+                requestLine.reset()
+                armReadTimer(context, limits.headerTimeout, reason: "idle")
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            writeTimer?.cancel()
+            writeTimer = nil
+        } else if writeTimer == nil {
+            let timeout = limits.writeTimeout
+            writeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+                guard let self else { return }
+                self.statistics.timedOut.add(1, ordering: .relaxed)
+                self.logger.debug("HTTP client stopped reading; connection closed", metadata: ["timeout": "\(timeout)"])
+                self.close(context)
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: - Answers and closing
+
+    /// Answers with an error of SPEC §4 unless a response is already on its way, then closes lingering.
+    private func refuse(_ context: ChannelHandlerContext, status: HTTPResponseStatus, code: String, detail: String) {
+        discarding = true
+        readTimer?.cancel()
+        readTimer = nil
+        if status == .payloadTooLarge { statistics.tooLarge.add(1, ordering: .relaxed) }
+        guard !responseInFlight else {
+            closeAfterResponse = true
+            return
+        }
+        var body = context.channel.allocator.buffer(capacity: 96)
+        body.writeString("{\"error\":\"\(code)\",\"detail\":")
+        body.writeString(jsonQuoted(detail))
+        body.writeString("}")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "application/json; charset=utf-8")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "connection", value: "close")
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let ended = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: ended)
+        linger(context, after: ended.futureResult)
+    }
+
+    /// Half-closes once the answer is out, drops what the client still sends, and closes for good when it
+    /// hangs up or the linger time is over (closing with unread data would send a reset that can destroy the
+    /// answer before the client reads it).
+    private func linger(_ context: ChannelHandlerContext, after written: EventLoopFuture<Void>) {
+        discarding = true
+        guard lingerTimer == nil else { return }
+        let limits = self.limits
+        lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.lingerTimeout) { [weak self] in
+            self?.close(context)
+        }
+        written.assumeIsolated().whenComplete { _ in
+            context.close(mode: .output, promise: nil)
+        }
+    }
+
+    private func close(_ context: ChannelHandlerContext) {
+        cancelTimers()
+        context.close(promise: nil)
+    }
+
+    /// (Re)starts the read deadline: the head, the body, or the next request of an idle connection must arrive
+    /// before it.
+    private func armReadTimer(_ context: ChannelHandlerContext, _ timeout: TimeAmount, reason: String) {
+        readTimer?.cancel()
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            guard let self else { return }
+            self.readTimer = nil
+            if reason != "idle" { self.statistics.timedOut.add(1, ordering: .relaxed) }
+            self.logger.debug("HTTP \(reason) time-out; connection closed", metadata: ["timeout": "\(timeout)"])
+            self.close(context)
+        }
+    }
+
+    private func jsonQuoted(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
