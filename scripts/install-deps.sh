@@ -21,6 +21,7 @@ if [ "$purpose" = test ]; then
     need curl
     need iproute2
     need python3-pip
+    need wrk          # load against the history endpoints (the tick must not wait for it)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "install-deps: installing ${packages[*]}"

@@ -127,6 +127,9 @@ long wd_clock_ticks_per_second(void);
 /// Raises RLIMIT_NOFILE's soft limit to its hard limit. Returns the new soft limit, or -errno.
 long wd_raise_nofile_limit(void);
 
+/// Names the calling thread (at most 15 characters), as `top -H` and perf show it.
+void wd_name_this_thread(const char *name);
+
 /// glibc's memmem and memrchr (GNU extensions), for finding fields and line ends in history files.
 const void *wd_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
 const void *wd_memrchr(const void *s, int c, size_t n);

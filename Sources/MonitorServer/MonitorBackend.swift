@@ -20,6 +20,8 @@ public final class MonitorBackend: Sendable {
     public let evaluator: AlertEvaluator?
     /// Webhook deliveries (nil: no webhook configured).
     public let webhooks: WebhookStatistics?
+    /// How containers are found and whether that works now (nil: not known to the server).
+    public let discovery: DiscoveryState?
     public let websocket = WebSocketStatistics()
     public let requests = RequestStatistics()
 
@@ -34,12 +36,13 @@ public final class MonitorBackend: Sendable {
     public init(
         collection: CollectorService, thresholds: ThresholdTable, alerts: AlertLog, retentionDays: Int, storagePath: String,
         store: StoreStatistics? = nil, history: StoredHistory? = nil, evaluator: AlertEvaluator? = nil,
-        webhooks: WebhookStatistics? = nil,
+        webhooks: WebhookStatistics? = nil, discovery: DiscoveryState? = nil,
         onConfigurationChange: @escaping @Sendable (_ interval: Duration?, _ retentionDays: Int?) -> Void = { _, _ in },
         saveThresholds: @escaping @Sendable (_ changedGlobal: Set<MetricType>) -> String? = { _ in nil }
     ) {
         self.evaluator = evaluator
         self.webhooks = webhooks
+        self.discovery = discovery
         self.saveThresholds = saveThresholds
         self.store = store
         self.history = history

@@ -59,7 +59,9 @@ public enum MonitorServer {
         let router = Router(context: MonitorRequestContext.self)
         router.add(middleware: RequestTimingMiddleware(statistics: backend.requests))
         router.add(middleware: ErrorMiddleware())
-        MonitoringRoutes(backend: backend, options: options).register(on: router)
+        // One thread for history answers: the other core stays free for the tick, the API and the streams.
+        let heavy = HeavyQueries(threads: 1, maxInFlight: 4, statistics: backend.requests)
+        MonitoringRoutes(backend: backend, options: options, heavy: heavy).register(on: router)
         let connection = WebSocketConnection(hub: hub, logger: logger)
         let pingPeriod = Duration.seconds(saturating: options.wsPingInterval)
         let limits = options.httpLimits

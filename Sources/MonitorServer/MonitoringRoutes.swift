@@ -8,6 +8,8 @@ import NIOCore
 struct MonitoringRoutes {
     let backend: MonitorBackend
     let options: ServerOptions
+    /// Where history answers are computed (nil: inline, for the status-only use of the WebSocket hub).
+    var heavy: HeavyQueries? = nil
 
     func register(on router: Router<some RequestContext>) {
         router.get("api/v1/openapi.json") { _, _ in
@@ -25,12 +27,12 @@ struct MonitoringRoutes {
         }
         api.get("metrics") { request, _ in
             let query = try HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.metrics)
-            return self.history(try self.backend.samplePlan(query), format: query.format)
+            return try await self.history(format: query.format) { [backend] () throws(APIError) in try backend.samplePlan(query) }
         }
         api.post("metrics/query") { request, context in
             let body = try await decodeJSONBody(HistoryQuery.Body.self, from: request, context: context)
             let query = try HistoryQuery(body: body, limits: HistoryQuery.metrics)
-            return self.history(try self.backend.samplePlan(query), format: query.format)
+            return try await self.history(format: query.format) { [backend] () throws(APIError) in try backend.samplePlan(query) }
         }
         api.get("metrics/:container_id/latest") { _, context in
             let ref = context.parameters.get("container_id") ?? ""
@@ -43,12 +45,12 @@ struct MonitoringRoutes {
         }
         api.get("alerts") { request, _ in
             let query = try HistoryQuery(query: request.uri.queryParameters, limits: HistoryQuery.alerts)
-            return self.history(try self.backend.alertPlan(query), format: query.format)
+            return try await self.history(format: query.format) { [backend] () throws(APIError) in try backend.alertPlan(query) }
         }
         api.post("alerts/query") { request, context in
             let body = try await decodeJSONBody(HistoryQuery.Body.self, from: request, context: context)
             let query = try HistoryQuery(body: body, limits: HistoryQuery.alerts)
-            return self.history(try self.backend.alertPlan(query), format: query.format)
+            return try await self.history(format: query.format) { [backend] () throws(APIError) in try backend.alertPlan(query) }
         }
         api.get("thresholds") { _, _ in
             try self.json(ThresholdsJSON(thresholds: self.thresholdsJSON(), overrides: self.overridesJSON()))
@@ -112,40 +114,61 @@ struct MonitoringRoutes {
     private func message(_ text: String) throws -> Response { try json(MessageJSON(message: text)) }
 
     /// A history answer: a JSON array, or JSONL streamed a chunk at a time (an export of a whole week never
-    /// sits in memory).
-    private func history(_ plan: HistoryPlan, format: HistoryQuery.Format) -> Response {
+    /// sits in memory). Planned, read and encoded on the heavy-query pool, a chunk at a time for a stream, so
+    /// neither the HTTP tasks nor the collector ever wait on a file.
+    private func history(
+        format: HistoryQuery.Format, plan makePlan: @escaping @Sendable () throws(APIError) -> HistoryPlan
+    ) async throws -> Response {
         let precision = backend.timestampPrecision
+        let heavy = self.heavy
+        let permit = try heavy?.admit()
+        @Sendable func onPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+            guard let heavy else { return try body() }
+            return try await heavy.run(body)
+        }
         switch format {
         case .json:
-            let records = plan.records()
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(min(plan.limit, 1000) * 700 + 2)
-            buffer.writeStaticString("[")
-            var first = true
-            while let item = records.next() {
-                if !first { buffer.writeStaticString(",") }
-                first = false
-                item.write(to: &buffer, precision: precision)
+            let buffer = try await onPool { () throws -> ByteBuffer in
+                let plan = try makePlan()
+                let records = plan.records()
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(min(plan.limit, 1000) * 700 + 2)
+                buffer.writeStaticString("[")
+                var first = true
+                while let item = records.next() {
+                    if !first { buffer.writeStaticString(",") }
+                    first = false
+                    item.write(to: &buffer, precision: precision)
+                }
+                buffer.writeStaticString("]")
+                return buffer
             }
-            buffer.writeStaticString("]")
+            withExtendedLifetime(permit) {}
             return Response.json(buffer)
         case .jsonl:
+            let plan = try await onPool { () throws -> HistoryPlan in try makePlan() }
             var headers = HTTPFields()
             headers[.contentType] = "application/x-ndjson"
             return Response(
                 status: .ok, headers: headers,
                 body: ResponseBody { writer in
-                    let records = plan.records()
-                    var buffer = ByteBuffer()
-                    while let item = records.next() {
-                        item.write(to: &buffer, precision: precision)
-                        buffer.writeStaticString("\n")
-                        if buffer.readableBytes >= 64 * 1024 {
-                            try await writer.write(buffer)
-                            buffer.clear()
+                    // The permit lives as long as the stream (or the unwritten response) does.
+                    let held = permit
+                    let records = try await onPool { UncheckedBox(plan.records()) }
+                    while true {
+                        let chunk = try await onPool { () -> ByteBuffer in
+                            var buffer = ByteBuffer()
+                            buffer.reserveCapacity(72 * 1024)
+                            while buffer.readableBytes < 64 * 1024, let item = records.value.next() {
+                                item.write(to: &buffer, precision: precision)
+                                buffer.writeStaticString("\n")
+                            }
+                            return buffer
                         }
+                        if chunk.readableBytes == 0 { break }
+                        try await writer.write(chunk)
                     }
-                    if buffer.readableBytes > 0 { try await writer.write(buffer) }
+                    withExtendedLifetime(held) {}
                     try await writer.finish(nil)
                 })
         }
@@ -201,7 +224,8 @@ struct MonitoringRoutes {
             monitored_containers: backend.collection.statistics.monitoredContainers.load(ordering: .relaxed),
             collection_interval: backend.intervalSeconds,
             retention_days: backend.retentionDays.load(ordering: .relaxed),
-            storage_path: backend.storagePath, storage: StorageJSON(backend.store))
+            storage_path: backend.storagePath, storage: StorageJSON(backend.store),
+            discovery: backend.discovery.map { DiscoveryJSON(connected: $0.connected, detail: $0.detail) })
     }
 
     private func status() throws -> Response { try json(statusDocument()) }
@@ -350,4 +374,11 @@ struct MonitoringRoutes {
         buffer.writeStaticString("}")
         return Response.json(buffer)
     }
+}
+
+/// Hands a value that is used by one task at a time (a history reader moving between the pool's threads
+/// chunk by chunk) across isolation boundaries.
+final class UncheckedBox<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

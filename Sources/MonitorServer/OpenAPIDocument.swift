@@ -1191,6 +1191,15 @@ enum OpenAPIDocument {
      },
      "storage": {
       "$ref": "#/components/schemas/Storage"
+     },
+     "discovery": {
+      "type": "object",
+      "description": "How containers are found (Docker's socket or the cgroup tree) and whether that works now; detail says why the list is empty while Docker is away",
+      "required": ["connected", "detail"],
+      "properties": {
+       "connected": {"type": "boolean"},
+       "detail": {"type": "string"}
+      }
      }
     }
    },

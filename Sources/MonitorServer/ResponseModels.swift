@@ -47,6 +47,13 @@ struct MonitoringStatusJSON: Codable {
     var retention_days: Int
     var storage_path: String
     var storage: StorageJSON?
+    /// How containers are found and whether that works now: why the list is empty while Docker is away.
+    var discovery: DiscoveryJSON?
+}
+
+struct DiscoveryJSON: Codable {
+    var connected: Bool
+    var detail: String
 }
 
 /// The JSONL store's health: what it wrote and whether the disk is refusing.

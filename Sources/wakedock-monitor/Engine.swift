@@ -35,17 +35,19 @@ struct Engine {
         discoveryMode = FileManager.default.fileExists(atPath: settings.dockerSocket) ? .docker : .cgroupScan
     }
 
-    /// The long-running discovery service for `serve`.
-    func discoveryService(settings: Settings, logger: Logger) -> any Service {
+    /// The long-running discovery service for `serve`, and the state it reports (for `/status`).
+    func discoveryService(settings: Settings, logger: Logger) -> (service: any Service, state: DiscoveryState) {
         switch discoveryMode {
         case .docker:
-            return DockerDiscovery(
+            let discovery = DockerDiscovery(
                 client: DockerClient(socketPath: settings.dockerSocket), inbox: collector.inbox, logger: logger)
+            return (discovery, discovery.state)
         case .cgroupScan:
             let rescan = max(settings.collectionInterval, 2)
-            return CgroupScanDiscovery(
+            let discovery = CgroupScanDiscovery(
                 scanner: CgroupScanner(layout: layout), inbox: collector.inbox,
                 rescanInterval: .seconds(saturating: rescan), logger: logger)
+            return (discovery, discovery.state)
         }
     }
 

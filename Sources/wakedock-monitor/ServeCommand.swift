@@ -64,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
     var alertCooldown: String?
     @Option(help: "An alert ends below threshold × (1 − this) (WAKEDOCK_ALERT_HYSTERESIS, default 0.1).")
     var alertHysteresis: String?
+    @Option(help: "Seconds the value must stay below that before the alert ends (WAKEDOCK_ALERT_CLEAR_DELAY, default 5).")
+    var alertClearDelay: String?
     @Option(help: "Comma-separated URLs that receive every alert as a JSON POST (WAKEDOCK_WEBHOOK_URLS).")
     var webhookUrl: String?
     @Option(help: "Samples kept in memory per container (WAKEDOCK_MEMORY_SAMPLES, default 720).")
@@ -87,6 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
             "WAKEDOCK_NETWORK_RX_WARNING_THRESHOLD": networkRxWarning, "WAKEDOCK_NETWORK_RX_CRITICAL_THRESHOLD": networkRxCritical,
             "WAKEDOCK_NETWORK_TX_WARNING_THRESHOLD": networkTxWarning, "WAKEDOCK_NETWORK_TX_CRITICAL_THRESHOLD": networkTxCritical,
             "WAKEDOCK_ALERT_COOLDOWN": alertCooldown, "WAKEDOCK_ALERT_HYSTERESIS": alertHysteresis,
+            "WAKEDOCK_ALERT_CLEAR_DELAY": alertClearDelay,
             "WAKEDOCK_WEBHOOK_URLS": webhookUrl,
         ])
         let (logger, logTarget, logReason) = LoggingSetup.bootstrap(
@@ -140,7 +143,8 @@ struct ServeCommand: AsyncParsableCommand {
         let alerts = AlertLog()
         let evaluator = AlertEvaluator(
             thresholds: thresholds, log: alerts,
-            policy: AlertPolicy(cooldownSeconds: settings.alertCooldown, hysteresis: settings.alertHysteresis))
+            policy: AlertPolicy(
+                cooldownSeconds: settings.alertCooldown, hysteresis: settings.alertHysteresis, clearSeconds: settings.alertClearDelay))
         engine.collector.add(sink: evaluator)
         let alertLogger = LoggingSetup.component("alerts", of: logger)
         alerts.addListener { AlertLogLine.log($0, to: alertLogger) }
@@ -158,10 +162,11 @@ struct ServeCommand: AsyncParsableCommand {
             logger: LoggingSetup.component("store", of: logger))
         engine.collector.add(sink: store)
         alerts.addListener { store.persist($0) }
+        let discovery = engine.discoveryService(settings: settings, logger: logger)
         let backend = MonitorBackend(
             collection: collection, thresholds: thresholds, alerts: alerts, retentionDays: settings.retentionDays,
             storagePath: storagePath, store: store.statistics, history: store.history, evaluator: evaluator,
-            webhooks: webhooks?.statistics,
+            webhooks: webhooks?.statistics, discovery: discovery.state,
             onConfigurationChange: { [persistIntervalIsOwn = settings.persistInterval != nil] interval, retentionDays in
                 // Without a persistence interval of its own, persistence follows the collection interval.
                 if let interval, !persistIntervalIsOwn { store.setPersistInterval(interval) }
@@ -202,7 +207,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let webhooks { services.append(.init(service: webhooks)) }
         services += [
             .init(service: collection),
-            .init(service: engine.discoveryService(settings: settings, logger: logger)),
+            .init(service: discovery.service),
             .init(service: hub),
             .init(service: server),
             // Last: told of the shutdown first, so STOPPING=1 goes out at once.

@@ -30,6 +30,8 @@ struct Settings: Sendable {
     var alertCooldown: Double = 300
     /// A level ends below threshold × (1 − hysteresis).
     var alertHysteresis: Double = 0.1
+    /// …once the value has stayed there this many seconds (a flapping value makes no storm).
+    var alertClearDelay: Double = 5
     /// Alerts are POSTed to each of these.
     var webhookURLs: [String] = []
     var host = "127.0.0.1"
@@ -89,6 +91,7 @@ struct Settings: Sendable {
         }
         s.alertCooldown = try reader.seconds("WAKEDOCK_ALERT_COOLDOWN", flag: "--alert-cooldown", default: 300, range: 0...86400)
         s.alertHysteresis = try reader.number("WAKEDOCK_ALERT_HYSTERESIS", flag: "--alert-hysteresis", default: 0.1, range: 0...0.9)
+        s.alertClearDelay = try reader.seconds("WAKEDOCK_ALERT_CLEAR_DELAY", flag: "--alert-clear-delay", default: 5, range: 0...86400)
         s.webhookURLs = try reader.urls("WAKEDOCK_WEBHOOK_URLS", flag: "--webhook-url")
         s.host = try reader.text("WAKEDOCK_HOST", flag: "--host", default: s.host)
         s.port = try reader.integer("WAKEDOCK_PORT", flag: "--port", default: 8000, range: 0...65535)

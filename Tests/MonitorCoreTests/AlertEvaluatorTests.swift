@@ -50,6 +50,28 @@ import Testing
         #expect(Set(records.map(\.level)) == [.critical])
     }
 
+    @Test func aFlappingValueMakesOneRaiseAndOneResolutionPerCooldown() {
+        // On for 0.5 s, off for 0.5 s, for 30 s, at 100 ms: without a clear delay nor re-opening, 60 raises and
+        // 60 resolutions. With a 1 s clear delay the episode never ends while it flaps…
+        let flapping = (0..<60).flatMap { _ in Array(repeating: 100.0, count: 5) + Array(repeating: 0.0, count: 5) }
+        let steady = run(flapping + Array(repeating: 0, count: 20), policy: AlertPolicy(cooldownSeconds: 300, clearSeconds: 1))
+        #expect(steady.map(\.level) == [.critical, .info])
+        // …and with a clear delay shorter than the gaps, the episodes after the first resolution are re-opened
+        // quietly within the cool-down: still one raise and one resolution.
+        let short = run(flapping + Array(repeating: 0, count: 20), policy: AlertPolicy(cooldownSeconds: 300, clearSeconds: 0.2))
+        #expect(short.map(\.level) == [.critical, .info])
+        // A re-opened episode that outlasts the cool-down is announced then, and its end too.
+        let long = run([100, 0, 0, 0, 100] + Array(repeating: 100, count: 10) + [0, 0, 0],
+                       policy: AlertPolicy(cooldownSeconds: 1, clearSeconds: 0.2))
+        #expect(long.map(\.level) == [.critical, .info, .critical, .info])
+    }
+
+    @Test func aResolutionWaitsForTheClearDelay() {
+        let records = run([95, 10, 10, 95, 10, 10, 10, 10], policy: AlertPolicy(clearSeconds: 0.3))
+        #expect(records.map(\.level) == [.critical, .info])
+        #expect(records[1].timestampNanos == start + 7 * 100_000_000)
+    }
+
     @Test func aDurationDelaysTheRiseAndIgnoresSpikes() {
         let table = ThresholdTable()
         table.set(Threshold(warning: 70, critical: 90, duration: 0.5), for: .cpuPercent)

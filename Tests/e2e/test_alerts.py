@@ -101,7 +101,7 @@ def test_a_cpu_burner_raises_one_critical_alert_then_one_resolution(binary, engi
         assert [(a["metric_type"], a["level"]) for a in active] == [("cpu_percent", "critical")]
 
         engine.docker("exec", burner, "killall", "sh")
-        frames = frames_until(ws, lambda a: a["resolved"], timeout=10)
+        frames = frames_until(ws, lambda a: a["resolved"], timeout=15)  # after the 5 s clear delay
         resolution = frames[-1][1]
         assert resolution["level"] == "info" and resolution["resolved_level"] == "critical"
         assert resolution["message"].startswith("CPU revenu à la normale: ")
@@ -119,6 +119,40 @@ def test_a_cpu_burner_raises_one_critical_alert_then_one_resolution(binary, engi
     on_disk = [r for r in alert_file_records(storage) if r["container_name"] == burner]
     assert [r["level"] for r in on_disk if not r["resolved"]].count("critical") == 1
     assert [r for r in on_disk if r["resolved"]][0]["message"].startswith("CPU revenu à la normale")
+
+
+@pytest.mark.parametrize("clear_delay", ["0.3", "5"])
+def test_a_flapping_burner_makes_one_raise_and_one_resolution(binary, engine, burner, tmp_path, clear_delay):
+    """Issue 10: a burner switched on and off every 0.5 s at a 0.1 s interval. With a clear delay longer than the
+    gaps the episode never ends while it flaps; with a shorter one it ends once, and the rises after that, within
+    the cool-down, re-open it without a word. Either way: one raise (per level), one resolution."""
+    storage = tmp_path / "flap"
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage),
+                                    "WAKEDOCK_ALERT_CLEAR_DELAY": clear_delay}, "--interval", "0.1")
+    ws = None
+    try:
+        wait_discovered(api, [burner])
+        put = api.put("/thresholds/cpu_percent", json={"warning_threshold": 20, "critical_threshold": 40, "container_id": burner})
+        assert put.status_code == 200, put.text
+        ws = subscribe_alerts(api, [burner])
+        engine.docker("exec", "-d", burner, "sh", "-c",
+                      "while :; do sh -c 'while :; do :; done' & p=$!; usleep 500000; kill $p; usleep 500000; done")
+        during = drain(ws, 8)
+        engine.docker("exec", burner, "killall", "sh", check=False)
+        after = drain(ws, float(clear_delay) + 3)
+        alerts = [a for a in during + after if a["metric_type"] == "cpu_percent"]
+        raises = [a for a in alerts if not a["resolved"]]
+        resolutions = [a for a in alerts if a["resolved"]]
+        # One raise — or, when the first tick saw a partial slot, warning then its escalation to critical (news,
+        # once per episode): never a level twice.
+        assert [a["level"] for a in raises] in (["critical"], ["warning", "critical"]), [(a["level"], a["value"]) for a in alerts]
+        assert len(resolutions) == 1, [(a["level"], a["value"]) for a in alerts]
+        assert alerts.index(resolutions[0]) > alerts.index(raises[0])
+    finally:
+        if ws is not None:
+            ws.close()
+        engine.docker("exec", burner, "killall", "sh", check=False)
+        api.daemon.stop()
 
 
 def test_a_memory_holder_crosses_its_memory_percent_threshold(binary, engine, tmp_path):

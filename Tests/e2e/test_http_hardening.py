@@ -329,3 +329,27 @@ def test_ws_fragmented_message_over_the_limit_closes_with_1009(api):
 def test_statistics_p99_never_above_max(api):
     health = api.get("/statistics").json()["collector"]
     assert health["p99_tick_ms"] <= health["max_tick_ms"]
+
+
+HANDSHAKE = (b"GET /api/v1/monitoring/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+
+
+def masked_text_frame(payload: bytes) -> bytes:
+    mask = b"\x01\x02\x03\x04"
+    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+@pytest.mark.parametrize("path", [b"/api/v1/monitoring/ws", b"/elsewhere"])
+def test_handshake_and_frames_in_one_packet(api, path):
+    """Regression: frames sent with the handshake used to reach the HTTP guard as raw bytes after the upgrade
+    (NIO forwards the decoder's leftovers): a fatal error that killed the daemon."""
+    with socket.create_connection(("127.0.0.1", api.port), timeout=5) as s:
+        s.sendall(HANDSHAKE.replace(b"/api/v1/monitoring/ws", path)
+                  + masked_text_frame(b'{"action":"ping"}') + b"\x00garbage\xff" * 3)
+        answer = s.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 101" if path.endswith(b"/ws") else b"HTTP/1.1 4"), answer[:100]
+    time.sleep(0.3)
+    assert_alive(api)
+    ws = ws_connect(api)
+    ws.close()

@@ -93,9 +93,11 @@ def test_latest(api):
 def test_containers(api):
     containers = {c["container_name"]: c for c in api.get("/containers").json()["containers"]}
     c = containers["wd-api-web1"]
-    # The seed's fields, plus the alerts in force (issue 5).
+    # The seed's fields, the byte counters the original front-end reads (issue 10), the alerts in force (issue 5).
     assert set(c) == {"container_id", "container_name", "service_name", "last_update", "cpu_percent",
-                      "memory_percent", "network_rx_mb", "network_tx_mb", "active_alerts"}
+                      "memory_percent", "network_rx_mb", "network_tx_mb", "network_rx_bytes", "network_tx_bytes",
+                      "active_alerts"}
+    assert c["network_rx_bytes"] >= 0 and isinstance(c["network_rx_bytes"], int)
     assert c["active_alerts"] == []
     assert c["service_name"] == "web" and c["last_update"].endswith("Z")
 

@@ -1,6 +1,7 @@
 // libFuzzer target for the history-line reader (Sources/MonitorStore/HistoryLine.swift): the code that finds
-// lines in a buffer read from a history file (Lines.*), the fields a query filters on
-// (HistoryLine.stringValue / has(_:equalTo:) / has(_:prefix:)) and the timestamp (parseRFC3339). It is
+// lines in a buffer read from a history file (Lines.*), tells a whole record from a torn one (isWhole), finds
+// the fields a query filters on (stringValue / has(_:equalTo:) / has(_:prefix:)) and reads the timestamp
+// (parseRFC3339); and HistoryFileName(_:) on directory entries. It is
 // compiled together with HistoryLine.swift and HistoryFileName.swift (plus HistoryStubs.swift) into one
 // module, so the harness sees their internal API; see Tests/fuzz/README.md.
 //
@@ -9,7 +10,10 @@
 //  - every range returned lies inside the input, and lines never contain a newline;
 //  - walking the buffer backwards with Lines.last/completeEnd (as StoredRecords does) finds exactly the lines
 //    that a forward split finds, in reverse, and ignores a trailing partial line;
+//  - Lines.count counts the newlines;
 //  - stringValue finds the first `"key":"` and stops at the first unescaped quote; has(...) agrees with it;
+//  - isWhole follows its documented rule, and a line torn inside one record and glued to the next either fails
+//    isWhole or yields only the next record's fields;
 //  - parseRFC3339 returns nil or the exact time its text spells, and nil whenever the text is not a valid
 //    `YYYY-MM-DDTHH:MM:SS[.fraction]Z` or the time does not fit in Int64 nanoseconds; it never traps.
 // A failed property prints what failed and traps, which libFuzzer reports as a crash with the input saved.
@@ -22,6 +26,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: size)
     let lines = checkLines(bytes)
     for line in lines.prefix(256) { checkFields(line) }
+    for (first, second) in zip(lines, lines.dropFirst()).prefix(8) { checkGlued(first, second, seed: size) }
     // The whole input as a timestamp's text too, so the fuzzer can reach parseRFC3339 without JSON framing.
     checkTimestamp(bytes)
     checkFileName(bytes)
@@ -79,6 +84,7 @@ func checkLines(_ bytes: UnsafeRawBufferPointer) -> [UnsafeRawBufferPointer] {
         require(r.upperBound < end && bytes[r.upperBound] == UInt8(ascii: "\n"), "Lines.last \(r) does not end at a newline")
         end = r.lowerBound
     }
+    require(Lines.count(bytes) == newlines.count, "Lines.count is \(Lines.count(bytes)), the input has \(newlines.count) newlines")
     require(Array(found.reversed()) == expected, "walking back found \(found.count) lines, want \(expected.count) (first difference near \(zip(found.reversed(), expected).first { $0 != $1 }.map { "\($0)" } ?? "the end"))")
     return expected.map { UnsafeRawBufferPointer(rebasing: bytes[$0]) }
 }
@@ -146,6 +152,7 @@ func checkFields(_ bytes: UnsafeRawBufferPointer) {
         }
         require(!line.has(pattern, prefix: array + [0]), "has(\"\(key)\", prefix:) longer than the value is true")
     }
+    require(line.isWhole == referenceIsWhole(bytes), "isWhole is \(line.isWhole), want \(!line.isWhole)")
     // The line's own timestamp, as queries read it.
     let stamp = line.timestamp
     let direct = line.stringValue(.timestamp).flatMap { HistoryLine.parseRFC3339($0) }
@@ -154,11 +161,57 @@ func checkFields(_ bytes: UnsafeRawBufferPointer) {
     if let value = line.stringValue(.timestamp) { checkTimestamp(value) }
 }
 
+// MARK: - whole lines
+
+/// `{"key":` of a line: up to the first colon after the opening `{"`, nil when there is none.
+func openingKey(_ line: UnsafeRawBufferPointer) -> Range<Int>? {
+    guard line.count >= 3, let colon = line[2...].firstIndex(of: UInt8(ascii: ":")) else { return nil }
+    return 0..<(colon + 1)
+}
+
+/// HistoryLine.isWhole against its documented rule, read independently: `{"…}` whose opening key (with `{`,
+/// quotes and colon) does not occur again after the first byte.
+func referenceIsWhole(_ line: UnsafeRawBufferPointer) -> Bool {
+    guard line.count >= 4, line[0] == UInt8(ascii: "{"), line[1] == UInt8(ascii: "\""), line[line.count - 1] == UInt8(ascii: "}"),
+        let key = openingKey(line)
+    else { return false }
+    let needle = Array(line[key])
+    guard line.count - 1 >= needle.count else { return true }
+    for i in 1...(line.count - needle.count) where line[i] == needle[0] {
+        if (0..<needle.count).allSatisfy({ line[i + $0] == needle[$0] }) { return false }
+    }
+    return true
+}
+
+/// A write torn inside `first` and followed by `second` on the same line (what a crash mid-write leaves when
+/// the next start appends without repairing): StoredRecords reads it only if isWhole says so, and then every
+/// field it filters on must be `second`'s, never a mix of the two records.
+func checkGlued(_ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, seed: Int) {
+    guard HistoryLine(first).isWhole, HistoryLine(second).isWhole, let k1 = openingKey(first), let k2 = openingKey(second),
+        first[k1].elementsEqual(second[k2])
+    else { return }
+    var cuts = Set([1, 2, k1.upperBound - 1, k1.upperBound, k1.upperBound + 1, first.count / 2, first.count - 1, 1 + seed % first.count])
+    cuts = cuts.filter { $0 >= 1 && $0 < first.count }
+    for cut in cuts.sorted() {
+        let glued = Array(first[0..<cut]) + Array(second)
+        glued.withUnsafeBytes { raw in
+            let line = HistoryLine(raw)
+            guard line.isWhole else { return }
+            for (key, pattern) in patterns where !key.isEmpty {
+                let a = line.stringValue(pattern).map(Array.init)
+                let b = HistoryLine(second).stringValue(pattern).map(Array.init)
+                require(a == b, "a line torn after \(cut) bytes and glued to the next passes isWhole, and its \"\(key)\" is not the next line's")
+            }
+        }
+    }
+}
+
 // MARK: - RFC 3339
 
 /// What `text` spells, read independently of HistoryLine: .invalid when it is not
 /// `YYYY-MM-DDTHH:MM:SS[.d+]Z` with the fields in range; .tolerated for forms a reader may take either way
-/// (a leap second, a bare ".", bytes after the "Z"); else the nanoseconds (nil when they overflow Int64).
+/// (a leap second, a bare ".", bytes after the "Z", a time that fits in the edge years 1677 and 2262); else the
+/// nanoseconds (nil when they do not fit in Int64).
 enum Spelled {
     case invalid
     case tolerated(nanos: Int64?, resolution: Int64)
@@ -210,9 +263,20 @@ func spelled(_ text: UnsafeRawBufferPointer) -> Spelled {
     let cumulative: [Int64] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
     let days = 365 * (year - 1970) + (leapsBefore(year) - leapsBefore(1970)) + cumulative[Int(month - 1)] + (month > 2 && leap ? 1 : 0) + day - 1
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second
-    let (scaled, overflow1) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-    let (nanos, overflow2) = scaled.addingReportingOverflow(subNanos)
-    let result: Int64? = overflow1 || overflow2 ? nil : nanos
+    // seconds * 10^9 + subNanos, nil when it does not fit (computed so that Int64.min itself fits).
+    let result: Int64?
+    if seconds >= 0 {
+        let (scaled, o1) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, o2) = scaled.addingReportingOverflow(subNanos)
+        result = o1 || o2 ? nil : sum
+    } else {
+        let (scaled, o1) = (seconds + 1).multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, o2) = scaled.addingReportingOverflow(subNanos - 1_000_000_000)
+        result = o1 || o2 ? nil : sum
+    }
+    // Int64 nanoseconds span 1677-09-21 to 2262-04-11: inside 1678...2261 every time must parse; in the two
+    // edge years a reader may refuse times that would fit; outside them nothing fits.
+    if !(1678...2261).contains(year), result != nil { tolerated = true }
     return tolerated ? .tolerated(nanos: result, resolution: resolution) : .valid(nanos: result, resolution: resolution)
 }
 

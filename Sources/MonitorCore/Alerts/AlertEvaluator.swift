@@ -1,15 +1,20 @@
 import Synchronization
 
-/// How alerts behave over time (SPEC §5): no storm at sub-second intervals.
+/// How alerts behave over time (SPEC §5): no storm at sub-second intervals, nor from a value that flaps
+/// around its threshold.
 public struct AlertPolicy: Sendable {
-    /// A level that persists is raised again only after this long.
+    /// A level that persists is raised again only after this long; a rise this soon after a resolution re-opens
+    /// the episode without a new announcement.
     public var cooldownNanos: Int64
-    /// A level ends when the value falls below its threshold × (1 − hysteresis).
+    /// A level ends when the value falls below its threshold × (1 − hysteresis)…
     public var hysteresis: Double
+    /// …and stays below it this long.
+    public var clearNanos: Int64
 
-    public init(cooldownSeconds: Double = 300, hysteresis: Double = 0.1) {
+    public init(cooldownSeconds: Double = 300, hysteresis: Double = 0.1, clearSeconds: Double = 0) {
         cooldownNanos = Int64(saturating: cooldownSeconds * 1e9)
         self.hysteresis = hysteresis
+        clearNanos = Int64(saturating: clearSeconds * 1e9)
     }
 }
 
@@ -35,6 +40,13 @@ public final class AlertEvaluator: SampleSink, Sendable {
         var peak: AlertLevel = .info
         var activeSince: Int64 = 0
         var lastRaised: Int64 = 0
+        /// When the last resolution was announced (0: never).
+        var lastResolved: Int64 = 0
+        /// The episode in force was re-opened within the cool-down of a resolution: nobody was told, so its end
+        /// is not announced either (unless it lasts past the cool-down and is announced then).
+        var quiet = false
+        /// Since when the value has been below the clear level without a break (0: it is not).
+        var belowSince: Int64 = 0
         /// Since when the value has been ≥ warning / ≥ critical without a break (0: it is not).
         var aboveWarningSince: Int64 = 0
         var aboveCriticalSince: Int64 = 0
@@ -134,29 +146,61 @@ public final class AlertEvaluator: SampleSink, Sendable {
                 message: AlertMessage.text(metric: metric, level: level, value: value, threshold: limit))
         }
 
-        if target > s.level {
-            // A rise: normal → warning, warning → critical, normal → critical.
-            if s.level == .info { s.activeSince = nowNanos }
-            s.level = target
-            s.peak = max(s.peak, target)
-            s.lastRaised = nowNanos
-            return record(target, limit: target == .critical ? t.critical : t.warning)
-        }
         if target == .info {
             guard s.level != .info else { return nil }
+            // Below the clear level: the episode ends only once the value has stayed there long enough.
+            if s.belowSince == 0 { s.belowSince = nowNanos }
+            guard nowNanos &- s.belowSince >= policy.clearNanos else { return nil }
             let ended = s.peak
+            let announced = !s.quiet
             s.level = .info
             s.peak = .info
             s.activeSince = 0
+            s.belowSince = 0
+            s.quiet = false
+            guard announced else { return nil }
+            s.lastResolved = nowNanos
             return AlertRecord(
                 containerID: sample.container.id, containerName: sample.container.name, serviceName: sample.container.serviceName,
                 timestampNanos: nowNanos, level: .info, metricType: metric, value: value, threshold: t.warning,
                 message: AlertMessage.resolution(metric: metric, value: value, threshold: t.warning), resolved: true,
                 resolvedLevel: ended)
         }
-        // Critical easing to warning is not news; a level that persists is repeated after the cool-down.
+        s.belowSince = 0
+        let cooledDown = nowNanos &- s.lastRaised >= policy.cooldownNanos
+        if s.level == .info {
+            // A new episode — or the last one coming back within the cool-down of its resolution, which re-opens
+            // it without a word: a flapping value makes one raise and one resolution per cool-down at most.
+            s.activeSince = nowNanos
+            s.level = target
+            if s.lastResolved != 0, nowNanos &- s.lastResolved < policy.cooldownNanos, !cooledDown {
+                s.quiet = true
+                s.peak = target
+                return nil
+            }
+            s.quiet = false
+            s.peak = target
+            s.lastRaised = nowNanos
+            return record(target, limit: target == .critical ? t.critical : t.warning)
+        }
         s.level = target
-        if nowNanos - s.lastRaised >= policy.cooldownNanos {
+        if s.quiet {
+            // A re-opened episode is announced once it outlasts the cool-down.
+            s.peak = max(s.peak, target)
+            guard cooledDown else { return nil }
+            s.quiet = false
+            s.lastRaised = nowNanos
+            return record(target, limit: target == .critical ? t.critical : t.warning)
+        }
+        if target > s.peak {
+            // An escalation beyond what was announced (warning → critical) is news.
+            s.peak = target
+            s.lastRaised = nowNanos
+            return record(target, limit: t.critical)
+        }
+        // Critical easing to warning, or coming back to the peak, is not news; a level that persists is
+        // repeated after the cool-down.
+        if cooledDown {
             s.lastRaised = nowNanos
             return record(target, limit: target == .critical ? t.critical : t.warning)
         }

@@ -1,9 +1,15 @@
+import CSupport
+import Glibc
 import Logging
 import ServiceLifecycle
 import Synchronization
 
 /// Drives the collector: one tick every `interval` on the monotonic clock. A tick that overruns its slot
 /// makes the loop skip (and count) the slots it missed instead of queueing them or drifting.
+///
+/// The loop runs on a thread of its own, not on Swift's cooperative pool: that pool has one thread per core,
+/// and a request that keeps them busy (a long history export, a burst of queries) would otherwise delay the
+/// tick. The tick's sinks only hand data over to bounded queues, so nothing here waits for request work.
 public final class CollectorService: Service, @unchecked Sendable {
     // @unchecked: `collector` is not thread-safe and is touched only by `run()`, which runs once, on one task.
     // Everything else here is Sendable.
@@ -54,14 +60,41 @@ public final class CollectorService: Service, @unchecked Sendable {
     public func run() async throws {
         precondition(intervalNanos.load(ordering: .relaxed) > 0, "the collection interval must be positive")
         logger.info("monitoring started", metadata: ["interval_s": "\(Double(intervalNanos.load(ordering: .relaxed)) / 1e9)"])
-        await cancelWhenGracefulShutdown { await self.loop() }
+        let sleeper = MonotonicSleeper()
+        let stopped = Atomic<Bool>(false)
+        await cancelWhenGracefulShutdown {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                    var thread = pthread_t()
+                    let context = Unmanaged.passRetained(CollectorThread { [self] in
+                        self.loop(sleeper: sleeper, stopped: stopped)
+                        done.resume()
+                    })
+                    let created = pthread_create(&thread, nil, { raw in
+                        let body = Unmanaged<CollectorThread>.fromOpaque(raw!).takeRetainedValue()
+                        wd_name_this_thread("wakedock-tick")
+                        body.run()
+                        return nil
+                    }, context.toOpaque())
+                    if created != 0 {
+                        // No thread to be had: tick on this task instead of not at all.
+                        context.takeRetainedValue().run()
+                    } else {
+                        pthread_detach(thread)
+                    }
+                }
+            } onCancel: {
+                stopped.store(true, ordering: .relaxed)
+                sleeper.wake()
+            }
+        }
         logger.info("monitoring stopped")
     }
 
-    private func loop() async {
+    private func loop(sleeper: MonotonicSleeper, stopped: borrowing Atomic<Bool>) {
             var next = Clocks.monotonicNanos()
             var first = true
-            while !Task.isCancelled {
+            while !stopped.load(ordering: .relaxed) {
                 if self.isCollecting.load(ordering: .relaxed) {
                     let info = self.collector.tick()
                     self.logger.debug(
@@ -95,7 +128,13 @@ public final class CollectorService: Service, @unchecked Sendable {
                             ])
                     }
                 }
-                try? await Task.sleep(for: .nanoseconds(Int64(clamping: next &- now)))
+                if !sleeper.sleep(untilMonotonicNanos: next) { break }
             }
     }
+}
+
+/// The body of the collector's thread, passed through pthread_create's context pointer.
+private final class CollectorThread {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
 }

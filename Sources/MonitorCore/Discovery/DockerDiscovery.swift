@@ -3,8 +3,10 @@ import Logging
 import ServiceLifecycle
 
 /// Learns which containers exist from the Docker Engine: one listing at start, then the `/events` stream.
-/// When dockerd goes away it retries with back-off (0.1 s doubling to 5 s) and lists again after
-/// reconnecting, because events are not replayed across a daemon restart.
+/// When dockerd goes away it waits for its socket to accept again (probed every 0.25 s, after a back-off of
+/// 0.1 s doubling to 1 s between failed attempts) and lists again at once after reconnecting, because events
+/// are not replayed across a daemon restart: however long Docker was gone, its containers are back within a
+/// second of it.
 public final class DockerDiscovery: Service {
     private let client: DockerClient
     private let inbox: TargetInbox
@@ -44,15 +46,26 @@ public final class DockerDiscovery: Service {
                     try await self.client.followEvents(since: since) { event in await self.handle(event) }
                 } catch {
                     if Task.isCancelled { break }
-                    self.state.setConnected(false, detail: "\(error)")
+                    self.state.setConnected(false, detail: "Docker ne répond pas sur \(self.client.socketPath): \(error)")
                     if !wasLost {
                         self.logger.warning("Docker connection lost", metadata: ["error": "\(error)"])
                         wasLost = true
                     }
                     try? await Task.sleep(for: .seconds(saturating: backoff))
-                    backoff = min(backoff * 2, 5)
+                    backoff = min(backoff * 2, 1)
+                    await self.waitForSocket(atMost: 5)
                 }
             }
+    }
+
+    /// Returns as soon as Docker's socket accepts a connection, or after `seconds`.
+    private func waitForSocket(atMost seconds: Double) async {
+        let step = 0.25
+        var waited = 0.0
+        while waited < seconds, !Task.isCancelled, !UnixSocketProbe.accepts(client.socketPath) {
+            try? await Task.sleep(for: .seconds(saturating: step))
+            waited += step
+        }
     }
 
     /// Every running container, with its pid.

@@ -38,7 +38,7 @@ public struct HTTPGuardLimits: Sendable {
 /// - `Expect: 100-continue` is answered with 100 (or the 413);
 /// - HTTP/1.0 without keep-alive (or `Connection: close`) is closed after its answer;
 /// - header, body and write time-outs close connections that hold resources without making progress.
-/// On a WebSocket upgrade (101) it steps out of the pipeline: frames are not its business.
+/// On a WebSocket handshake it steps out of the pipeline: frames are not its business.
 final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -108,6 +108,15 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if discarding { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if head.headers["upgrade"].contains(where: { $0.lowercased().contains("websocket") }) {
+                // A WebSocket handshake. Whatever follows is either frames (which NIO hands on as raw bytes once
+                // the upgrade is done, through this handler's place) or a refusal that closes the connection
+                // (Hummingbird never serves HTTP after one): no more HTTP here either way, so step out now,
+                // before any of those bytes come.
+                context.fireChannelRead(data)
+                leavePipeline(context)
+                return
+            }
             bodyBytes = 0
             readingBody = true
             closeAfterResponse = !head.isKeepAlive
@@ -186,17 +195,6 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
         case .head(var head):
-            if head.status == .switchingProtocols {
-                // A WebSocket upgrade: the next bytes are frames, not HTTP. Leave before they come — flushing
-                // first, since the flush that follows this write would otherwise be lost with this handler.
-                context.writeAndFlush(data, promise: promise)
-                cancelTimers()
-                if let sniffer = try? context.pipeline.syncOperations.handler(type: RequestLineSniffer.self) {
-                    context.pipeline.syncOperations.removeHandler(sniffer, promise: nil)
-                }
-                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-                return
-            }
             if head.status.code < 200 { return context.write(data, promise: promise) }
             responseInFlight = true
             if closeAfterResponse || discarding {
@@ -241,6 +239,14 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: - Answers and closing
+
+    private func leavePipeline(_ context: ChannelHandlerContext) {
+        cancelTimers()
+        if let sniffer = try? context.pipeline.syncOperations.handler(type: RequestLineSniffer.self) {
+            context.pipeline.syncOperations.removeHandler(sniffer, promise: nil)
+        }
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
 
     /// Answers with an error of SPEC §4 unless a response is already on its way, then closes lingering.
     private func refuse(_ context: ChannelHandlerContext, status: HTTPResponseStatus, code: String, detail: String) {
