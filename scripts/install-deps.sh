@@ -29,8 +29,10 @@ if [ ${#packages[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
-if [ "$purpose" = test ] && ! python3 -c 'import pytest, requests, websocket, jsonschema, openapi_spec_validator' 2>/dev/null; then
-    echo "install-deps: installing pytest, requests, websocket-client, jsonschema, openapi-spec-validator"
-    python3 -m pip install -q pytest requests websocket-client jsonschema openapi-spec-validator ||
-        python3 -m pip install -q --break-system-packages pytest requests websocket-client jsonschema openapi-spec-validator
+python_packages="pytest requests websocket-client jsonschema openapi-spec-validator schemathesis"
+if [ "$purpose" = test ] && ! python3 -c 'import pytest, requests, websocket, jsonschema, openapi_spec_validator, schemathesis' 2>/dev/null; then
+    echo "install-deps: installing $python_packages"
+    # shellcheck disable=SC2086
+    python3 -m pip install -q $python_packages ||
+        python3 -m pip install -q --break-system-packages $python_packages
 fi

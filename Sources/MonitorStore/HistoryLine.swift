@@ -79,8 +79,12 @@ public struct HistoryLine {
         }
         let year = number(0, 4), month = number(5, 2), day = number(8, 2)
         let hour = number(11, 2), minute = number(14, 2), second = number(17, 2)
-        guard ok, text[4] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"), (1...12).contains(month),
-            (1...31).contains(day)
+        // Every field in range, and a year whose nanoseconds fit in an Int64 (1678–2261): text from a damaged
+        // file is refused, never turned into a wrong time or an overflow (found by the history fuzzer).
+        guard ok, text[4] == UInt8(ascii: "-"), text[7] == UInt8(ascii: "-"), text[10] == UInt8(ascii: "T"),
+            text[13] == UInt8(ascii: ":"), text[16] == UInt8(ascii: ":"), (1678...2261).contains(year),
+            (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year), hour < 24, minute < 60,
+            second < 61
         else { return nil }
         var nanos: Int64 = 0
         var resolution: Int64 = 1_000_000_000
@@ -98,6 +102,14 @@ public struct HistoryLine {
         guard i < text.count, text[i] == UInt8(ascii: "Z") else { return nil }
         let days = HistoryFileName.daysFromCivil(year: year, month: month, day: day)
         return (((days * 86_400 + hour * 3600 + minute * 60 + second) * 1_000_000_000) + nanos, resolution)
+    }
+
+    static func daysIn(month: Int64, year: Int64) -> Int64 {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 }
 

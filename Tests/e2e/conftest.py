@@ -28,6 +28,16 @@ def binary() -> str:
 
 
 @pytest.fixture(scope="session")
+def release_binary() -> str:
+    """The optimised build (WAKEDOCK_RELEASE_BIN, else .build/release): for the load tests, whose latency bounds
+    are those of the binary users run, not of a debug build ten times slower."""
+    path = os.environ.get("WAKEDOCK_RELEASE_BIN") or str(REPO / ".build" / "release" / "wakedock-monitor")
+    if not os.access(path, os.X_OK):
+        pytest.fail(f"no release wakedock-monitor at {path}: `swift build -c release` (the README's test command does)")
+    return path
+
+
+@pytest.fixture(scope="session")
 def engine():
     """A real dockerd for the whole session. If it cannot start, every test that needs it fails, saying why:
     these tests never skip silently."""

@@ -281,3 +281,31 @@ def test_a_torn_line_in_the_middle_is_skipped_on_read_and_repaired_at_start(bina
         api.daemon.stop()
     records = [json.loads(l) for l in path.read_text().splitlines()]
     assert [r for r in records if r["container_name"] == "wd-old"] == [json.loads(l) for l in whole[:4] + whole[6:]]
+
+
+def test_a_line_with_an_impossible_timestamp_is_skipped_not_fatal(binary, engine, two, tmp_path):
+    """Regression for what the history fuzzer found: a year past 2261 overflowed the nanosecond arithmetic and
+    trapped in the middle of a query (and of start-up compression). Such lines are now skipped like torn ones."""
+    storage = tmp_path / "odd"
+    storage.mkdir()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    good = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines = [
+        '{"container_id":"%s","container_name":"wd-odd","timestamp":"%s","cpu_percent":1.0}' % ("e" * 64, stamp)
+        for stamp in ["9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "2025-02-30T10:00:00Z", "2025-01-16T25:00:00Z", good]
+    ]
+    today_file(storage).write_text("\n".join(lines) + "\n")
+    yesterday = (now - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+    (storage / f"metrics_{yesterday}.jsonl").write_text("\n".join(lines[:2]) + "\n")  # compressed at start
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                           "--interval", "0.5")
+    try:
+        served = api.get("/metrics", params={"container_id": "wd-odd", "hours": 48}).json()
+        assert [r["timestamp"] for r in served] == [good]
+        assert api.get("/metrics", params={"hours": 48, "limit": 10000}).status_code == 200
+        export = api.get("/metrics", params={"hours": 48, "format": "jsonl"})
+        assert export.status_code == 200
+        time.sleep(1)
+        assert api.daemon.process.poll() is None
+    finally:
+        api.daemon.stop()

@@ -7,8 +7,9 @@
 //
 // Besides "no crash, no sanitizer report", each result is checked against what csupport.h promises:
 //  - return codes are 0 or -EINVAL only;
-//  - wd_parse_u64, wd_parse_keyed, wd_parse_psi_some_avg10 and wd_parse_proc_stat_cpu agree with small
-//    reference readings of the documented formats (saturating single values, first line wins);
+//  - every parser agrees with a small reference reading of the documented format (written here from the
+//    kernel's formats, not copied from CSupport): saturating single values, the first matching line for keyed
+//    files and PSI, sums over lines for net/dev, blkio and io.stat with "lo" left out;
 //  - the line-summing parsers (net/dev, blkio v1, io.stat v2) and wd_parse_keyed are line-local: parsing
 //    A+B, split after a newline, gives the sum (or the first-found union) of parsing A and B separately;
 //  - /proc/stat read through HostCounters' 1 KiB buffer gives the same ticks whenever the first line fits.
@@ -28,9 +29,9 @@
 #define CHECK(cond, ...)                                                                                    \
     do {                                                                                                    \
         if (!(cond)) {                                                                                      \
-            fprintf(stderr, "\nfuzz property failed at %s:%d: %s\n  ", __FILE__, __LINE__, #cond);         \
+            fprintf(stderr, "\nfuzz property failed at %s:%d: ", __FILE__, __LINE__);                     \
             fprintf(stderr, __VA_ARGS__);                                                                   \
-            fputc('\n', stderr);                                                                            \
+            fprintf(stderr, " [%s]\n", #cond);                                                              \
             abort();                                                                                        \
         }                                                                                                   \
     } while (0)
@@ -187,6 +188,86 @@ static void check_stat(const uint8_t *d, size_t n, const results *r) {
     if (rc == 0) CHECK(r->stat == sum, "wd_parse_proc_stat_cpu gave %llu, want %llu", (unsigned long long)r->stat, (unsigned long long)sum);
 }
 
+// Splits [d, d+n) into lines (the last one may lack its newline) and calls fn on each.
+#define FOR_EACH_LINE(d, n, line, eol)                                                                      \
+    for (const uint8_t *line = (d), *eol = NULL, *end_ = (d) + (n); line < end_; line = eol + 1)           \
+        if (((eol = memchr(line, '\n', (size_t)(end_ - line))) || (eol = end_)), 1)
+
+static int starts(const uint8_t *p, const uint8_t *end, const char *word) {
+    size_t k = strlen(word);
+    return (size_t)(end - p) >= k && memcmp(p, word, k) == 0;
+}
+
+// blkio.throttle.io_service_bytes: "MAJ:MIN Read N" / "MAJ:MIN Write N" on lines that start with a digit.
+static void check_blkio(const uint8_t *d, size_t n, const results *r) {
+    uint64_t rd = 0, wr = 0, v;
+    FOR_EACH_LINE(d, n, line, eol) {
+        if (!digit(*line)) continue;
+        const uint8_t *p = line;
+        while (p < eol && *p != ' ') p++;
+        p = ref_blanks(p, eol);
+        if (starts(p, eol, "Read ") && ref_number(p + 5, eol, &v)) rd += v;
+        else if (starts(p, eol, "Write ") && ref_number(p + 6, eol, &v)) wr += v;
+    }
+    CHECK(r->blkio_rc == 0, "wd_parse_blkio_v1 returned %d", r->blkio_rc);
+    CHECK(r->blkio_r == rd && r->blkio_w == wr, "wd_parse_blkio_v1 gave read %llu write %llu, want %llu %llu",
+          (unsigned long long)r->blkio_r, (unsigned long long)r->blkio_w, (unsigned long long)rd, (unsigned long long)wr);
+}
+
+// io.stat: blank-separated "key=value" tokens; rbytes= and wbytes= summed over every line.
+static void check_io_stat(const uint8_t *d, size_t n, const results *r) {
+    uint64_t rd = 0, wr = 0, v;
+    FOR_EACH_LINE(d, n, line, eol) {
+        for (const uint8_t *p = line; p < eol;) {
+            p = ref_blanks(p, eol);
+            if (starts(p, eol, "rbytes=") && ref_number(p + 7, eol, &v)) rd += v;
+            else if (starts(p, eol, "wbytes=") && ref_number(p + 7, eol, &v)) wr += v;
+            while (p < eol && *p != ' ') p++; // a token ends at a space (or the line's end)
+        }
+    }
+    CHECK(r->io_rc == 0, "wd_parse_io_stat_v2 returned %d", r->io_rc);
+    CHECK(r->io_r == rd && r->io_w == wr, "wd_parse_io_stat_v2 gave rbytes %llu wbytes %llu, want %llu %llu",
+          (unsigned long long)r->io_r, (unsigned long long)r->io_w, (unsigned long long)rd, (unsigned long long)wr);
+}
+
+// net/dev: every line with a colon is "name: f0 f1 ... f15" (space-separated); "lo" is left out; fields 0, 1,
+// 8 and 9 are rx bytes, rx packets, tx bytes, tx packets. A line with a colon and fewer than ten numbers
+// fails the whole file.
+static void check_netdev(const uint8_t *d, size_t n, const results *r) {
+    wd_netdev_totals t = {0, 0, 0, 0, 0};
+    int rc = 0;
+    FOR_EACH_LINE(d, n, line, eol) {
+        const uint8_t *colon = memchr(line, ':', (size_t)(eol - line));
+        if (!colon) continue;
+        const uint8_t *name = line;
+        while (name < colon && *name == ' ') name++;
+        uint64_t f[10];
+        int got = 0;
+        for (const uint8_t *p = colon + 1; got < 10;) {
+            while (p < eol && *p == ' ') p++;
+            if (p >= eol || !digit(*p)) break;
+            uint64_t v = 0;
+            for (; p < eol && digit(*p); p++) v = v * 10 + (uint64_t)(*p - '0'); // kernel counters are u64
+            f[got++] = v;
+        }
+        if (got < 10) {
+            rc = -EINVAL;
+            break;
+        }
+        if (colon - name == 2 && name[0] == 'l' && name[1] == 'o') continue;
+        t.rx_bytes += f[0], t.rx_packets += f[1], t.tx_bytes += f[8], t.tx_packets += f[9], t.interfaces++;
+    }
+    CHECK(r->netdev_rc == rc, "wd_parse_netdev returned %d, want %d", r->netdev_rc, rc);
+    if (rc == 0)
+        CHECK(r->netdev.rx_bytes == t.rx_bytes && r->netdev.rx_packets == t.rx_packets && r->netdev.tx_bytes == t.tx_bytes &&
+                  r->netdev.tx_packets == t.tx_packets && r->netdev.interfaces == t.interfaces,
+              "wd_parse_netdev gave rx %llu/%llu tx %llu/%llu on %u interfaces, want %llu/%llu %llu/%llu on %u",
+              (unsigned long long)r->netdev.rx_bytes, (unsigned long long)r->netdev.rx_packets,
+              (unsigned long long)r->netdev.tx_bytes, (unsigned long long)r->netdev.tx_packets, r->netdev.interfaces,
+              (unsigned long long)t.rx_bytes, (unsigned long long)t.rx_packets, (unsigned long long)t.tx_bytes,
+              (unsigned long long)t.tx_packets, t.interfaces);
+}
+
 // ---- line locality: parse(A + B) from parse(A) and parse(B), A ending with a newline ---------------------
 
 static void check_split(const uint8_t *d, size_t n, size_t cut, const results *all) {
@@ -238,11 +319,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_keyed(data, size, &r);
     check_psi(data, size, &r);
     check_stat(data, size, &r);
-    if (r.netdev_rc == 0) {
-        uint32_t colons = 0;
-        for (size_t i = 0; i < size; i++) colons += data[i] == ':';
-        CHECK(r.netdev.interfaces <= colons, "wd_parse_netdev counted %u interfaces from %u colons", r.netdev.interfaces, colons);
-    }
+    check_blkio(data, size, &r);
+    check_io_stat(data, size, &r);
+    check_netdev(data, size, &r);
 
     // Split after the first newline and after the first newline past the middle.
     const uint8_t *nl = memchr(data, '\n', size);

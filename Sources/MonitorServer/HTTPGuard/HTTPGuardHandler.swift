@@ -62,6 +62,8 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeAfterResponse = false
     /// The guard answered and is now dropping whatever the client still sends until the socket closes.
     private var discarding = false
+    /// The guard wrote an answer of its own: a late one from the route must not follow it on the wire.
+    private var answered = false
     private var readTimer: Scheduled<Void>?
     private var writeTimer: Scheduled<Void>?
     private var lingerTimer: Scheduled<Void>?
@@ -193,6 +195,10 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: - Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if answered {
+            promise?.fail(ChannelError.outputClosed)
+            return
+        }
         switch unwrapOutboundIn(data) {
         case .head(var head):
             if head.status.code < 200 { return context.write(data, promise: promise) }
@@ -267,6 +273,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         headers.add(name: "content-length", value: String(body.readableBytes))
         headers.add(name: "connection", value: "close")
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        answered = true
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let ended = context.eventLoop.makePromise(of: Void.self)

@@ -89,9 +89,32 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
-            for await batch in self.ticks { self.fanOut(batch) }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { for await batch in self.ticks { self.fanOut(batch) } }
+                // Status once a second even when no tick brings it: monitoring stopped, or an interval over 1 s.
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(1))
+                        self.publishStatusIfDue()
+                    }
+                }
+                await group.next()
+                group.cancelAll()
+            }
         }
         for client in snapshot { client.finish() }
+    }
+
+    /// Sends the status to `system_status` subscribers if no tick did in the last second.
+    private func publishStatusIfDue() {
+        let now = Clocks.wallNanos()
+        guard now - lastStatusNanos.load(ordering: .relaxed) >= 950_000_000 else { return }
+        lastStatusNanos.store(now, ordering: .relaxed)
+        var statusText: String?
+        for client in snapshot where client.subscriptions.withLock({ $0.systemStatus }) {
+            if statusText == nil { statusText = statusMessage() }
+            client.send(statusText!)
+        }
     }
 
     /// Fans one tick out to every subscriber now, on the caller's task (the sink path calls this from the
