@@ -22,6 +22,8 @@ if [ "$purpose" = test ]; then
     need iproute2
     need python3-pip
     need wrk          # load against the history endpoints (the tick must not wait for it)
+    need qemu-system-x86  # a real cgroup v2 kernel, booted under emulation (Tests/vm)
+    need cpio
 fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "install-deps: installing ${packages[*]}"

@@ -71,8 +71,10 @@ public enum MonitorServer {
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder,
                     configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: pingPeriod)))
-                ) { request, _, _ in
+                ) { request, channel, _ in
                     guard request.path?.split(separator: "?").first.map(String.init) == webSocketPath else { return .dontUpgrade }
+                    // The upgrade goes ahead: the HTTP guard leaves before NIO hands it raw frames.
+                    HTTPGuardHandler.leave(channel)
                     return .upgrade([:]) { inbound, outbound, _ in
                         try await connection.run(inbound: inbound, outbound: outbound)
                     }

@@ -51,7 +51,16 @@ final class DailyJSONLFile {
     @discardableResult
     func write(_ bytes: ByteBuffer, day: Int64) throws(PartialWrite) -> Bool {
         if self.day >= 0, day != self.day {
-            // The previous day is over: its file is closed for good.
+            // The previous day is over: its file is closed for good — cut back to its last whole line first if a
+            // failed write left part of one (best effort: readers skip a torn line anyway).
+            if let cut = pendingCut, cut.path == path(day: self.day) {
+                let fd = Glibc.open(cut.path, O_WRONLY | O_CLOEXEC)
+                if fd >= 0 {
+                    _ = ftruncate(fd, off_t(cut.size))
+                    close(fd)
+                }
+                pendingCut = nil
+            }
             closePart(day: self.day)
             size = 0
         }

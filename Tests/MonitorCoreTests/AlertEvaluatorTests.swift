@@ -66,6 +66,12 @@ import Testing
         #expect(long.map(\.level) == [.critical, .info, .critical, .info])
     }
 
+    @Test func anEscalationAfterAResolutionIsNewsEvenWithinTheCooldown() {
+        // Warning raised, resolved, then critical within the cool-down: the critical is announced at once.
+        let records = run([75, 10, 10, 95, 95], policy: AlertPolicy(cooldownSeconds: 300, clearSeconds: 0.1))
+        #expect(records.map(\.level) == [.warning, .info, .critical])
+    }
+
     @Test func aResolutionWaitsForTheClearDelay() {
         let records = run([95, 10, 10, 95, 10, 10, 10, 10], policy: AlertPolicy(clearSeconds: 0.3))
         #expect(records.map(\.level) == [.critical, .info])

@@ -353,3 +353,47 @@ def test_handshake_and_frames_in_one_packet(api, path):
     assert_alive(api)
     ws = ws_connect(api)
     ws.close()
+
+
+def test_an_upgrade_header_on_a_plain_route_keeps_the_time_outs(api):
+    """Review finding: the guard used to step out on any `Upgrade: websocket` header, leaving a keep-alive
+    connection with no time-out at all. It leaves only when an upgrade really goes ahead."""
+    with socket.create_connection(("127.0.0.1", api.port), timeout=HEADER_TIMEOUT + 5) as s:
+        s.sendall(b"GET /api/v1/monitoring/status HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, Upgrade\r\n"
+                  b"Upgrade: WebSocket\r\n\r\n")
+        start = time.monotonic()
+        received = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        # Answered or closed at once (Hummingbird drops such a request), but never held open.
+        assert received == b"" or received.startswith(b"HTTP/1.1 "), received[:100]
+        assert time.monotonic() - start < HEADER_TIMEOUT + 2
+    assert_alive(api)
+
+
+def test_idle_after_an_answer_that_came_before_the_body(api):
+    """Review finding: a route that answers before reading the body (a 404) left no idle time-out once the body
+    arrived."""
+    with socket.create_connection(("127.0.0.1", api.port), timeout=HEADER_TIMEOUT + 5) as s:
+        s.sendall(b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\n")
+        answer = s.recv(65536)
+        assert status_of(answer) == 404, answer[:100]
+        s.sendall(b"x")
+        start = time.monotonic()
+        while s.recv(65536):
+            pass
+        assert time.monotonic() - start < HEADER_TIMEOUT + 2
+
+
+def test_pipelined_refusal_does_not_answer_for_an_earlier_request(api):
+    """Review finding: a GET followed at once by an oversized POST: the GET gets its own 200 (not the 413), then
+    the connection closes."""
+    answer, _, closed = exchange(
+        api.port, b"GET /api/v1/monitoring/status HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"POST /api/v1/monitoring/config HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n")
+    assert status_of(answer) == 200, answer[:200]
+    assert b"monitoring" in answer
+    assert closed

@@ -33,7 +33,8 @@ def test_containers_are_back_within_a_second_of_a_long_docker_outage(engine, bin
     started right after it answers `_ping` is listed within a second; while it was away, /status said why."""
     from conftest import start_api_daemon
 
-    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.5")
+    # At 0.2 s a new container is sampled (and so listed) at most 0.2 s after discovery learns of it.
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.2")
     try:
         api.daemon.wait_for(r"connected to Docker", timeout=10)
         assert api.get("/status").json()["monitoring"]["discovery"]["connected"] is True

@@ -40,8 +40,9 @@ public final class AlertEvaluator: SampleSink, Sendable {
         var peak: AlertLevel = .info
         var activeSince: Int64 = 0
         var lastRaised: Int64 = 0
-        /// When the last resolution was announced (0: never).
+        /// When the last resolution was announced (0: never), and the level it ended.
         var lastResolved: Int64 = 0
+        var lastResolvedPeak: AlertLevel = .info
         /// The episode in force was re-opened within the cool-down of a resolution: nobody was told, so its end
         /// is not announced either (unless it lasts past the cool-down and is announced then).
         var quiet = false
@@ -160,6 +161,7 @@ public final class AlertEvaluator: SampleSink, Sendable {
             s.quiet = false
             guard announced else { return nil }
             s.lastResolved = nowNanos
+            s.lastResolvedPeak = ended
             return AlertRecord(
                 containerID: sample.container.id, containerName: sample.container.name, serviceName: sample.container.serviceName,
                 timestampNanos: nowNanos, level: .info, metricType: metric, value: value, threshold: t.warning,
@@ -173,7 +175,7 @@ public final class AlertEvaluator: SampleSink, Sendable {
             // it without a word: a flapping value makes one raise and one resolution per cool-down at most.
             s.activeSince = nowNanos
             s.level = target
-            if s.lastResolved != 0, nowNanos &- s.lastResolved < policy.cooldownNanos, !cooledDown {
+            if s.lastResolved != 0, nowNanos &- s.lastResolved < policy.cooldownNanos, !cooledDown, target <= s.lastResolvedPeak {
                 s.quiet = true
                 s.peak = target
                 return nil
@@ -185,9 +187,10 @@ public final class AlertEvaluator: SampleSink, Sendable {
         }
         s.level = target
         if s.quiet {
-            // A re-opened episode is announced once it outlasts the cool-down.
+            // A re-opened episode is announced once it outlasts the cool-down, or goes beyond the level whose
+            // end was announced (warning resolved, now critical: that is news).
             s.peak = max(s.peak, target)
-            guard cooledDown else { return nil }
+            guard cooledDown || target > s.lastResolvedPeak else { return nil }
             s.quiet = false
             s.lastRaised = nowNanos
             return record(target, limit: target == .critical ? t.critical : t.warning)

@@ -51,20 +51,27 @@ public final class DockerDiscovery: Service {
                         self.logger.warning("Docker connection lost", metadata: ["error": "\(error)"])
                         wasLost = true
                     }
-                    try? await Task.sleep(for: .seconds(saturating: backoff))
+                    await self.waitForSocket(atLeast: backoff, atMost: 5)
                     backoff = min(backoff * 2, 1)
-                    await self.waitForSocket(atMost: 5)
                 }
             }
     }
 
-    /// Returns as soon as Docker's socket accepts a connection, or after `seconds`.
-    private func waitForSocket(atMost seconds: Double) async {
+    /// Waits before the next attempt: `atLeast` seconds while Docker's socket accepts (its API failed: back off),
+    /// but as soon as it accepts again after refusing (dockerd is back), and at most `atMost` seconds.
+    private func waitForSocket(atLeast minimum: Double, atMost maximum: Double) async {
         let step = 0.25
         var waited = 0.0
-        while waited < seconds, !Task.isCancelled, !UnixSocketProbe.accepts(client.socketPath) {
-            try? await Task.sleep(for: .seconds(saturating: step))
-            waited += step
+        var refused = false
+        while waited < maximum, !Task.isCancelled {
+            if UnixSocketProbe.accepts(client.socketPath) {
+                if refused || waited >= minimum { return }
+            } else {
+                refused = true
+            }
+            let nap = refused ? step : min(step, minimum - waited)
+            try? await Task.sleep(for: .seconds(saturating: nap))
+            waited += nap
         }
     }
 

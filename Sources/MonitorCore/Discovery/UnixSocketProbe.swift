@@ -5,7 +5,8 @@ import Glibc
 /// it was gone.
 enum UnixSocketProbe {
     static func accepts(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        // Non-blocking: a listener whose backlog is full answers EAGAIN at once instead of holding this thread.
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_un()
@@ -20,6 +21,7 @@ enum UnixSocketProbe {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        return result == 0
+        // A full backlog (EAGAIN) still means a listener is there.
+        return result == 0 || errno == EAGAIN || errno == EINPROGRESS
     }
 }

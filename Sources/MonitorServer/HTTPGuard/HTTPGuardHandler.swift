@@ -38,7 +38,8 @@ public struct HTTPGuardLimits: Sendable {
 /// - `Expect: 100-continue` is answered with 100 (or the 413);
 /// - HTTP/1.0 without keep-alive (or `Connection: close`) is closed after its answer;
 /// - header, body and write time-outs close connections that hold resources without making progress.
-/// On a WebSocket handshake it steps out of the pipeline: frames are not its business.
+/// When a WebSocket upgrade really goes ahead, the server's upgrade decision takes it out of the pipeline
+/// (`leave(_:)`) before NIO hands on any frame: frames are not its business.
 final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -51,16 +52,15 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The raw start of the current request, to tell parser errors apart.
     private let requestLine: RequestLineRecord
 
-    /// Requests whose head was passed on and whose response has not ended.
-    private var pendingResponses = 0
+    /// One entry per request passed on whose response has not ended, oldest first: whether the connection
+    /// closes after that response (pipelined requests each keep their own wish).
+    private var owed: [Bool] = []
     /// A response head was written and its end not yet.
     private var responseInFlight = false
     /// Reading a request's body (between its head and its end).
     private var readingBody = false
     private var bodyBytes = 0
-    /// The current request asked to close after its answer.
-    private var closeAfterResponse = false
-    /// The guard answered and is now dropping whatever the client still sends until the socket closes.
+    /// The guard refused something and drops whatever the client still sends until the socket closes.
     private var discarding = false
     /// The guard wrote an answer of its own: a late one from the route must not follow it on the wire.
     private var answered = false
@@ -73,6 +73,20 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.limits = limits
         self.statistics = statistics
         self.logger = logger
+    }
+
+    /// Takes the guard (and its request-line sniffer) out of a channel's pipeline: called on the event loop by
+    /// the upgrade decision when a WebSocket upgrade goes ahead, before NIO removes the HTTP decoder (which
+    /// hands the bytes after the handshake on as raw frames, through the guard's place).
+    static func leave(_ channel: any Channel) {
+        let pipeline = channel.pipeline.syncOperations
+        if let guardHandler = try? pipeline.handler(type: HTTPGuardHandler.self) {
+            guardHandler.cancelTimers()
+            pipeline.removeHandler(guardHandler, promise: nil)
+        }
+        if let sniffer = try? pipeline.handler(type: RequestLineSniffer.self) {
+            pipeline.removeHandler(sniffer, promise: nil)
+        }
     }
 
     // MARK: - Lifecycle
@@ -110,27 +124,17 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if discarding { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if head.headers["upgrade"].contains(where: { $0.lowercased().contains("websocket") }) {
-                // A WebSocket handshake. Whatever follows is either frames (which NIO hands on as raw bytes once
-                // the upgrade is done, through this handler's place) or a refusal that closes the connection
-                // (Hummingbird never serves HTTP after one): no more HTTP here either way, so step out now,
-                // before any of those bytes come.
-                context.fireChannelRead(data)
-                leavePipeline(context)
-                return
-            }
             bodyBytes = 0
-            readingBody = true
-            closeAfterResponse = !head.isKeepAlive
             if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }), length > limits.maxBodyBytes {
                 return refuse(context, status: .payloadTooLarge, code: "payload_too_large", detail: "Corps de requête trop volumineux")
             }
-            pendingResponses += 1
+            if let expect = head.headers.first(name: "expect"), expect.lowercased() != "100-continue" {
+                return refuse(context, status: .expectationFailed, code: "expectation_failed", detail: "Expect non pris en charge: \(expect)")
+            }
+            readingBody = true
+            owed.append(!head.isKeepAlive)
             armReadTimer(context, limits.bodyTimeout, reason: "body")
-            if let expect = head.headers.first(name: "expect") {
-                guard expect.lowercased() == "100-continue" else {
-                    return refuse(context, status: .expectationFailed, code: "expectation_failed", detail: "Expect non pris en charge: \(expect)")
-                }
+            if head.headers.first(name: "expect") != nil, owed.count == 1, !responseInFlight {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
             context.fireChannelRead(data)
@@ -138,12 +142,9 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             bodyBytes += buffer.readableBytes
             guard bodyBytes <= limits.maxBodyBytes else {
                 // A chunked body that grew past the limit: the part that crosses it never reaches the route.
-                if responseInFlight {
-                    closeAfterResponse = true
-                    discarding = true
-                    return
-                }
-                return refuse(context, status: .payloadTooLarge, code: "payload_too_large", detail: "Corps de requête trop volumineux")
+                return refuse(
+                    context, status: .payloadTooLarge, code: "payload_too_large", detail: "Corps de requête trop volumineux",
+                    currentRequestPassedOn: true)
             }
             context.fireChannelRead(data)
         case .end:
@@ -151,6 +152,8 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             readTimer?.cancel()
             readTimer = nil
             context.fireChannelRead(data)
+            // The route may have answered before the body was in (a 404 does): then the connection is idle now.
+            if owed.isEmpty { armIdleTimer(context) }
         }
     }
 
@@ -168,7 +171,9 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             "malformed HTTP request refused",
             metadata: ["peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(parserError)", "status": "\(status.code)"])
         // The parser cannot go on after an error: whatever else the client sends is dropped.
-        refuse(context, status: status, code: status == .badRequest ? "bad_request" : "http_\(status.code)", detail: detail)
+        refuse(
+            context, status: status, code: status == .badRequest ? "bad_request" : "http_\(status.code)", detail: detail,
+            currentRequestPassedOn: readingBody)
     }
 
     /// The status that answers a parser error, as RFC 9110/9112 name them: 501 only for a well-formed method
@@ -203,7 +208,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(var head):
             if head.status.code < 200 { return context.write(data, promise: promise) }
             responseInFlight = true
-            if closeAfterResponse || discarding {
+            if owed.first == true || (discarding && owed.count <= 1) {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
                 return context.write(wrapOutboundOut(.head(head)), promise: promise)
             }
@@ -212,18 +217,22 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(data, promise: promise)
         case .end:
             responseInFlight = false
-            pendingResponses = max(pendingResponses - 1, 0)
-            if closeAfterResponse || discarding {
-                let ended = context.eventLoop.makePromise(of: Void.self)
-                ended.futureResult.cascade(to: promise)
-                context.writeAndFlush(data, promise: ended)
-                linger(context, after: ended.futureResult)
+            let closes = (owed.isEmpty ? false : owed.removeFirst()) || (discarding && owed.isEmpty)
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.cascade(to: promise)
+            if closes {
+                context.writeAndFlush(data, promise: written)
+                linger(context, after: written.futureResult)
                 return
             }
-            context.write(data, promise: promise)
-            if pendingResponses == 0 && !readingBody {
-                requestLine.reset()
-                armReadTimer(context, limits.headerTimeout, reason: "idle")
+            context.write(data, promise: written)
+            if owed.isEmpty && !readingBody {
+                // Idle from the moment the answer is out, not when it is queued: a slow reader is the write
+                // time-out's business.
+                written.futureResult.assumeIsolated().whenSuccess { [weak self] in
+                    guard let self, self.owed.isEmpty, !self.readingBody, !self.discarding else { return }
+                    self.armIdleTimer(context)
+                }
             }
         }
     }
@@ -246,22 +255,21 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Answers and closing
 
-    private func leavePipeline(_ context: ChannelHandlerContext) {
-        cancelTimers()
-        if let sniffer = try? context.pipeline.syncOperations.handler(type: RequestLineSniffer.self) {
-            context.pipeline.syncOperations.removeHandler(sniffer, promise: nil)
-        }
-        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
-    }
-
-    /// Answers with an error of SPEC §4 unless a response is already on its way, then closes lingering.
-    private func refuse(_ context: ChannelHandlerContext, status: HTTPResponseStatus, code: String, detail: String) {
+    /// Answers with an error of SPEC §4, then closes lingering — unless responses to earlier requests are still
+    /// owed (pipelining): the answer could not be told apart from theirs, so the connection closes after them.
+    private func refuse(
+        _ context: ChannelHandlerContext, status: HTTPResponseStatus, code: String, detail: String,
+        currentRequestPassedOn: Bool = false
+    ) {
         discarding = true
         readTimer?.cancel()
         readTimer = nil
         if status == .payloadTooLarge { statistics.tooLarge.add(1, ordering: .relaxed) }
-        guard !responseInFlight else {
-            closeAfterResponse = true
+        let owedBefore = owed.count - (currentRequestPassedOn ? 1 : 0)
+        guard owedBefore == 0, !responseInFlight else {
+            if !owed.isEmpty { owed[owed.count - 1] = true }
+            // A route still waiting for the body it will never get must not hold the connection for ever.
+            armReadTimer(context, limits.bodyTimeout, reason: "body")
             return
         }
         var body = context.channel.allocator.buffer(capacity: 96)
@@ -281,18 +289,20 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         linger(context, after: ended.futureResult)
     }
 
-    /// Half-closes once the answer is out, drops what the client still sends, and closes for good when it
-    /// hangs up or the linger time is over (closing with unread data would send a reset that can destroy the
-    /// answer before the client reads it).
+    /// Once the answer is out: half-closes, drops what the client still sends, and closes for good when it hangs
+    /// up or the linger time is over (closing with unread data would send a reset that can destroy the answer
+    /// before the client reads it). A reader too slow to take the answer is the write time-out's business.
     private func linger(_ context: ChannelHandlerContext, after written: EventLoopFuture<Void>) {
         discarding = true
-        guard lingerTimer == nil else { return }
+        readTimer?.cancel()
+        readTimer = nil
         let limits = self.limits
-        lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.lingerTimeout) { [weak self] in
-            self?.close(context)
-        }
-        written.assumeIsolated().whenComplete { _ in
+        written.assumeIsolated().whenComplete { [weak self] _ in
+            guard let self, self.lingerTimer == nil else { return }
             context.close(mode: .output, promise: nil)
+            self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.lingerTimeout) { [weak self] in
+                self?.close(context)
+            }
         }
     }
 
@@ -312,6 +322,12 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             self.logger.debug("HTTP \(reason) time-out; connection closed", metadata: ["timeout": "\(timeout)"])
             self.close(context)
         }
+    }
+
+    /// Waiting for the next request of a keep-alive connection: the header time-out again.
+    private func armIdleTimer(_ context: ChannelHandlerContext) {
+        requestLine.reset()
+        armReadTimer(context, limits.headerTimeout, reason: "idle")
     }
 
     private func jsonQuoted(_ text: String) -> String {

@@ -24,7 +24,9 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     private let interestedClients = Atomic<Int>(0)
     private let ticks: AsyncStream<TickBatch>
     private let tickInput: AsyncStream<TickBatch>.Continuation
-    private let lastStatusNanos = Atomic<Int64>(0)
+    private let lastStatusNanos = Atomic<Int64>(Int64.min / 2)
+    /// At most one `status_update` a second (less 5 % for jitter).
+    static let statusPeriodNanos: Int64 = 950_000_000
 
     init(backend: MonitorBackend, options: ServerOptions, statusJSON: @escaping @Sendable () -> String) {
         self.backend = backend
@@ -107,8 +109,8 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
 
     /// Sends the status to `system_status` subscribers if no tick did in the last second.
     private func publishStatusIfDue() {
-        let now = Clocks.wallNanos()
-        guard now - lastStatusNanos.load(ordering: .relaxed) >= 950_000_000 else { return }
+        let now = Int64(clamping: Clocks.monotonicNanos())
+        guard now - lastStatusNanos.load(ordering: .relaxed) >= Self.statusPeriodNanos else { return }
         lastStatusNanos.store(now, ordering: .relaxed)
         var statusText: String?
         for client in snapshot where client.subscriptions.withLock({ $0.systemStatus }) {
@@ -126,9 +128,12 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     private func fanOut(_ batch: TickBatch) {
         let precision = backend.timestampPrecision
         var encoded = [String?](repeating: nil, count: batch.samples.count)
-        let sendStatus = batch.wallNanos - lastStatusNanos.load(ordering: .relaxed) >= 1_000_000_000
+        // Paced on the monotonic clock (a wall-clock step back must not stop the status), with 5 % slack so a
+        // 1 s interval's jitter does not skip every other tick.
+        let now = Int64(clamping: Clocks.monotonicNanos())
+        let sendStatus = now - lastStatusNanos.load(ordering: .relaxed) >= Self.statusPeriodNanos
         var statusText: String?
-        if sendStatus { lastStatusNanos.store(batch.wallNanos, ordering: .relaxed) }
+        if sendStatus { lastStatusNanos.store(now, ordering: .relaxed) }
 
         for client in snapshot {
             let subscriptions = client.subscriptions.withLock { $0 }

@@ -1,0 +1,93 @@
+#!/bin/sh
+# /init of the quick cgroup v2 test VM (Tests/e2e/test_v2_kernel.py): a real kernel with a pure cgroup v2
+# hierarchy, four cgroups named as Docker's systemd driver names them, a workload in each, then our release
+# binary's `stats` (cgroup-scan mode) with the kernel's own files read just before and just after, and `serve`
+# for a few seconds. Everything the host checks is printed on the serial console behind `WD:` markers.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mount -t tmpfs tmpfs /tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+ifconfig lo 127.0.0.1 up
+echo "WD:BOOTED $(cut -d' ' -f1 /proc/uptime)"
+echo "WD:CONTROLLERS $(cat /sys/fs/cgroup/cgroup.controllers)"
+echo "WD:MEMTOTAL $(grep MemTotal /proc/meminfo | tr -s " " | cut -d" " -f2)"
+echo "+cpu +memory +pids +io" > /sys/fs/cgroup/cgroup.subtree_control
+mkdir /sys/fs/cgroup/system.slice
+echo "+cpu +memory +pids +io" > /sys/fs/cgroup/system.slice/cgroup.subtree_control
+
+BURNER=b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1b1
+HOLDER=401d401d401d401d401d401d401d401d401d401d401d401d401d401d401d401d
+LIMITED=11311131113111311131113111311131113111311131113111311131113111ff
+IDLE=1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e
+
+echo 'while :; do :; done' > /tmp/burner.sh
+echo 'x=$(head -c 150000000 /dev/zero | tr "\0" a); while :; do sleep 3600; done' > /tmp/holder.sh
+echo 'x=$(head -c 30000000 /dev/zero | tr "\0" a); while :; do sleep 3600; done' > /tmp/limited.sh
+echo 'while :; do sleep 3600; done' > /tmp/idle.sh
+
+# start ID SCRIPT [MEMORY_MAX]: a shell that moves itself into the scope, then runs the workload.
+start() {
+    dir=/sys/fs/cgroup/system.slice/docker-$1.scope
+    mkdir "$dir"
+    [ -n "$3" ] && echo "$3" > "$dir/memory.max"
+    sh -c "echo \$\$ > $dir/cgroup.procs; exec sh /tmp/$2" &
+}
+start $BURNER burner.sh
+start $HOLDER holder.sh
+start $LIMITED limited.sh 67108864
+start $IDLE idle.sh
+
+# The holder fills its 150 MB (slowly, under emulation), the limited one its 30 MB: wait until both are done
+# (their filling pipelines gone: a shell and its sleep left), at most 90 s.
+settled() {
+    for id in $HOLDER $LIMITED; do
+        [ "$(cat /sys/fs/cgroup/system.slice/docker-$id.scope/pids.current)" -eq 2 ] || return 1
+    done
+    [ "$(cat /sys/fs/cgroup/system.slice/docker-$HOLDER.scope/memory.current)" -gt 140000000 ]
+}
+i=0
+until settled || [ $i -ge 180 ]; do
+    sleep 0.5; i=$((i + 1))
+done
+echo "WD:SETTLED $(cut -d' ' -f1 /proc/uptime)"
+sleep 1
+
+kernel() {
+    for id in $BURNER $HOLDER $LIMITED $IDLE; do
+        d=/sys/fs/cgroup/system.slice/docker-$id.scope
+        echo "WD:KERNEL $1 $id $(cat $d/memory.current) $(grep '^inactive_file ' $d/memory.stat | cut -d' ' -f2) $(cat $d/pids.current) $(cat $d/memory.max) $(grep '^usage_usec ' $d/cpu.stat | cut -d' ' -f2) $(cut -d' ' -f1 /proc/uptime)"
+    done
+}
+
+kernel before
+WAKEDOCK_DOCKER_SOCKET=/nonexistent.sock /wd/wakedock-monitor stats --format json --no-trunc > /tmp/stats.json 2> /tmp/stats.err
+echo "WD:STATS-EXIT $?"
+kernel after
+while read -r line; do echo "WD:STATS $line"; done < /tmp/stats.json
+while read -r line; do echo "WD:STATS-ERR $line"; done < /tmp/stats.err
+for f in cpu.stat memory.stat memory.events io.stat cpu.pressure memory.pressure io.pressure; do
+    [ -e /sys/fs/cgroup/system.slice/docker-$HOLDER.scope/$f ] && echo "WD:FILE $f"
+done
+
+WAKEDOCK_DOCKER_SOCKET=/nonexistent.sock WAKEDOCK_LOG_TARGET=stderr \
+    /wd/wakedock-monitor serve --interval 0.5 --storage /tmp/metrics > /tmp/serve.log 2>&1 &
+serve=$!
+i=0
+until wget -qO /tmp/status.json http://127.0.0.1:8000/api/v1/monitoring/status 2>/dev/null || [ $i -ge 60 ]; do
+    sleep 0.5; i=$((i + 1))
+done
+sleep 3
+wget -qO /tmp/containers.json http://127.0.0.1:8000/api/v1/monitoring/containers
+wget -qO /tmp/latest.json "http://127.0.0.1:8000/api/v1/monitoring/metrics/$HOLDER/latest"
+echo "WD:SERVE-STATUS $(cat /tmp/status.json)"
+echo "WD:SERVE-CONTAINERS $(cat /tmp/containers.json)"
+echo "WD:SERVE-LATEST $(cat /tmp/latest.json)"
+kill -TERM $serve
+wait $serve
+echo "WD:SERVE-EXIT $?"
+echo "WD:SERVE-PERSISTED $(cat /tmp/metrics/metrics_*.jsonl 2>/dev/null | wc -l)"
+while read -r line; do echo "WD:SERVE-LOG $line"; done < /tmp/serve.log
+echo "WD:DONE"
+poweroff -f
