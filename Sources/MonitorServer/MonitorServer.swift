@@ -60,7 +60,7 @@ public enum MonitorServer {
         router.add(middleware: RequestTimingMiddleware(statistics: backend.requests))
         router.add(middleware: ErrorMiddleware())
         // One thread for history answers: the other core stays free for the tick, the API and the streams.
-        let heavy = HeavyQueries(threads: 1, maxInFlight: 4, statistics: backend.requests)
+        let heavy = HeavyQueries(threads: 1, maxInFlight: 4, maxStreams: 4, statistics: backend.requests)
         MonitoringRoutes(backend: backend, options: options, heavy: heavy).register(on: router)
         let connection = WebSocketConnection(hub: hub, logger: logger)
         let pingPeriod = Duration.seconds(saturating: options.wsPingInterval)
@@ -86,7 +86,7 @@ public enum MonitorServer {
             server: server,
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "wakedock-monitor"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
-            logger: logger)
+            logger: DemotedUpgradeErrors.wrapping(logger))
     }
 }
 

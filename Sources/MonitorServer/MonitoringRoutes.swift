@@ -121,7 +121,7 @@ struct MonitoringRoutes {
     ) async throws -> Response {
         let precision = backend.timestampPrecision
         let heavy = self.heavy
-        let permit = try heavy?.admit()
+        let permit = try heavy?.admit(stream: format == .jsonl)
         @Sendable func onPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
             guard let heavy else { return try body() }
             return try await heavy.run(body)

@@ -114,10 +114,15 @@ def test_malformed_http_is_answered_and_closed(api, name):
     assert_alive(api)
 
 
-def test_refusals_are_counted(api):
+def test_refusals_are_counted_and_logged_once_at_info(api):
     exchange(api.port, MALFORMED["method FOO"][0])
     stats = api.get("/statistics").json()["performance"]
     assert stats["refused_malformed"] >= 1
+    api.daemon.wait_for(r" info .*malformed HTTP request refused", timeout=5)
+    # No error-level line from the WebSocket upgrade handler for a request the guard refused (a log flood).
+    time.sleep(0.3)
+    errors = [line for _, line in api.daemon.lines if " error " in line and "upgrade" in line]
+    assert errors == [], errors[:3]
 
 
 def test_expect_100_continue_is_answered(api):
