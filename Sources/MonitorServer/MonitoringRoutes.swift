@@ -243,22 +243,14 @@ struct MonitoringRoutes {
                 thresholds: thresholdsJSON()))
     }
 
-    /// The data of `status_update` pushes: the status document with the original backend's keys beside ours.
+    /// The data of `status_update` pushes: the status document with the original backend's keys beside ours
+    /// (its `collector_stats` and `websocket_stats` are `statistics`' sections, a superset of the original's).
     func systemStatusDocument() -> SystemStatusJSON {
         let status = statusDocument()
-        let ws = backend.websocket
         return SystemStatusJSON(
             monitoring: status.monitoring, websocket: status.websocket, thresholds: status.thresholds,
             monitoring_active: status.monitoring.is_running, monitored_containers: status.monitoring.monitored_containers,
-            collector_stats: .init(
-                is_running: status.monitoring.is_running, monitored_containers: status.monitoring.monitored_containers,
-                collection_interval: status.monitoring.collection_interval, retention_days: status.monitoring.retention_days,
-                storage_path: status.monitoring.storage_path, thresholds: status.thresholds),
-            websocket_stats: .init(
-                is_running: true, active_connections: status.websocket.active_connections,
-                total_connections: status.websocket.total_connections, messages_sent: status.websocket.messages_sent,
-                errors: ws.errors.load(ordering: .relaxed), max_clients: options.wsMaxClients,
-                ping_interval: options.wsPingInterval, client_timeout: options.wsClientTimeout))
+            collector_stats: collectorStatistics(), websocket_stats: webSocketStatistics())
     }
 
     /// `GET /containers`, written by hand into one buffer: the dashboard polls it, so it is a hot path.

@@ -110,30 +110,8 @@ struct SystemStatusJSON: Encodable {
     var thresholds: [String: ThresholdJSON]
     var monitoring_active: Bool
     var monitored_containers: Int
-    var collector_stats: CollectorStatsJSON
-    var websocket_stats: WebSocketStatsJSON
-
-    /// The original `MetricsCollector.get_stats()`.
-    struct CollectorStatsJSON: Encodable {
-        var is_running: Bool
-        var monitored_containers: Int
-        var collection_interval: Double
-        var retention_days: Int
-        var storage_path: String
-        var thresholds: [String: ThresholdJSON]
-    }
-
-    /// The original `MetricsWebSocketService.get_stats()`.
-    struct WebSocketStatsJSON: Encodable {
-        var is_running: Bool
-        var active_connections: Int
-        var total_connections: Int
-        var messages_sent: Int
-        var errors: Int
-        var max_clients: Int
-        var ping_interval: Double
-        var client_timeout: Double
-    }
+    var collector_stats: StatisticsJSON.Collector
+    var websocket_stats: StatisticsJSON.WebSocket
 }
 
 struct MessageJSON: Codable {

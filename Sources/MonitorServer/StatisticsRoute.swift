@@ -6,11 +6,6 @@ import NIOCore
 extension MonitoringRoutes {
     /// `GET /statistics`: the original's four sections plus the collector's own health.
     func statistics() throws -> Response {
-        let stats = backend.collection.statistics
-        let ticks = stats.ticks.load(ordering: .relaxed)
-        let samples = stats.samples.load(ordering: .relaxed)
-        let failed = stats.failedSamples.load(ordering: .relaxed)
-
         // Performance over the last hour of in-memory samples.
         let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
         var cpuSum = 0.0
@@ -36,30 +31,10 @@ extension MonitoringRoutes {
         var byLevel = ["critical": 0, "warning": 0, "info": 0]
         for alert in lastDay { byLevel[alert.level.rawValue, default: 0] += 1 }
         let requests = backend.requests.count.load(ordering: .relaxed)
-        let ws = backend.websocket
 
         let body = StatisticsJSON(
-            collector: .init(
-                status: monitoringStatus(), thresholds: thresholdsJSON(),
-                health: .init(
-                    ticks: ticks, missed_ticks: stats.missedTicks.load(ordering: .relaxed), samples_collected: samples,
-                    failed_samples: failed, read_errors: stats.readErrors.load(ordering: .relaxed),
-                    vanished_containers: stats.vanishedContainers.load(ordering: .relaxed),
-                    collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
-                    mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
-                    max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
-                    // A bucket's upper bound can exceed the slowest tick seen: never report a p99 above the max.
-                    p99_tick_ms: Double(min(stats.tickDurations.withLock { $0.quantile(0.99) }, stats.maxTickNanos.load(ordering: .relaxed))) / 1e6,
-                    last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
-                    rss_bytes: Self.residentSetBytes())),
-            websocket: .init(
-                is_running: true, active_connections: ws.activeConnections.load(ordering: .relaxed),
-                total_connections: ws.totalConnections.load(ordering: .relaxed),
-                messages_sent: ws.messagesSent.load(ordering: .relaxed), errors: ws.errors.load(ordering: .relaxed),
-                max_clients: options.wsMaxClients, ping_interval: options.wsPingInterval,
-                client_timeout: options.wsClientTimeout, dropped_clients: ws.droppedClients.load(ordering: .relaxed),
-                dropped_messages: ws.droppedMessages.load(ordering: .relaxed),
-                refused_connections: ws.refusedConnections.load(ordering: .relaxed)),
+            collector: collectorStatistics(),
+            websocket: webSocketStatistics(),
             alerts: .init(
                 total_last_24h: lastDay.count,
                 last_hour: lastDay.filter { $0.timestampNanos >= hourAgo }.count, by_level: byLevel,
@@ -83,6 +58,41 @@ extension MonitoringRoutes {
                 timed_out_connections: backend.requests.timedOut.load(ordering: .relaxed),
                 busy_rejections: backend.requests.busy.load(ordering: .relaxed)))
         return Response.json(ByteBuffer(data: try encodeJSON(body)))
+    }
+
+    /// The collector section: status, thresholds and the tick's health (also the original's `collector_stats`
+    /// in `status_update` pushes).
+    func collectorStatistics() -> StatisticsJSON.Collector {
+        let stats = backend.collection.statistics
+        let ticks = stats.ticks.load(ordering: .relaxed)
+        let samples = stats.samples.load(ordering: .relaxed)
+        let failed = stats.failedSamples.load(ordering: .relaxed)
+        return .init(
+            status: monitoringStatus(), thresholds: thresholdsJSON(),
+            health: .init(
+                ticks: ticks, missed_ticks: stats.missedTicks.load(ordering: .relaxed), samples_collected: samples,
+                failed_samples: failed, read_errors: stats.readErrors.load(ordering: .relaxed),
+                vanished_containers: stats.vanishedContainers.load(ordering: .relaxed),
+                collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
+                mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
+                max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
+                // A bucket's upper bound can exceed the slowest tick seen: never report a p99 above the max.
+                p99_tick_ms: Double(min(stats.tickDurations.withLock { $0.quantile(0.99) }, stats.maxTickNanos.load(ordering: .relaxed))) / 1e6,
+                last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
+                rss_bytes: Self.residentSetBytes()))
+    }
+
+    /// The WebSocket section (also the original's `websocket_stats`).
+    func webSocketStatistics() -> StatisticsJSON.WebSocket {
+        let ws = backend.websocket
+        return .init(
+            is_running: true, active_connections: ws.activeConnections.load(ordering: .relaxed),
+            total_connections: ws.totalConnections.load(ordering: .relaxed),
+            messages_sent: ws.messagesSent.load(ordering: .relaxed), errors: ws.errors.load(ordering: .relaxed),
+            max_clients: options.wsMaxClients, ping_interval: options.wsPingInterval,
+            client_timeout: options.wsClientTimeout, dropped_clients: ws.droppedClients.load(ordering: .relaxed),
+            dropped_messages: ws.droppedMessages.load(ordering: .relaxed),
+            refused_connections: ws.refusedConnections.load(ordering: .relaxed))
     }
 
     /// Resident set size of this process, from /proc/self/statm.

@@ -64,13 +64,12 @@ final class DailyJSONLFile {
             closePart(day: self.day)
             size = 0
         }
-        func failed(_ error: StoreError) -> PartialWrite { PartialWrite(error: error, kept: 0) }
-        var (fd, currentSize) = try open(day: day).mapError(failed).get()
+        var (fd, currentSize) = try open(day: day)
         if let cut = pendingCut, cut.path == path(day: day), currentSize > cut.size {
             guard ftruncate(fd, off_t(cut.size)) == 0 else {
                 let error = StoreError(errno: errno, operation: "truncate \(cut.path)")
                 close(fd)
-                throw failed(error)
+                throw PartialWrite(error: error, kept: 0)
             }
             currentSize = cut.size
         }
@@ -79,7 +78,7 @@ final class DailyJSONLFile {
         if currentSize > 0, currentSize + bytes.readableBytes > maxBytes {
             close(fd)
             closePart(day: day)
-            (fd, currentSize) = try open(day: day).mapError(failed).get()
+            (fd, currentSize) = try open(day: day)
         }
         defer { close(fd) }
         self.day = day
@@ -97,8 +96,13 @@ final class DailyJSONLFile {
         throw PartialWrite(error: failure, kept: kept)
     }
 
-    private func open(day: Int64) -> Result<(fd: Int32, size: Int), StoreError> {
-        Result { () throws(StoreError) in try openFile(day: day) }
+    /// The day's file, opened for appending, and its size. Nothing is written yet when this fails.
+    private func open(day: Int64) throws(PartialWrite) -> (fd: Int32, size: Int) {
+        do {
+            return try openFile(day: day)
+        } catch {
+            throw PartialWrite(error: error, kept: 0)
+        }
     }
 
     private func openFile(day: Int64) throws(StoreError) -> (fd: Int32, size: Int) {

@@ -10,7 +10,6 @@ import os
 import random
 import shutil
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import pytest
 import websocket
 
 from conftest import start_api_daemon
+from ws_frames import HANDSHAKE, frame
 
 SEED = 20261126
 
@@ -88,28 +88,6 @@ values = ["{web_id}", "{web_id[:12]}", "wd-fuzz-web", "wd-fuzz-db", "web"]
 
 
 # -- WebSocket ---------------------------------------------------------------------------------------------
-
-HANDSHAKE = (b"GET /api/v1/monitoring/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-
-
-def frame(opcode: int, payload: bytes, *, fin: bool = True, rsv: int = 0, masked: bool = True,
-          declared_length: int | None = None) -> bytes:
-    """One WebSocket frame as a client sends it, with every field settable (including wrong ones)."""
-    first = (0x80 if fin else 0) | (rsv << 4) | opcode
-    length = len(payload) if declared_length is None else declared_length
-    mask_bit = 0x80 if masked else 0
-    if length < 126:
-        header = bytes([first, mask_bit | length])
-    elif length < 65536:
-        header = bytes([first, mask_bit | 126]) + struct.pack(">H", length)
-    else:
-        header = bytes([first, mask_bit | 127]) + struct.pack(">Q", length)
-    if not masked:
-        return header + payload
-    key = bytes([0x5A, 0xA5, 0x3C, 0xC3])
-    return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-
 
 def random_message(rng: random.Random) -> bytes:
     """A client message: a valid one, a mutated one, a wrong-typed one, or noise."""

@@ -16,6 +16,7 @@ import requests
 import websocket
 
 from conftest import start_api_daemon
+from ws_frames import HANDSHAKE, frame
 
 HEADER_TIMEOUT = 2.0
 
@@ -300,21 +301,16 @@ def ws_connect(api):
     return ws
 
 
-@pytest.mark.parametrize("filters", [[], "all", 3, True])
-def test_ws_filters_that_are_not_an_object_are_rejected(api, filters):
+@pytest.mark.parametrize(("field", "value"), [
+    ("filters", []), ("filters", "all"), ("filters", 3), ("filters", True),
+    ("batch", 1), ("batch", 0), ("batch", "true"), ("batch", []), ("batch", {}),
+])
+def test_ws_subscribe_fields_of_the_wrong_type_are_rejected(api, field, value):
+    """`filters` must be an object (it used to subscribe to everything) and `batch` a boolean (`1` is not)."""
     ws = ws_connect(api)
-    ws.send(json.dumps({"action": "subscribe", "stream_type": "metrics", "filters": filters}))
+    ws.send(json.dumps({"action": "subscribe", "stream_type": "metrics", field: value}))
     message = json.loads(ws.recv())
-    assert message["type"] == "error" and "filters" in message["data"]["message"], message
-    ws.close()
-
-
-@pytest.mark.parametrize("batch", [1, 0, "true", [], {}])
-def test_ws_batch_must_be_a_boolean(api, batch):
-    ws = ws_connect(api)
-    ws.send(json.dumps({"action": "subscribe", "stream_type": "metrics", "batch": batch}))
-    message = json.loads(ws.recv())
-    assert message["type"] == "error" and "batch" in message["data"]["message"], message
+    assert message["type"] == "error" and field in message["data"]["message"], message
     ws.close()
 
 
@@ -336,22 +332,13 @@ def test_statistics_p99_never_above_max(api):
     assert health["p99_tick_ms"] <= health["max_tick_ms"]
 
 
-HANDSHAKE = (b"GET /api/v1/monitoring/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-
-
-def masked_text_frame(payload: bytes) -> bytes:
-    mask = b"\x01\x02\x03\x04"
-    return bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
 @pytest.mark.parametrize("path", [b"/api/v1/monitoring/ws", b"/elsewhere"])
 def test_handshake_and_frames_in_one_packet(api, path):
     """Regression: frames sent with the handshake used to reach the HTTP guard as raw bytes after the upgrade
     (NIO forwards the decoder's leftovers): a fatal error that killed the daemon."""
     with socket.create_connection(("127.0.0.1", api.port), timeout=5) as s:
         s.sendall(HANDSHAKE.replace(b"/api/v1/monitoring/ws", path)
-                  + masked_text_frame(b'{"action":"ping"}') + b"\x00garbage\xff" * 3)
+                  + frame(0x1, b'{"action":"ping"}') + b"\x00garbage\xff" * 3)
         answer = s.recv(65536)
         assert answer.startswith(b"HTTP/1.1 101" if path.endswith(b"/ws") else b"HTTP/1.1 4"), answer[:100]
     time.sleep(0.3)

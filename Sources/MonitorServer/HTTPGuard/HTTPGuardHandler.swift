@@ -1,4 +1,5 @@
 import Logging
+import MonitorEncoding
 import NIOCore
 import NIOHTTP1
 
@@ -273,9 +274,11 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         var body = context.channel.allocator.buffer(capacity: 96)
-        body.writeString("{\"error\":\"\(code)\",\"detail\":")
-        body.writeString(jsonQuoted(detail))
-        body.writeString("}")
+        body.writeStaticString("{\"error\":")
+        body.writeJSONString(code)
+        body.writeStaticString(",\"detail\":")
+        body.writeJSONString(detail)
+        body.writeStaticString("}")
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "application/json; charset=utf-8")
         headers.add(name: "content-length", value: String(body.readableBytes))
@@ -328,18 +331,5 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func armIdleTimer(_ context: ChannelHandlerContext) {
         requestLine.reset()
         armReadTimer(context, limits.headerTimeout, reason: "idle")
-    }
-
-    private func jsonQuoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
