@@ -24,6 +24,8 @@ if [ "$purpose" = test ]; then
     need wrk          # load against the history endpoints (the tick must not wait for it)
     need qemu-system-x86  # a real cgroup v2 kernel, booted under emulation (Tests/vm)
     need cpio
+    need debootstrap  # the Debian 12 host of the full cgroup v2 VM test
+    need e2fsprogs    # mke2fs -d: that host's root filesystem image, without a loop mount
 fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "install-deps: installing ${packages[*]}"

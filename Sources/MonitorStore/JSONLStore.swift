@@ -34,6 +34,8 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     public let statistics = StoreStatistics()
     private let persistIntervalNanos: Atomic<Int64>
     private let lastPersisted = Atomic<Int64>(0)
+    /// The previous tick's wall time: half the gap since it is the slack a due tick may come early by.
+    private let lastTick = Atomic<Int64>(0)
     private let precision: @Sendable () -> TimestampPrecision
     private let logger: Logger
     private let records: AsyncStream<Record>
@@ -99,10 +101,12 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     // MARK: Sink
 
     public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
-        // A tick is due when a persistence interval has passed since the last persisted one (with 1 ms of
-        // slack, so that equal intervals persist every tick despite scheduling jitter).
-        let due = lastPersisted.load(ordering: .relaxed) + persistIntervalNanos.load(ordering: .relaxed) - 1_000_000
-        guard tick.wallNanos >= due, samples.count > 0 else { return }
+        let previousTick = lastTick.exchange(tick.wallNanos, ordering: .relaxed)
+        guard samples.count > 0,
+            Self.isDue(
+                tick: tick.wallNanos, previousTick: previousTick, lastPersisted: lastPersisted.load(ordering: .relaxed),
+                interval: persistIntervalNanos.load(ordering: .relaxed))
+        else { return }
         lastPersisted.store(tick.wallNanos, ordering: .relaxed)
         var copy: [Sample] = []
         copy.reserveCapacity(samples.count)
@@ -110,6 +114,16 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         if case .dropped(let record) = input.yield(.samples(copy)), case .samples(let lost) = record {
             statistics.droppedLines.add(UInt64(lost.count), ordering: .relaxed)
         }
+    }
+
+    /// A tick is due when it is the nearest to the end of a persistence interval since the last persisted one:
+    /// it may come early by half the gap since the previous tick. A fixed slack is not enough: a tick run a few
+    /// ms late followed by one on time made the second look early, so equal intervals skipped ticks on a busy
+    /// host (seen under emulation, issue 11). A wall clock stepped back starts the pacing again from there
+    /// rather than pausing persistence until the clock is back where it was.
+    static func isDue(tick: Int64, previousTick: Int64, lastPersisted: Int64, interval: Int64) -> Bool {
+        let slack = max(1_000_000, (tick &- previousTick) / 2)
+        return tick < lastPersisted || tick >= lastPersisted &+ interval &- slack
     }
 
     // MARK: Service

@@ -151,3 +151,41 @@ import Testing
         #expect(readAll() == [5, 4, 1, 0].map(Self.nanos))
     }
 }
+
+/// Which ticks the store persists: with a persistence interval equal to the collection interval, every tick,
+/// whatever the scheduling jitter; with a longer one, the tick nearest to each interval's end.
+@Suite struct PersistencePacingTests {
+    /// Ticks at `walls` (milliseconds); the ones persisted with `interval` (milliseconds).
+    func persisted(_ walls: [Int64], interval: Int64) -> [Int64] {
+        var previous: Int64 = 0
+        var last: Int64 = 0
+        var kept: [Int64] = []
+        for wall in walls {
+            let now = wall * 1_000_000
+            if JSONLStore.isDue(tick: now, previousTick: previous, lastPersisted: last, interval: interval * 1_000_000) {
+                last = now
+                kept.append(wall)
+            }
+            previous = now
+        }
+        return kept
+    }
+
+    @Test func equalIntervalsPersistEveryTickDespiteJitter() {
+        // One tick 8 ms late, the next on time: the gap between them is 992 ms.
+        let walls: [Int64] = [100_000, 101_000, 102_008, 103_000, 104_030, 105_000, 105_990]
+        #expect(persisted(walls, interval: 1000) == walls)
+    }
+
+    @Test func longerIntervalsKeepTheTickNearestToEachEnd() {
+        // A tick a second, every third one 20 ms late; persisted every 5 s.
+        let walls: [Int64] = (0..<21).map { (n: Int64) -> Int64 in 100_000 + n * 1000 + (n % 3 == 0 ? 20 : 0) }
+        #expect(persisted(walls, interval: 5000).map { $0 / 1000 } == [100, 105, 110, 115, 120])
+    }
+
+    @Test func clockSurprisesNeitherTrapNorStopPersistence() {
+        // The wall clock stepped back an hour, then forward a day.
+        let walls: [Int64] = [1_000_000, 1_001_000, -2_600_000, -2_599_000, 87_000_000, 87_001_000]
+        #expect(persisted(walls, interval: 1000) == walls)
+    }
+}

@@ -11,8 +11,10 @@ final class FixtureTree {
     var procRoot: String { root.appendingPathComponent("proc").path }
     var containerDir: String { cgroupRoot + "/system.slice/docker-\(Self.containerID).scope" }
 
-    init() throws {
-        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    /// A private copy of `Fixtures/` (the hand-written tree), or of `Fixtures/<set>` (a captured one).
+    init(set: String? = nil) throws {
+        var source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        if let set { source.appendPathComponent(set) }
         root = FileManager.default.temporaryDirectory.appendingPathComponent("wakedock-fixture-\(UUID().uuidString)")
         try FileManager.default.copyItem(at: source, to: root)
     }

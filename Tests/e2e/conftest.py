@@ -131,6 +131,16 @@ def start_daemon(binary, tmp_path):
         daemon.stop()
 
 
+def end_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds; waits either way."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     """A port nothing listens on right now (tests never use fixed ports)."""
     import socket

@@ -43,7 +43,68 @@ def _umount_under(root: str) -> None:
         _run(["umount", "-l", point], check=False)
 
 
-class DockerEngine:
+class DockerClient:
+    """The docker CLI aimed at one engine (`host` as DOCKER_HOST: unix://… or tcp://…)."""
+
+    def __init__(self, host: str, scratch: Path | None = None) -> None:
+        self.env = dict(os.environ, DOCKER_HOST=host)
+        # Where import_busybox builds its root filesystem.
+        self.scratch = scratch or Path(tempfile.mkdtemp(prefix="wd-docker-client-"))
+
+    def docker(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["docker", *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+        if check and result.returncode != 0:
+            raise EngineError(f"docker {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
+        return result
+
+    def import_busybox(self) -> None:
+        """Builds local/busybox from busybox-static: a rootfs with /bin/busybox and a link per applet."""
+        if self.docker("image", "inspect", IMAGE, check=False).returncode == 0:
+            return
+        busybox = shutil.which("busybox")
+        if busybox is None:
+            raise EngineError("busybox is not installed: run the README's test command (it installs busybox-static)")
+        rootfs = self.scratch / "rootfs"
+        (rootfs / "bin").mkdir(parents=True, exist_ok=True)
+        (rootfs / "tmp").mkdir(exist_ok=True)
+        shutil.copy(busybox, rootfs / "bin" / "busybox")
+        applets = _run([busybox, "--list"]).stdout.split()
+        for applet in applets:
+            if applet != "busybox" and not (rootfs / "bin" / applet).exists():
+                os.symlink("busybox", rootfs / "bin" / applet)
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        result = subprocess.run(
+            ["docker", "import", "-c", 'CMD ["/bin/sh"]', "-c", "ENV PATH=/bin", "-", IMAGE],
+            stdin=tar.stdout, env=self.env, capture_output=True, text=True,
+        )
+        tar.wait()
+        if result.returncode != 0:
+            raise EngineError(f"docker import failed: {result.stderr}")
+
+    def run(self, name: str, script: str, *options: str) -> str:
+        """Starts a detached container running `sh -c script` under --init; returns its full id."""
+        out = self.docker("run", "-d", "--init", "--name", name, *options, IMAGE, "sh", "-c", script).stdout
+        return out.strip().splitlines()[-1]
+
+    def remove(self, *names: str) -> None:
+        if names:
+            self.docker("rm", "-f", *names, check=False)
+
+    def pid(self, name: str) -> int:
+        return int(self.docker("inspect", "-f", "{{.State.Pid}}", name).stdout.strip())
+
+    def stats_no_stream(self) -> dict[str, dict]:
+        """`docker stats --no-stream` as {name: row} (the Engine's own figures, taken its own slow way)."""
+        out = self.docker("stats", "--no-stream", "--format", "{{json .}}", timeout=60).stdout
+        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+        return {row["Name"]: row for row in rows}
+
+
+class DockerEngine(DockerClient):
+    """A dockerd of the tests' own, in temporary folders, and the client aimed at it."""
+
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="wd-docker-"))
         self.data = self.root / "data"
@@ -52,7 +113,7 @@ class DockerEngine:
         self.socket = str(self.root / "docker.sock")
         self.log_path = self.root / "dockerd.log"
         self.process: subprocess.Popen | None = None
-        self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.socket}")
+        super().__init__(f"unix://{self.socket}", scratch=self.root)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -129,61 +190,9 @@ class DockerEngine:
         except OSError:
             return "(no dockerd log)"
 
-    # -- client ----------------------------------------------------------------------------------------------
-
-    def docker(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["docker", *args], env=self.env, capture_output=True, text=True, timeout=timeout
-        )
-        if check and result.returncode != 0:
-            raise EngineError(f"docker {' '.join(args)} failed ({result.returncode}): {result.stderr.strip()}")
-        return result
-
     def api(self, path: str) -> object:
         result = _run(["curl", "-s", "--max-time", "10", "--unix-socket", self.socket, "http://localhost" + path])
         return json.loads(result.stdout)
-
-    def import_busybox(self) -> None:
-        """Builds local/busybox from busybox-static: a rootfs with /bin/busybox and a link per applet."""
-        if self.docker("image", "inspect", IMAGE, check=False).returncode == 0:
-            return
-        busybox = shutil.which("busybox")
-        if busybox is None:
-            raise EngineError("busybox is not installed: run the README's test command (it installs busybox-static)")
-        rootfs = self.root / "rootfs"
-        (rootfs / "bin").mkdir(parents=True, exist_ok=True)
-        (rootfs / "tmp").mkdir(exist_ok=True)
-        shutil.copy(busybox, rootfs / "bin" / "busybox")
-        applets = _run([busybox, "--list"]).stdout.split()
-        for applet in applets:
-            if applet != "busybox" and not (rootfs / "bin" / applet).exists():
-                os.symlink("busybox", rootfs / "bin" / applet)
-        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        result = subprocess.run(
-            ["docker", "import", "-c", 'CMD ["/bin/sh"]', "-c", "ENV PATH=/bin", "-", IMAGE],
-            stdin=tar.stdout, env=self.env, capture_output=True, text=True,
-        )
-        tar.wait()
-        if result.returncode != 0:
-            raise EngineError(f"docker import failed: {result.stderr}")
-
-    def run(self, name: str, script: str, *options: str) -> str:
-        """Starts a detached container running `sh -c script` under --init; returns its full id."""
-        out = self.docker("run", "-d", "--init", "--name", name, *options, IMAGE, "sh", "-c", script).stdout
-        return out.strip().splitlines()[-1]
-
-    def remove(self, *names: str) -> None:
-        if names:
-            self.docker("rm", "-f", *names, check=False)
-
-    def pid(self, name: str) -> int:
-        return int(self.docker("inspect", "-f", "{{.State.Pid}}", name).stdout.strip())
-
-    def stats_no_stream(self) -> dict[str, dict]:
-        """`docker stats --no-stream` as {name: row} (the Engine's own figures, taken its own slow way)."""
-        out = self.docker("stats", "--no-stream", "--format", "{{json .}}", timeout=60).stdout
-        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-        return {row["Name"]: row for row in rows}
 
 
 _UNITS = {

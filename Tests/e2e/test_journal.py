@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, Daemon, free_port, start_api_daemon
+from conftest import REPO, Daemon, end_process, free_port, start_api_daemon
 
 JOURNAL_DIR = Path("/run/systemd/journal")
 JOURNAL_SOCKET = JOURNAL_DIR / "socket"
@@ -47,12 +47,7 @@ def journald():
         assert JOURNAL_SOCKET.exists(), "systemd-journald did not create its socket"
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end_process(process)
         remove_journal_sockets()
 
 
