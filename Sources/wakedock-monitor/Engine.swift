@@ -23,7 +23,8 @@ struct Engine {
         }
     }
 
-    init(settings: Settings, logger: Logger) throws {
+    /// `cadence`: how often the collector reads each file (`stats`, a one-shot read, wants every file).
+    init(settings: Settings, logger: Logger, cadence: ReadCadence = .standard) throws {
         let mountinfo = try? String(contentsOfFile: settings.procRoot + "/self/mountinfo", encoding: .utf8)
         do {
             layout = try CgroupLayout.detect(root: settings.cgroupRoot, mountinfo: mountinfo)
@@ -31,7 +32,8 @@ struct Engine {
             throw StartError.cgroups("\(error)")
         }
         collector = Collector(
-            options: .init(layout: layout, procRoot: settings.procRoot, ringCapacity: settings.ringCapacity), logger: logger)
+            options: .init(layout: layout, procRoot: settings.procRoot, ringCapacity: settings.ringCapacity, cadence: cadence),
+            logger: logger)
         discoveryMode = FileManager.default.fileExists(atPath: settings.dockerSocket) ? .docker : .cgroupScan
     }
 

@@ -45,7 +45,7 @@ struct StatsCommand: AsyncParsableCommand {
         let logger = LoggingSetup.bootstrap(level: common.logLevel == nil ? .warning : settings.logLevel).logger
         let engine: Engine
         do {
-            engine = try Engine(settings: settings, logger: logger)
+            engine = try Engine(settings: settings, logger: logger, cadence: .everything)
         } catch {
             FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
             throw ExitCode(1)

@@ -39,40 +39,53 @@ import Testing
         }
     }
 
-    @Test func readsARealCgroupThenDropsItWhenRemoved() async throws {
-        #expect(layout.mode != .v2, "this host should be cgroup v1 or hybrid")
-        try createGroups()
-        defer { removeGroups() }
-
-        // A process that waits until it is in the cgroup (so its memory is charged there), then fills 64 MiB
-        // and spins.
+    /// Starts `python3 -c script` (which waits for a line on stdin, so that it is in the cgroup before it
+    /// allocates), moves it into the test cgroups and lets it go. Kill it when done.
+    private func startInCgroup(_ script: String) throws -> (process: Process, output: Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c",
-            "import sys,time\nsys.stdin.readline()\nx=b'\\x01'*(64<<20)\nprint('ready',flush=True)\nt=time.time()\nwhile time.time()-t<30: pass",
-        ]
+        process.arguments = ["python3", "-c", "import sys,time\nsys.stdin.readline()\n" + script]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
         try process.run()
-        defer {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        do {
+            try move(pid: process.processIdentifier)
+        } catch {
+            kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
+            throw error
         }
-        try move(pid: process.processIdentifier)
         input.fileHandleForWriting.write(Data("go\n".utf8))
-        _ = output.fileHandleForReading.availableData  // "ready": the memory is allocated
+        return (process, output)
+    }
 
+    /// A collector (default cadence) watching the test cgroup as container `id`.
+    private func makeCollector(watching pid: Int32, id: String) -> (Collector, CapturingSink) {
         let collector = Collector(options: .init(layout: layout, ringCapacity: 4), logger: testLogger)
         let sink = CapturingSink()
         collector.add(sink: sink)
         collector.inbox.post(.replaceAll([
-            CollectionTarget(
-                identity: ContainerIdentity(id: String(repeating: "c", count: 64), name: name),
-                pid: process.processIdentifier, cgroupPath: "/" + name)
+            CollectionTarget(identity: ContainerIdentity(id: id, name: name), pid: pid, cgroupPath: "/" + name)
         ]))
+        return (collector, sink)
+    }
+
+    @Test func readsARealCgroupThenDropsItWhenRemoved() async throws {
+        #expect(layout.mode != .v2, "this host should be cgroup v1 or hybrid")
+        try createGroups()
+        defer { removeGroups() }
+
+        // A process that fills 64 MiB and spins.
+        let (process, output) = try startInCgroup(
+            "x=b'\\x01'*(64<<20)\nprint('ready',flush=True)\nt=time.time()\nwhile time.time()-t<30: pass")
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+        }
+        _ = output.fileHandleForReading.availableData  // "ready": the memory is allocated
+        let (collector, sink) = makeCollector(watching: process.processIdentifier, id: String(repeating: "c", count: 64))
         collector.tick()
         try await Task.sleep(for: .milliseconds(400))
         collector.tick()
@@ -83,10 +96,14 @@ import Testing
         #expect(s.memoryLimit > 0 && s.memoryLimit <= UInt64(ProcessInfo.processInfo.physicalMemory))
         #expect(s.networkRxBytes > 0, "the process shares the host's network namespace")
 
-        // A limit set on the cgroup shows up in the next sample.
+        // A limit set on the cgroup is read within the second, and at once when Docker says `update`.
         try "\(512 << 20)\n".write(toFile: try directory("memory") + "/memory.limit_in_bytes", atomically: false, encoding: .utf8)
+        collector.inbox.post(.refresh(id: String(repeating: "c", count: 64)))
         collector.tick()
         #expect(sink.last.first?.memoryLimit == 512 << 20)
+        try "\(256 << 20)\n".write(toFile: try directory("memory") + "/memory.limit_in_bytes", atomically: false, encoding: .utf8)
+        collector.tick(at: Clocks.monotonicNanos() + 1_000_000_000)
+        #expect(sink.last.first?.memoryLimit == 256 << 20)
 
         // The container goes away: its cgroup is removed under the kept descriptors.
         kill(process.processIdentifier, SIGKILL)  // SIGTERM may be ignored, inherited from the test runner
@@ -97,5 +114,42 @@ import Testing
         #expect(collector.containerCount == 0)
         #expect(collector.statistics.vanishedContainers.load(ordering: .relaxed) == 1)
         #expect(sink.last.isEmpty)
+    }
+
+    /// docker stats' memory, usage − inactive_file, read the memory.stat half of it once a second: on a process
+    /// that allocates all along, every 0.1 s sample stays within 1 % of a full read of both files taken around it.
+    @Test func memoryFollowsAnAllocatingProcessWithinOnePercent() async throws {
+        try createGroups()
+        defer { removeGroups() }
+        let (process, _) = try startInCgroup("x=[]\nfor i in range(150):\n  x.append(b'\\x01'*(1<<20)); time.sleep(0.02)\ntime.sleep(30)")
+        defer {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+
+        let memory = try directory("memory")
+        func fullRead() throws -> UInt64 {
+            let usage = try #require(UInt64(try String(contentsOfFile: memory + "/memory.usage_in_bytes", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+            let stat = try String(contentsOfFile: memory + "/memory.stat", encoding: .utf8)
+            let line = try #require(stat.split(separator: "\n").first { $0.hasPrefix("total_inactive_file ") })
+            let inactive = try #require(UInt64(line.split(separator: " ")[1]))
+            return inactive < usage ? usage - inactive : usage
+        }
+
+        let (collector, sink) = makeCollector(watching: process.processIdentifier, id: String(repeating: "d", count: 64))
+        var compared = 0
+        for _ in 0..<30 {
+            let before = try fullRead()
+            collector.tick()
+            let after = try fullRead()
+            let ours = try #require(sink.last.first).memoryUsage
+            let low = Double(min(before, after)) * 0.99, high = Double(max(before, after)) * 1.01
+            #expect(Double(ours) >= low && Double(ours) <= high, "ours \(ours), full reads \(before) and \(after)")
+            compared += 1
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(compared == 30)
+        #expect(try fullRead() > 100 << 20, "the process allocated along the way")
     }
 }

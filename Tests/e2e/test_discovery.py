@@ -66,6 +66,30 @@ def test_renamed_container_keeps_its_history_under_the_new_name(binary, engine):
         engine.remove("wd-before", "wd-after")
 
 
+def test_a_docker_update_is_read_at_once_not_within_the_second(binary, engine):
+    """The memory limit is a per-second file (ReadCadence) but `docker update` sends an event that makes the next
+    tick read every file: at 0.1 s ticks the new limit shows within a few ticks, every time. Read only once a
+    second, it would show within 300 ms in about a third of the tries."""
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.1")
+    engine.run("wd-updated", "exec sleep 100000", "--memory", "64m", "--memory-swap", "-1")
+    try:
+        api.daemon.wait_for(r"container_name=wd-updated .*container discovered", timeout=10)
+        time.sleep(1.5)  # past the first reads, into the cadence's steady state
+        delays = []
+        for megabytes in (96, 128, 80, 112, 72):
+            engine.docker("update", "--memory", f"{megabytes}m", "--memory-swap", "-1", "wd-updated")
+            updated = time.monotonic()
+            while api.get("/metrics/wd-updated/latest").json()["memory_limit"] != megabytes << 20:
+                assert time.monotonic() - updated < 3, f"limit {megabytes} MiB not seen within 3 s"
+                time.sleep(0.02)
+            delays.append(time.monotonic() - updated)
+            time.sleep(0.35)
+        assert max(delays) < 0.3, delays
+    finally:
+        api.daemon.stop()
+        engine.remove("wd-updated")
+
+
 def test_without_a_docker_socket_containers_come_from_the_cgroup_tree(binary, engine):
     cid = engine.run("wd-scanned", "exec sleep 100000", "--memory=32m")
     try:

@@ -3,8 +3,9 @@ import Glibc
 import Logging
 import Synchronization
 
-/// The collection tick: reads every watched container's counter files through its probe, derives a sample,
-/// appends it to the container's ring and hands the tick's samples to the sinks.
+/// The collection tick: reads every watched container's counter files through its probe — each file at the
+/// rate `ReadCadence` gives it, the others carried from their last read — derives a sample, appends it to the
+/// container's ring and hands the tick's samples to the sinks.
 ///
 /// In steady state (no container came or went) a tick allocates nothing: probes, rings, the read buffer and
 /// the batch of samples are all created ahead of time and reused. Not thread-safe: one task owns it and
@@ -15,11 +16,14 @@ public final class Collector {
         public var procRoot: String
         /// Samples kept per container in memory.
         public var ringCapacity: Int
+        /// How often each file is read.
+        public var cadence: ReadCadence
 
-        public init(layout: CgroupLayout, procRoot: String = "/proc", ringCapacity: Int = 720) {
+        public init(layout: CgroupLayout, procRoot: String = "/proc", ringCapacity: Int = 720, cadence: ReadCadence = .standard) {
             self.layout = layout
             self.procRoot = procRoot
             self.ringCapacity = ringCapacity
+            self.cadence = cadence
         }
     }
 
@@ -31,6 +35,11 @@ public final class Collector {
         var current = wd_raw()
         var hasPrevious = false
         var previousMonotonic: UInt64 = 0
+        /// Files whose values in `current` came from a successful read, this tick or an earlier one.
+        var knownMask: UInt32 = 0
+        /// Read every file on the next tick, whatever the cadence: a new container, or Docker said its
+        /// limits changed (`update`).
+        var readEverythingNext = true
         /// Set when the cgroup disappeared; the slot is dropped at the end of the tick.
         var vanished = false
     }
@@ -47,6 +56,7 @@ public final class Collector {
     private var sinks: [any SampleSink] = []
     private let readBuffer: UnsafeMutableRawBufferPointer
     private var sequence: UInt64 = 0
+    private var cadence: ReadCadence
 
     /// Large enough for memory.stat and a net/dev with many interfaces.
     static let readBufferSize = 64 * 1024
@@ -55,6 +65,7 @@ public final class Collector {
         self.options = options
         self.logger = logger
         self.host = HostCounters(procRoot: options.procRoot)
+        cadence = options.cadence
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         slots.reserveCapacity(256)
         batch.reserveCapacity(256)
@@ -69,6 +80,11 @@ public final class Collector {
     /// Every descriptor the probes keep open, in read order (diagnostics; the benchmark's raw-read floor).
     public var openDescriptors: [Int32] { slots.flatMap(\.probe.openDescriptors) }
 
+    /// The descriptors of these files in every probe, where open (the benchmark's six-file floor).
+    public func descriptors(of kinds: [wd_file_kind]) -> [Int32] {
+        slots.flatMap { slot in kinds.compactMap { slot.probe.descriptor($0) } }
+    }
+
     // MARK: - Target changes (allocate; happen only when containers come and go)
 
     /// Applies what discovery posted since the last tick.
@@ -81,6 +97,8 @@ public final class Collector {
                 upsert(target)
             case .remove(let id):
                 remove(id: id, reason: "stopped")
+            case .refresh(let id):
+                if let i = slots.firstIndex(where: { $0.series.identity.id == id }) { slots[i].readEverythingNext = true }
             case .replaceAll(let targets):
                 let keep = Set(targets.map(\.identity.id))
                 for slot in slots where !keep.contains(slot.series.identity.id) {
@@ -155,10 +173,12 @@ public final class Collector {
     // MARK: - The tick (allocation-free in steady state)
 
     /// Runs one collection: applies pending target changes, reads every container, derives and stores the
-    /// samples, calls the sinks. Returns what happened.
+    /// samples, calls the sinks. Returns what happened. `now` (monotonic) decides which files are due; tests
+    /// and the benchmarks pass a simulated one to play a cadence faster than real time.
     @discardableResult
-    public func tick() -> TickInfo {
+    public func tick(at now: UInt64 = Clocks.monotonicNanos()) -> TickInfo {
         applyPendingChanges()
+        let due = cadence.due(at: now)
         let start = Clocks.monotonicNanos()
         let wall = Clocks.wallNanos()
         let systemCPU = host.systemCPUNanos(buffer: readBuffer)
@@ -166,7 +186,7 @@ public final class Collector {
 
         var vanished = false
         for i in slots.indices {
-            if !collect(slotAt: i, wall: wall, systemCPU: systemCPU) { vanished = true }
+            if !collect(slotAt: i, due: due, wall: wall, systemCPU: systemCPU) { vanished = true }
         }
         if vanished { dropVanished() }
 
@@ -185,9 +205,13 @@ public final class Collector {
 
     /// Reads one container. Returns false when its cgroup is gone (the slot is dropped after the loop).
     @inline(__always)
-    private func collect(slotAt i: Int, wall: Int64, systemCPU: UInt64) -> Bool {
+    private func collect(slotAt i: Int, due: UInt32, wall: Int64, systemCPU: UInt64) -> Bool {
         let now = Clocks.monotonicNanos()
-        let failures = slots[i].probe.read(mask: wd_file_kind.allBits, into: &slots[i].current, buffer: readBuffer)
+        let mask = slots[i].readEverythingNext ? wd_file_kind.allBits : due
+        slots[i].readEverythingNext = false
+        // Fields of files not in the mask keep their last read's values: `current` is only written per file.
+        let failures = slots[i].probe.read(mask: mask, into: &slots[i].current, buffer: readBuffer)
+        slots[i].knownMask = (slots[i].knownMask & ~mask) | slots[i].current.ok_mask
         if failures > 0 {
             let current = slots[i].current
             statistics.readErrors.add(UInt64(failures), ordering: .relaxed)
@@ -202,7 +226,7 @@ public final class Collector {
         }
         let sample = SampleDerivation.sample(
             identity: slots[i].series.identity, current: slots[i].current,
-            previous: slots[i].hasPrevious ? slots[i].previous : nil,
+            previous: slots[i].hasPrevious ? slots[i].previous : nil, known: slots[i].knownMask,
             elapsedNanos: now &- slots[i].previousMonotonic, wallNanos: wall, systemCPUNanos: systemCPU,
             hostMemTotal: host.memTotalBytes)
         slots[i].previous = slots[i].current

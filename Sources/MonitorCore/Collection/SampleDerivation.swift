@@ -20,9 +20,11 @@ public enum SampleDerivation {
     /// - Parameters:
     ///   - previous: the container's previous read, nil for its first.
     ///   - elapsedNanos: monotonic time between the two reads.
+    ///   - known: the files whose fields in `current` hold a read value (read now or carried); nil = the
+    ///     ones read this time (`ok_mask`).
     ///   - hostMemTotal: the limit reported for a container without one.
     public static func sample(
-        identity: ContainerIdentity, current c: wd_raw, previous p: wd_raw?, elapsedNanos: UInt64,
+        identity: ContainerIdentity, current c: wd_raw, previous p: wd_raw?, known: UInt32? = nil, elapsedNanos: UInt64,
         wallNanos: Int64, systemCPUNanos: UInt64, hostMemTotal: UInt64
     ) -> Sample {
         var s = Sample(container: identity, timestampNanos: wallNanos)
@@ -46,9 +48,10 @@ public enum SampleDerivation {
         s.blockWriteBytes = c.blk_write_bytes
         s.pids = c.pids
 
-        if c.ok_mask & WD_F_PSI_CPU.bit != 0 { s.psiCPU = Double(c.psi_cpu_some_avg10) / 100 }
-        if c.ok_mask & WD_F_PSI_MEM.bit != 0 { s.psiMemory = Double(c.psi_mem_some_avg10) / 100 }
-        if c.ok_mask & WD_F_PSI_IO.bit != 0 { s.psiIO = Double(c.psi_io_some_avg10) / 100 }
+        let known = known ?? c.ok_mask
+        if known & WD_F_PSI_CPU.bit != 0 { s.psiCPU = Double(c.psi_cpu_some_avg10) / 100 }
+        if known & WD_F_PSI_MEM.bit != 0 { s.psiMemory = Double(c.psi_mem_some_avg10) / 100 }
+        if known & WD_F_PSI_IO.bit != 0 { s.psiIO = Double(c.psi_io_some_avg10) / 100 }
 
         guard let p, elapsedNanos > 0 else { return s }
         let seconds = Double(elapsedNanos) / 1e9

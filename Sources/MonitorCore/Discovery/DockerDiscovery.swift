@@ -103,6 +103,9 @@ public final class DockerDiscovery: Service {
             inbox.post(.upsert(CollectionTarget(identity: identity, pid: pid)))
         case "die", "destroy":
             inbox.post(.remove(id: id))
+        case "update":
+            // `docker update --memory …`: the limit is read at once instead of within the second.
+            inbox.post(.refresh(id: id))
         default:
             break
         }

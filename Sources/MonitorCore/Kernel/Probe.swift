@@ -56,8 +56,12 @@ public final class Probe {
         withUnsafeBytes(of: raw.fd) { Array($0.bindMemory(to: Int32.self)) }.filter { $0 >= 0 }
     }
 
-    public func isOpen(_ kind: wd_file_kind) -> Bool {
-        withUnsafeBytes(of: raw.fd) { $0.load(fromByteOffset: Int(kind.rawValue) * MemoryLayout<Int32>.stride, as: Int32.self) >= 0 }
+    public func isOpen(_ kind: wd_file_kind) -> Bool { descriptor(kind) != nil }
+
+    /// The descriptor kept for one file, if it is open (the benchmark's six-file floor picks them).
+    public func descriptor(_ kind: wd_file_kind) -> Int32? {
+        let fd = withUnsafeBytes(of: raw.fd) { $0.load(fromByteOffset: Int(kind.rawValue) * MemoryLayout<Int32>.stride, as: Int32.self) }
+        return fd >= 0 ? fd : nil
     }
 
     /// Points the network slot at /proc/<pid>/net/dev (nil closes it).

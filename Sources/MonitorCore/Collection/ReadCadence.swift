@@ -1,0 +1,65 @@
+import CSupport
+
+/// How often each counter file is read. What a sample shows every tick (CPU time, memory in use, pids,
+/// network counters) is read every tick; the rest at the rate its content changes, and carried between reads
+/// (the probe's raw record keeps the last value of every file it did not read). One table, so that the cost
+/// of a tick can be read off it rather than found in conditions scattered through the collector.
+///
+/// A row is due on the tick nearest to the end of its period: it may come early by half the gap since the
+/// previous tick, so a 1 s row is read every tick at a 1 s interval, every tenth at 0.1 s.
+public struct ReadCadence: Sendable {
+    public struct Row: Sendable {
+        /// The files (their `wd_file_kind` bits).
+        public let files: UInt32
+        /// At most one read per period; 0 = every tick.
+        public let periodNanos: UInt64
+    }
+
+    public static let standard = ReadCadence(rows: [
+        // What every sample shows and what tells that a container is gone (CPU and memory usage failing
+        // with ENODEV). v2's cpu.stat also holds the throttling counters: read with the CPU time.
+        Row(files: WD_F_CPU_USAGE.bit | WD_F_MEM_USAGE.bit | WD_F_PIDS.bit | WD_F_NETDEV.bit, periodNanos: 0),
+        // Slow or event-driven: memory.stat (inactive_file, cache — subtracted from usage, so a second-old
+        // value moves memory by what page cache changed in that second), the memory limit (a Docker
+        // `update` event forces a read at once), failcnt / memory.events / oom_control, block I/O,
+        // v1's cpu.stat (throttling). memory.stat is the costliest file the kernel formats for us.
+        Row(
+            files: WD_F_MEM_STAT.bit | WD_F_MEM_LIMIT.bit | WD_F_MEM_FAILCNT.bit | WD_F_MEM_OOM.bit | WD_F_BLKIO.bit
+                | WD_F_CPU_STAT.bit,
+            periodNanos: 1_000_000_000),
+        // Pressure (PSI) averages: the kernel recomputes them every 2 s (PSI_FREQ in kernel/sched/psi.c).
+        Row(files: WD_F_PSI_CPU.bit | WD_F_PSI_MEM.bit | WD_F_PSI_IO.bit, periodNanos: 2_000_000_000),
+    ])
+
+    /// Every file on every tick (the `stats` command's single read, and tests that want the old behaviour).
+    public static let everything = ReadCadence(rows: [Row(files: wd_file_kind.allBits, periodNanos: 0)])
+
+    public let rows: [Row]
+    /// Monotonic time of each row's last read; 0 = never.
+    private var lastRead: ContiguousArray<UInt64>
+    private var previousTick: UInt64 = 0
+
+    public init(rows: [Row]) {
+        self.rows = rows
+        lastRead = ContiguousArray(repeating: 0, count: rows.count)
+    }
+
+    /// The files due on a tick at `now` (monotonic nanoseconds), marking their rows as read. Allocation-free.
+    public mutating func due(at now: UInt64) -> UInt32 {
+        let gap = previousTick == 0 || now < previousTick ? UInt64.max : now - previousTick
+        previousTick = now
+        var mask: UInt32 = 0
+        for i in rows.indices {
+            let period = rows[i].periodNanos
+            let last = lastRead[i]
+            // Due when never read, when the clock is not past the last read (a fresh cadence), or when the
+            // period is within half a tick gap of having passed.
+            let elapsed = now > last ? now - last : 0
+            if period == 0 || last == 0 || elapsed == 0 || elapsed >= period - min(period, gap / 2) {
+                mask |= rows[i].files
+                lastRead[i] = now
+            }
+        }
+        return mask
+    }
+}

@@ -1,0 +1,110 @@
+import CSupport
+import Foundation
+@testable import MonitorCore
+import Testing
+
+/// Each file at the rate it changes: which rows of the table come due at a given tick interval, and what the
+/// collector then reports (slow files carried between reads, read at once on a Docker `update`).
+@Suite struct ReadCadenceTests {
+    /// How many times each row of the standard table is read over `seconds` of ticks every `interval` ms,
+    /// with every third tick 7 ms late.
+    func readsPerRow(interval: UInt64, seconds: UInt64) -> [Int] {
+        var cadence = ReadCadence.standard
+        var counts = Array(repeating: 0, count: cadence.rows.count)
+        let start: UInt64 = 5_000_000_000
+        for n in 0..<(seconds * 1000 / interval) {
+            let mask = cadence.due(at: start + n * interval * 1_000_000 + (n % 3 == 1 ? 7_000_000 : 0))
+            for (i, row) in cadence.rows.enumerated() where mask & row.files == row.files { counts[i] += 1 }
+        }
+        return counts
+    }
+
+    @Test func atATenthOfASecondSlowFilesAreReadOnceASecondAndPressureEveryTwo() {
+        #expect(readsPerRow(interval: 100, seconds: 10) == [100, 10, 5])
+    }
+
+    @Test func atOneSecondEverythingButPressureIsReadEveryTick() {
+        #expect(readsPerRow(interval: 1000, seconds: 10) == [10, 10, 5])
+    }
+
+    @Test func atFiveSecondsEveryFileIsReadEveryTick() {
+        #expect(readsPerRow(interval: 5000, seconds: 30) == [6, 6, 6])
+    }
+
+    @Test func theTableCoversEveryFileOnce() {
+        let rows = ReadCadence.standard.rows
+        #expect(rows.reduce(0) { $0 | $1.files } == wd_file_kind.allBits)
+        #expect(rows.map { $0.files.nonzeroBitCount }.reduce(0, +) == wd_file_kind.allBits.nonzeroBitCount)
+        #expect(rows[0].files & SampleDerivation.essentialMask == SampleDerivation.essentialMask)
+    }
+
+    // MARK: The collector on the hand-written v2 tree, on a simulated clock
+
+    let t0: UInt64 = 1_000_000_000_000
+    func ms(_ n: UInt64) -> UInt64 { t0 + n * 1_000_000 }
+
+    func collector(on tree: FixtureTree) throws -> (Collector, CapturingSink) {
+        let layout = try CgroupLayout.detect(root: tree.cgroupRoot, mountinfo: nil)
+        let collector = Collector(options: .init(layout: layout, procRoot: tree.procRoot, ringCapacity: 8), logger: testLogger)
+        let sink = CapturingSink()
+        collector.add(sink: sink)
+        collector.inbox.post(.replaceAll(CgroupScanner(layout: layout).scan()))
+        return (collector, sink)
+    }
+
+    /// memory.current, memory.stat's inactive_file, memory.max and cpu.pressure's avg10 all change.
+    func changeEverything(in tree: FixtureTree) throws {
+        try tree.write("220000000\n", to: "memory.current")
+        let stat = try String(contentsOfFile: tree.containerDir + "/memory.stat", encoding: .utf8)
+        try tree.write(stat.replacingOccurrences(of: "inactive_file 41943040", with: "inactive_file 10485760"), to: "memory.stat")
+        try tree.write("268435456\n", to: "memory.max")
+        try tree.write("some avg10=9.50 avg60=0.50 avg300=0.10 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n", to: "cpu.pressure")
+    }
+
+    @Test func slowFilesAreCarriedUntilTheirPeriodHasPassed() throws {
+        let tree = try FixtureTree()
+        let (collector, sink) = try collector(on: tree)
+        collector.tick(at: ms(0))
+        try changeEverything(in: tree)
+
+        collector.tick(at: ms(100))
+        var s = try #require(sink.last.first)
+        #expect(s.memoryUsage == 220_000_000 - 41_943_040)  // usage read, inactive_file carried
+        #expect(s.memoryLimit == 536_870_912)
+        #expect(s.psiCPU == 1.25)  // carried, not dropped to null
+
+        collector.tick(at: ms(1000))
+        s = try #require(sink.last.first)
+        #expect(s.memoryUsage == 220_000_000 - 10_485_760)
+        #expect(s.memoryLimit == 268_435_456)
+        #expect(s.psiCPU == 1.25)
+
+        collector.tick(at: ms(2000))
+        #expect(sink.last.first?.psiCPU == 9.5)
+    }
+
+    @Test func aDockerUpdateReadsEveryFileOnTheNextTick() throws {
+        let tree = try FixtureTree()
+        let (collector, sink) = try collector(on: tree)
+        collector.tick(at: ms(0))
+        try changeEverything(in: tree)
+        collector.inbox.post(.refresh(id: FixtureTree.containerID))
+        collector.tick(at: ms(100))
+        let s = try #require(sink.last.first)
+        #expect(s.memoryLimit == 268_435_456 && s.memoryUsage == 220_000_000 - 10_485_760 && s.psiCPU == 9.5)
+    }
+
+    @Test func everythingReadsEveryFileEveryTick() throws {
+        let tree = try FixtureTree()
+        let layout = try CgroupLayout.detect(root: tree.cgroupRoot, mountinfo: nil)
+        let collector = Collector(
+            options: .init(layout: layout, procRoot: tree.procRoot, ringCapacity: 8, cadence: .everything), logger: testLogger)
+        let sink = CapturingSink()
+        collector.add(sink: sink)
+        collector.inbox.post(.replaceAll(CgroupScanner(layout: layout).scan()))
+        collector.tick(at: ms(0))
+        try changeEverything(in: tree)
+        collector.tick(at: ms(1))
+        #expect(sink.last.first?.memoryLimit == 268_435_456 && sink.last.first?.psiCPU == 9.5)
+    }
+}
