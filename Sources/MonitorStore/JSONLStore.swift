@@ -36,6 +36,8 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     private let lastPersisted = Atomic<Int64>(0)
     /// The previous tick's wall time: half the gap since it is the slack a due tick may come early by.
     private let lastTick = Atomic<Int64>(0)
+    /// Each persisted line's rates over its whole period (only the collector's thread takes it).
+    private let periodRates = Mutex(PeriodRates())
     private let precision: @Sendable () -> TimestampPrecision
     private let logger: Logger
     private let records: AsyncStream<Record>
@@ -111,19 +113,22 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         var copy: [Sample] = []
         copy.reserveCapacity(samples.count)
         for i in samples.indices { copy.append(samples[i]) }
+        periodRates.withLock { $0.apply(to: &copy) }
         if case .dropped(let record) = input.yield(.samples(copy)), case .samples(let lost) = record {
             statistics.droppedLines.add(UInt64(lost.count), ordering: .relaxed)
         }
     }
 
-    /// A tick is due when it is the nearest to the end of a persistence interval since the last persisted one:
-    /// it may come early by half the gap since the previous tick. A fixed slack is not enough: a tick run a few
-    /// ms late followed by one on time made the second look early, so equal intervals skipped ticks on a busy
-    /// host (seen under emulation, issue 11). A wall clock stepped back starts the pacing again from there
-    /// rather than pausing persistence until the clock is back where it was.
+    /// A tick is due when it is the nearest to the end of a persistence interval since the last persisted one
+    /// (`NearestTick`; a fixed 1 ms slack made equal intervals skip ticks under scheduling jitter, seen under
+    /// emulation in issue 11). A wall clock stepped back starts the pacing again from there rather than
+    /// pausing persistence until the clock is back where it was. Wall times, any Int64: no arithmetic traps.
     static func isDue(tick: Int64, previousTick: Int64, lastPersisted: Int64, interval: Int64) -> Bool {
-        let slack = max(1_000_000, (tick &- previousTick) / 2)
-        return tick < lastPersisted || tick >= lastPersisted &+ interval &- slack
+        guard tick >= lastPersisted else { return true }
+        // tick ≥ the other: the wrapping difference's bit pattern is the exact distance.
+        let gap = tick >= previousTick ? UInt64(bitPattern: tick &- previousTick) : 0
+        return NearestTick.isDue(
+            elapsed: UInt64(bitPattern: tick &- lastPersisted), period: UInt64(clamping: interval), gap: gap)
     }
 
     // MARK: Service

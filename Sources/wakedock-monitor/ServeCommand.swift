@@ -28,7 +28,7 @@ struct ServeCommand: AsyncParsableCommand {
     var retentionDays: String?
     @Option(help: "Directory of the JSONL history (WAKEDOCK_METRICS_STORAGE_PATH, default /var/log/wakedock/metrics).")
     var storage: String?
-    @Option(help: "Seconds between persisted samples (WAKEDOCK_PERSIST_INTERVAL, default: the collection interval).")
+    @Option(help: "Seconds between persisted samples (WAKEDOCK_PERSIST_INTERVAL, default: the collection interval, at least 1).")
     var persistInterval: String?
     @Option(help: "Bytes after which a history file is closed and compressed (WAKEDOCK_METRICS_MAX_FILE_BYTES, default 50000000).")
     var maxFileBytes: String?
@@ -109,7 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
                 "cgroup_root": "\(engine.layout.root)", "discovery": "\(engine.discoveryMode.rawValue)",
                 "docker_socket": "\(settings.dockerSocket)", "configured_storage_path": "\(settings.storagePath)",
                 "open_files_limit": "\(fileLimit)", "log_target": "\(logTarget.rawValue)", "log_target_reason": "\(logReason)",
-                "port": "\(settings.port)", "host": "\(settings.host)", "persist_interval_s": "\(settings.persistInterval ?? settings.collectionInterval)",
+                "port": "\(settings.port)", "host": "\(settings.host)", "persist_interval_s": "\(settings.persistenceInterval)",
                 "retention_days": "\(settings.retentionDays)", "webhooks": "\(settings.webhookURLs.count)",
             ])
         if engine.discoveryMode == .cgroupScan {
@@ -157,7 +157,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let store = JSONLStore(
             directory: storagePath,
-            persistInterval: .seconds(saturating: settings.persistInterval ?? settings.collectionInterval),
+            persistInterval: .seconds(saturating: settings.persistenceInterval),
             retentionDays: settings.retentionDays, maxFileBytes: settings.maxFileBytes, precision: timestampPrecision,
             logger: LoggingSetup.component("store", of: logger))
         engine.collector.add(sink: store)
@@ -168,8 +168,9 @@ struct ServeCommand: AsyncParsableCommand {
             storagePath: storagePath, store: store.statistics, history: store.history, evaluator: evaluator,
             webhooks: webhooks?.statistics, discovery: discovery.state,
             onConfigurationChange: { [persistIntervalIsOwn = settings.persistInterval != nil] interval, retentionDays in
-                // Without a persistence interval of its own, persistence follows the collection interval.
-                if let interval, !persistIntervalIsOwn { store.setPersistInterval(interval) }
+                // Without a persistence interval of its own, persistence follows the collection interval, never
+                // under a second (SPEC §7): sub-second collection does not multiply disk use.
+                if let interval, !persistIntervalIsOwn { store.setPersistInterval(max(interval, .seconds(1))) }
                 if let retentionDays { store.retentionDays.store(retentionDays, ordering: .relaxed) }
             },
             saveThresholds: { changedGlobal in

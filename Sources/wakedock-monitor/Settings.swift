@@ -9,7 +9,7 @@ struct Settings: Sendable {
     var collectionInterval: Double = 5
     var retentionDays = 7
     var storagePath = "/var/log/wakedock/metrics"
-    var persistInterval: Double?  // nil: same as the collection interval
+    var persistInterval: Double?  // nil: the collection interval, never under a second (persistenceInterval)
     /// A history file is closed (then compressed) when it would grow past this.
     var maxFileBytes = 50_000_000
     var wsMaxClients = 100
@@ -111,6 +111,10 @@ struct Settings: Sendable {
     }
 
     var intervalDuration: Duration { .seconds(saturating: collectionInterval) }
+
+    /// Seconds between persisted samples: WAKEDOCK_PERSIST_INTERVAL, else the collection interval but never under
+    /// 1 s (SPEC §7: sub-second collection does not multiply disk use).
+    var persistenceInterval: Double { persistInterval ?? max(collectionInterval, 1) }
 
     /// Resolves one setting at a time: the flag when given, else the variable, else the default.
     struct Reader {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MonitorCore
 import MonitorEncoding
 import NIOCore
 import Testing
@@ -187,5 +188,60 @@ import Testing
         // The wall clock stepped back an hour, then forward a day.
         let walls: [Int64] = [1_000_000, 1_001_000, -2_600_000, -2_599_000, 87_000_000, 87_001_000]
         #expect(persisted(walls, interval: 1000) == walls)
+        // Times at both ends of Int64 (plain + and - would trap on these).
+        #expect(JSONLStore.isDue(tick: .max, previousTick: .min, lastPersisted: .min, interval: .max))
+        #expect(JSONLStore.isDue(tick: .min, previousTick: .max, lastPersisted: .max, interval: .max))
+        #expect(!JSONLStore.isDue(tick: .max, previousTick: .max - 1, lastPersisted: .max - 10, interval: .max))
+    }
+}
+
+/// A persisted line's rates over its whole persistence period, from the counters (SPEC §7).
+@Suite struct PeriodRatesTests {
+    let web = ContainerIdentity(id: String(repeating: "a", count: 64), name: "web")
+    let db = ContainerIdentity(id: String(repeating: "b", count: 64), name: "db")
+
+    /// A sample at `seconds` whose own (last-slice) rates are 100 % and 1,000 B/s, whatever the counters say.
+    func sample(_ who: ContainerIdentity, at seconds: Int64, cpu: UInt64, bytes: UInt64) -> Sample {
+        var s = Sample(container: who, timestampNanos: seconds * 1_000_000_000)
+        s.cpuUsageNanos = cpu
+        s.networkRxBytes = bytes
+        s.networkTxBytes = bytes * 2
+        s.blockReadBytes = bytes * 3
+        s.blockWriteBytes = bytes * 4
+        s.cpuPercent = 100
+        s.networkRxRate = 1000
+        s.networkTxRate = 1000
+        s.blockReadRate = 1000
+        s.blockWriteRate = 1000
+        return s
+    }
+
+    @Test func ratesCoverThePeriodNotTheLastSlice() {
+        var rates = PeriodRates()
+        var first = [sample(web, at: 100, cpu: 1_000_000_000, bytes: 10_000)]
+        rates.apply(to: &first)
+        #expect(first[0].cpuPercent == 100 && first[0].networkRxRate == 1000)  // no period yet: its own
+        // Two seconds later, half a core used over them and 4,000 bytes received.
+        var second = [sample(web, at: 102, cpu: 2_000_000_000, bytes: 14_000)]
+        rates.apply(to: &second)
+        #expect(second[0].cpuPercent == 50)
+        #expect(second[0].networkRxRate == 2000 && second[0].networkTxRate == 4000)
+        #expect(second[0].blockReadRate == 6000 && second[0].blockWriteRate == 8000)
+    }
+
+    @Test func aRestartOrAClockThatDidNotMoveKeepsTheSamplesOwnRates() {
+        var rates = PeriodRates()
+        var lines = [sample(web, at: 100, cpu: 5_000_000_000, bytes: 10_000), sample(db, at: 100, cpu: 0, bytes: 0)]
+        rates.apply(to: &lines)
+        // web restarted (counters back near 0); db's clock stepped back.
+        lines = [sample(web, at: 101, cpu: 1_000, bytes: 5), sample(db, at: 99, cpu: 10, bytes: 10)]
+        rates.apply(to: &lines)
+        for line in lines {
+            #expect(line.cpuPercent == 100 && line.networkRxRate == 1000 && line.blockWriteRate == 1000)
+        }
+        // And the next period is measured from the restart.
+        var next = [sample(web, at: 102, cpu: 500_001_000, bytes: 1005)]
+        rates.apply(to: &next)
+        #expect(next[0].cpuPercent == 50 && next[0].networkRxRate == 1000)
     }
 }

@@ -52,9 +52,10 @@ import Testing
         return (collector, sink)
     }
 
-    /// memory.current, memory.stat's inactive_file, memory.max and cpu.pressure's avg10 all change.
+    /// memory.stat's inactive_file, memory.max and cpu.pressure's avg10 change, and memory.current a little
+    /// (84,800 bytes: under the move that makes memory.stat be read at once).
     func changeEverything(in tree: FixtureTree) throws {
-        try tree.write("220000000\n", to: "memory.current")
+        try tree.write("209800000\n", to: "memory.current")
         let stat = try String(contentsOfFile: tree.containerDir + "/memory.stat", encoding: .utf8)
         try tree.write(stat.replacingOccurrences(of: "inactive_file 41943040", with: "inactive_file 10485760"), to: "memory.stat")
         try tree.write("268435456\n", to: "memory.max")
@@ -69,13 +70,13 @@ import Testing
 
         collector.tick(at: ms(100))
         var s = try #require(sink.last.first)
-        #expect(s.memoryUsage == 220_000_000 - 41_943_040)  // usage read, inactive_file carried
+        #expect(s.memoryUsage == 209_800_000 - 41_943_040)  // usage read, inactive_file carried
         #expect(s.memoryLimit == 536_870_912)
         #expect(s.psiCPU == 1.25)  // carried, not dropped to null
 
         collector.tick(at: ms(1000))
         s = try #require(sink.last.first)
-        #expect(s.memoryUsage == 220_000_000 - 10_485_760)
+        #expect(s.memoryUsage == 209_800_000 - 10_485_760)
         #expect(s.memoryLimit == 268_435_456)
         #expect(s.psiCPU == 1.25)
 
@@ -91,7 +92,60 @@ import Testing
         collector.inbox.post(.refresh(id: FixtureTree.containerID))
         collector.tick(at: ms(100))
         let s = try #require(sink.last.first)
-        #expect(s.memoryLimit == 268_435_456 && s.memoryUsage == 220_000_000 - 10_485_760 && s.psiCPU == 9.5)
+        #expect(s.memoryLimit == 268_435_456 && s.memoryUsage == 209_800_000 - 10_485_760 && s.psiCPU == 9.5)
+    }
+
+    @Test func aContainerThatArrivesBetweenSlowReadsReadsEveryFileOnItsFirstTick() throws {
+        let tree = try FixtureTree()
+        let layout = try CgroupLayout.detect(root: tree.cgroupRoot, mountinfo: nil)
+        let collector = Collector(options: .init(layout: layout, procRoot: tree.procRoot, ringCapacity: 8), logger: testLogger)
+        let sink = CapturingSink()
+        collector.add(sink: sink)
+        collector.tick(at: ms(0))  // every row read (for no container)
+        collector.tick(at: ms(100))
+        collector.inbox.post(.replaceAll(CgroupScanner(layout: layout).scan()))
+        collector.tick(at: ms(200))  // no slow row due: the newcomer reads everything anyway
+        let s = try #require(sink.last.first)
+        #expect(s.memoryLimit == 536_870_912)  // not the host's total
+        #expect(s.memoryUsage == 209_715_200 - 41_943_040)  // inactive_file subtracted
+        #expect(s.psiCPU == 1.25 && s.blockReadBytes == 1_459_200 + 4096 && s.oomKills == 1)
+    }
+
+    @Test func memoryStatIsReadAtOnceWhenUsageMoves() throws {
+        let tree = try FixtureTree()
+        let (collector, sink) = try collector(on: tree)
+        collector.tick(at: ms(0))
+        // Page cache grows by 30 MB: usage and inactive_file together, docker stats' memory unchanged.
+        try tree.write("241172480\n", to: "memory.current")
+        let stat = try String(contentsOfFile: tree.containerDir + "/memory.stat", encoding: .utf8)
+        try tree.write(stat.replacingOccurrences(of: "inactive_file 41943040", with: "inactive_file 73400320"), to: "memory.stat")
+        collector.tick(at: ms(100))
+        #expect(sink.last.first?.memoryUsage == 209_715_200 - 41_943_040)
+        // A move under half the tolerance (0.5 % of 160 MiB) does not trigger a read: inactive_file is carried.
+        try tree.write("241272480\n", to: "memory.current")
+        try tree.write(stat.replacingOccurrences(of: "inactive_file 41943040", with: "inactive_file 1"), to: "memory.stat")
+        collector.tick(at: ms(200))
+        #expect(sink.last.first?.memoryUsage == 241_272_480 - 73_400_320)
+    }
+
+    @Test func blockRatesSpanTwoRealReadsAndAreCarriedBetween() throws {
+        let tree = try FixtureTree()
+        let (collector, sink) = try collector(on: tree)
+        collector.tick(at: ms(0))
+        // One MB more read from the first device over the next second.
+        try tree.write(
+            "8:16 rbytes=2459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0\n8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n",
+            to: "io.stat")
+        var rates: [Double] = []
+        for t in stride(from: 100, through: 1500, by: 100) {
+            collector.tick(at: ms(UInt64(t)))
+            rates.append(try #require(sink.last.first).blockReadRate)
+        }
+        // Not read yet: 0 (a first read has no rate). At 1 s, read: 1 MB over the second since the first read,
+        // then carried as is, never a carried counter's 0 or a tenfold spike.
+        #expect(rates[0..<9].allSatisfy { $0 == 0 }, "\(rates)")
+        #expect(rates[9...].allSatisfy { abs($0 - 1_000_000) < 10_000 }, "\(rates)")
+        #expect(sink.last.first?.blockWriteRate == 0)
     }
 
     @Test func everythingReadsEveryFileEveryTick() throws {

@@ -33,7 +33,8 @@ def release_binary() -> str:
     are those of the binary users run, not of a debug build ten times slower."""
     path = os.environ.get("WAKEDOCK_RELEASE_BIN") or str(REPO / ".build" / "release" / "wakedock-monitor")
     if not os.access(path, os.X_OK):
-        pytest.fail(f"no release wakedock-monitor at {path}: `swift build -c release` (the README's test command does)")
+        pytest.fail(f"no release wakedock-monitor at {path}: `swift build -c release --static-swift-stdlib` "
+                    "(the README's test command does)")
     return path
 
 

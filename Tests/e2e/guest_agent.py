@@ -88,11 +88,11 @@ class GuestAgent:
         raise GuestAgentError(f"the guest agent did not answer within {timeout:.0f} s")
 
     def run(self, script: str, timeout: float = 60) -> GuestResult:
-        """Runs `sh -c script` as root in the guest and waits for it."""
+        """Runs `sh -c script` as root in the guest and waits for it; the guest's `timeout` ends it if we give up."""
         sock, reader = self._session(timeout=15)
         with sock:
-            pid = self._request(sock, reader, "guest-exec",
-                                {"path": "/bin/sh", "arg": ["-c", script], "capture-output": True})["pid"]
+            pid = self._request(sock, reader, "guest-exec", {
+                "path": "/usr/bin/timeout", "arg": [str(int(timeout) + 1), "/bin/sh", "-c", script], "capture-output": True})["pid"]
             deadline = time.monotonic() + timeout
             while True:
                 status = self._request(sock, reader, "guest-exec-status", {"pid": pid})

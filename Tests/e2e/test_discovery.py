@@ -69,10 +69,10 @@ def test_renamed_container_keeps_its_history_under_the_new_name(binary, engine):
 def test_a_docker_update_is_read_at_once_not_within_the_second(binary, engine):
     """The memory limit is a per-second file (ReadCadence) but `docker update` sends an event that makes the next
     tick read every file: at 0.1 s ticks the new limit shows within a few ticks, every time. Read only once a
-    second, it would show within 300 ms in about a third of the tries."""
+    second, it would show within 450 ms in fewer than half the tries (all five: ~3 %; seen: 0.62 s each)."""
     api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.1")
-    engine.run("wd-updated", "exec sleep 100000", "--memory", "64m", "--memory-swap", "-1")
     try:
+        engine.run("wd-updated", "exec sleep 100000", "--memory", "64m", "--memory-swap", "-1")
         api.daemon.wait_for(r"container_name=wd-updated .*container discovered", timeout=10)
         time.sleep(1.5)  # past the first reads, into the cadence's steady state
         delays = []
@@ -84,7 +84,7 @@ def test_a_docker_update_is_read_at_once_not_within_the_second(binary, engine):
                 time.sleep(0.02)
             delays.append(time.monotonic() - updated)
             time.sleep(0.35)
-        assert max(delays) < 0.3, delays
+        assert max(delays) < 0.45, delays
     finally:
         api.daemon.stop()
         engine.remove("wd-updated")

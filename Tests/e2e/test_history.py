@@ -51,7 +51,7 @@ def check_newest_first_and_unique(records):
 
 def test_rotated_files_are_gzipped_and_queries_span_them(binary, engine, pair, tmp_path):
     storage = tmp_path / "rotating"
-    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage),
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.1",
            "WAKEDOCK_METRICS_MAX_FILE_BYTES": "8192"}
     api = start_api_daemon(binary, env, "--interval", "0.1")
     try:
@@ -92,7 +92,7 @@ def test_rotated_files_are_gzipped_and_queries_span_them(binary, engine, pair, t
 
 def test_memory_and_files_merge_without_duplicates(binary, engine, pair, tmp_path):
     storage = tmp_path / "merge"
-    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage),
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.1",
            "WAKEDOCK_MEMORY_SAMPLES": "10"}
     api = start_api_daemon(binary, env, "--interval", "0.1")
     try:
@@ -186,7 +186,7 @@ def test_past_days_are_served_from_plain_gzipped_and_damaged_files(binary, engin
 
 def test_records_from_before_a_kill_9_are_served_after_restart(binary, engine, pair, tmp_path):
     storage = tmp_path / "killed"
-    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)}
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.1"}
     api = start_api_daemon(binary, env, "--interval", "0.1")
     wait_discovered(api, pair)
     time.sleep(3)

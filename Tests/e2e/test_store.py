@@ -33,8 +33,8 @@ def lines_of(path):
 
 def test_samples_are_persisted_and_flushed_on_sigterm(binary, engine, two, tmp_path):
     storage = tmp_path / "history"
-    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
-                           "--interval", "0.1")
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage),
+                                    "WAKEDOCK_PERSIST_INTERVAL": "0.1"}, "--interval", "0.1")
     wait_discovered(api, two)
     time.sleep(2.5)
     api.post("/test/alert", json={"container_id": "wd-st-a", "metric_type": "cpu_percent", "value": 91, "level": "critical"})
@@ -69,6 +69,32 @@ def test_persistence_interval_is_apart_from_collection(binary, engine, two, tmp_
     assert 2 <= len(persisted) <= 6, (collected, len(persisted))
 
 
+def test_sub_second_collection_persists_a_line_a_second_with_rates_over_the_second(binary, engine, tmp_path):
+    """At 0.1 s, a container that burns half a second then rests half a second shows 0 % and 100 % slices in
+    memory; its history has one line a second whose CPU % covers the whole second (about 50 %), computed from
+    the cumulative counters between two lines, not copied from the last slice."""
+    storage = tmp_path / "bursts"
+    engine.run("wd-bursty", "while :; do sh -c 'while :; do :; done' & p=$!; usleep 500000; kill $p; usleep 500000; done")
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                           "--interval", "0.1")
+    try:
+        wait_discovered(api, ["wd-bursty"])
+        time.sleep(8)
+        slices = [r["cpu_percent"] for r in api.get("/metrics", params={"container_id": "wd-bursty", "limit": 10000}).json()]
+    finally:
+        api.daemon.stop()
+        engine.remove("wd-bursty")
+    assert max(slices) > 80 and min(slices) < 10, "the container did not burn in bursts"
+    lines = [r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-bursty"]
+    assert 6 <= len(lines) <= 10, len(lines)  # one a second, not ten
+    stamps = [datetime.datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")).timestamp() for r in lines]
+    for (t0, a), (t1, b) in zip(zip(stamps, lines), zip(stamps[1:], lines[1:])):
+        # Exactly the counters' rate between the two lines (timestamps in milliseconds at this interval).
+        expected = (b["cpu_usage"] - a["cpu_usage"]) / ((t1 - t0) * 1e9) * 100
+        assert abs(b["cpu_percent"] - expected) <= 0.5 + 0.01 * expected, (b["cpu_percent"], expected)
+        assert 20 <= b["cpu_percent"] <= 80, b["cpu_percent"]
+
+
 def test_unusable_storage_path_falls_back_to_the_state_directory(binary, engine, two, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
@@ -90,7 +116,7 @@ def test_a_full_disk_is_counted_and_writing_resumes_when_space_returns(binary, e
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(storage)], check=True)
     api = None
     try:
-        api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+        api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.1"},
                                "--interval", "0.1")
         wait_discovered(api, two)
         deadline = time.monotonic() + 20
@@ -152,7 +178,7 @@ def test_retention_deletes_only_expired_history_files(binary, engine, tmp_path):
 
 def test_after_kill_9_every_line_is_readable_and_a_torn_line_is_repaired(binary, engine, two, tmp_path):
     storage = tmp_path / "crash"
-    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)}
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.1"}
     api = start_api_daemon(binary, env, "--interval", "0.1")
     wait_discovered(api, two)
     time.sleep(2.5)
@@ -182,17 +208,23 @@ def test_after_kill_9_every_line_is_readable_and_a_torn_line_is_repaired(binary,
 def test_persistence_follows_a_new_collection_interval(binary, engine, two, tmp_path):
     storage = tmp_path / "follow"
     api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
-                           "--interval", "0.1")
+                           "--interval", "4")
     try:
         wait_discovered(api, two)
         assert api.post("/config", json={"collection_interval": 1}).status_code == 200
-        time.sleep(1.5)  # let the 0.1 s backlog flush
+        time.sleep(1.5)
         before = len([r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-st-a"])
-        time.sleep(3.2)
+        time.sleep(4.2)
+        # Faster than a second, persistence stays at one line a second (SPEC §7).
+        assert api.post("/config", json={"collection_interval": 0.1}).status_code == 200
+        time.sleep(1.5)
+        middle = len([r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-st-a"])
+        time.sleep(4.2)
     finally:
         api.daemon.stop()
     after = len([r for r in lines_of(today_file(storage)) if r["container_name"] == "wd-st-a"])
-    assert 2 <= after - before <= 6, (before, after)  # ~1 line a second now, not 10
+    assert 3 <= middle - before <= 7, (before, middle)  # ~1 line a second now, not 1 in 4
+    assert 3 <= after - middle <= 7, (middle, after)  # still ~1 a second, not 10
 
 
 def all_records(directory):
@@ -224,7 +256,7 @@ def test_disk_full_then_resume_then_kill_9_leaves_no_torn_or_repeated_line(binar
     storage = tmp_path / "full"
     storage.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", str(storage)], check=True)
-    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)}
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.1"}
     api = None
     try:
         api = start_api_daemon(binary, env, "--interval", "0.1")

@@ -11,8 +11,10 @@ commands inside through the QEMU guest agent (systemctl, journalctl, kill, our `
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -79,14 +81,25 @@ def wait_until(what: str, check, timeout: float, interval: float = 1.0):
 def host_vm(release_binary, tmp_path_factory):
     for tool in ("qemu-system-x86_64", "debootstrap", "mke2fs", "docker"):
         assert shutil.which(tool), f"{tool} is missing: the README's test command installs it"
+    # The VM has no Swift: the binary must carry its runtime, as the one users install does.
+    needed = subprocess.run(["ldd", release_binary], capture_output=True, text=True).stdout
+    assert "libswiftCore" not in needed, "build the release binary with --static-swift-stdlib (the test command does)"
     out = tmp_path_factory.mktemp("v2host")
     started = time.monotonic()
-    build = subprocess.run(["bash", str(REPO / "Tests" / "vm" / "build-host-vm.sh"), release_binary, str(out)],
-                           capture_output=True, text=True, timeout=1500)
-    assert build.returncode == 0, build.stdout + build.stderr
-    print(build.stderr.strip())
+    # Its own process group, so that a time-out stops debootstrap and chroot too, not only bash.
+    build = subprocess.Popen(["bash", str(REPO / "Tests" / "vm" / "build-host-vm.sh"), release_binary, str(out)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        build_out, build_err = build.communicate(timeout=1500)
+    except subprocess.TimeoutExpired:
+        os.killpg(build.pid, signal.SIGTERM)
+        build.communicate()
+        raise
+    assert build.returncode == 0, build_out + build_err
+    print(build_err.strip())
     built = time.monotonic()
     api_port, docker_port = free_port(), free_port()
+    qemu_log = open(out / "qemu.log", "wb")
     qemu = subprocess.Popen(
         ["qemu-system-x86_64", "-m", "2048", "-smp", "2", "-accel", "tcg,thread=multi", "-no-reboot",
          "-display", "none", "-monitor", "none", "-serial", f"file:{out / 'console.log'}",
@@ -97,15 +110,17 @@ def host_vm(release_binary, tmp_path_factory):
                  f"hostfwd=tcp:127.0.0.1:{docker_port}-:2375",
          "-chardev", f"socket,id=qga0,path={out / 'qga.sock'},server=on,wait=off",
          "-device", "virtio-serial", "-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"],
-        stdout=open(out / "qemu.log", "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        stdout=qemu_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     docker = DockerClient(f"tcp://127.0.0.1:{docker_port}")
     try:
         agent = GuestAgent(str(out / "qga.sock"))
         try:
-            agent.wait_until_up(timeout=300)
-        except Exception:
+            # Until the agent answers, or qemu has exited (no point waiting five minutes for a dead VM).
+            wait_until("the guest agent", lambda: qemu.poll() is not None or agent.ping(), timeout=300)
+            assert qemu.poll() is None, f"qemu exited with {qemu.returncode}: {(out / 'qemu.log').read_text(errors='replace')}"
+        except AssertionError as error:
             console = (out / "console.log").read_text(errors="replace")
-            raise AssertionError(f"the VM did not come up; console:\n{console[-4000:]}")
+            raise AssertionError(f"the VM did not come up ({error}); console:\n{console[-4000:]}")
         vm = HostVM(out, api_port, docker, agent, {})
         wait_until("our API through the forwarded port", lambda: vm.get("/status").ok, timeout=120)
         booted = time.monotonic()
@@ -117,6 +132,7 @@ def host_vm(release_binary, tmp_path_factory):
         yield vm
     finally:
         end_process(qemu, timeout=20)
+        qemu_log.close()
         # The 4 GiB disk and the client's scratch root; the console and qemu logs stay for a post-mortem.
         (out / "disk.img").unlink(missing_ok=True)
         shutil.rmtree(docker.scratch, ignore_errors=True)
@@ -230,11 +246,12 @@ def test_the_watchdog_restarts_a_daemon_whose_tick_is_stopped(host_vm):
         now = host_vm.unit("MainPID", "ActiveState", "NRestarts")
         return now if now["MainPID"] not in (before["MainPID"], "0") and now["ActiveState"] == "active" else None
 
-    # WatchdogSec=30: systemd gives up on the stopped daemon after 30 s, aborts it and restarts it (RestartSec=2).
+    # WatchdogSec=30 and a ping every 15 s: systemd gives up 30 s after the last ping, 15–30 s after the stop,
+    # aborts the daemon and restarts it (RestartSec=2).
     after = wait_until("a restart by the watchdog", restarted, timeout=120, interval=2)
     took = time.monotonic() - stopped_at
     print(f"watchdog: SIGSTOP to a new running daemon in {took:.0f} s")
-    assert 25 <= took <= 90, took
+    assert 12 <= took <= 90, took
     assert int(after["NRestarts"]) == int(before["NRestarts"]) + 1
     messages = [e["MESSAGE"] for e in host_vm.journal() if e.get("_PID") == "1"]
     assert any("Watchdog timeout" in m for m in messages), messages[-10:]

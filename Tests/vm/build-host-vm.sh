@@ -19,6 +19,7 @@ cache=${WAKEDOCK_VM_CACHE:-/var/cache/wakedock-tests}/debian-host
 mirror=${WAKEDOCK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
 packages=systemd,systemd-sysv,udev,dbus,linux-image-amd64,apparmor,docker.io,qemu-guest-agent,iproute2,procps
+debootstrap_options=(--variant=minbase --include="$packages")
 mkdir -p "$out" "$cache"
 log() { echo "build-host-vm: $*" >&2; }
 
@@ -26,41 +27,58 @@ for tool in debootstrap mke2fs; do
     command -v "$tool" >/dev/null || { log "$tool is missing: the README's test command installs it"; exit 1; }
 done
 
-recipe=$( { echo "$packages"; cat "$here/host-base.sh"; } | sha256sum | cut -c1-12)
+recipe=$( { echo "${debootstrap_options[*]}"; cat "$here/host-base.sh"; } | sha256sum | cut -c1-12)
 release=$(curl -fsS --max-time 20 "$mirror/dists/$suite/InRelease" 2>/dev/null |
     awk -F': ' '/^Version:/ { v = $2 } /^Date:/ { d = $2 } END { if (v != "" && d != "") print v "-" d }' |
     tr -c 'A-Za-z0-9.\n-' '_' || true)
 
 complete() { [ -f "$1/.complete" ] && (cd "$1" && sha256sum --status -c rootfs.tar.gz.sha256 2>/dev/null); }
+# The newest complete root of this recipe, if any (its suite may be behind the mirror's).
+newest_complete() {
+    ls -dt "$cache"/"$suite"-*-"$recipe" 2>/dev/null | while read -r dir; do
+        if complete "$dir"; then echo "$dir"; break; fi; done
+}
 
-if [ -n "$release" ]; then
-    base=$cache/$suite-$release-$recipe
-else
-    # Offline: the newest complete root of this recipe, if there is one; its suite may be behind the mirror.
-    base=$(ls -dt "$cache"/"$suite"-*-"$recipe" 2>/dev/null | while read -r dir; do
-        if complete "$dir"; then echo "$dir"; break; fi; done)
+# One build at a time per cache: a second run waits rather than deleting the first one's root.
+exec 9> "$cache/.lock"
+flock 9
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/wd-host-vm.XXXXXX")
+# debootstrap mounts proc and sys inside the root: unmount before removing, and never cross a mount.
+cleanup() {
+    if [ -d "$scratch/root" ]; then umount -R "$scratch/root/proc" "$scratch/root/sys" 2>/dev/null || true; fi
+    rm -rf --one-file-system "$scratch"
+}
+trap cleanup EXIT
+
+base=${release:+$cache/$suite-$release-$recipe}
+if [ -z "$base" ]; then
+    base=$(newest_complete)
     [ -n "$base" ] || { log "cannot reach $mirror and no cached root of recipe $recipe"; exit 1; }
     log "offline: using $(basename "$base")"
 fi
 
-scratch=$(mktemp -d "${TMPDIR:-/tmp}/wd-host-vm.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
-
 if ! complete "$base"; then
     log "building the Debian root $(basename "$base") (debootstrap, about 2 minutes)"
     rm -rf "$base"
-    debootstrap --variant=minbase --include="$packages" "$suite" "$scratch/root" "$mirror" > "$scratch/debootstrap.log" 2>&1 ||
-        { tail -30 "$scratch/debootstrap.log" >&2; exit 1; }
-    cp "$here/host-base.sh" "$scratch/root/tmp/host-base.sh"
-    chroot "$scratch/root" /bin/sh /tmp/host-base.sh
-    rm -f "$scratch/root/tmp/host-base.sh"
-    mkdir -p "$base"
-    tar -C "$scratch/root" --numeric-owner --xattrs -cf - . | gzip -1 > "$base/rootfs.tar.gz"
-    (cd "$base" && sha256sum rootfs.tar.gz > rootfs.tar.gz.sha256)
-    touch "$base/.complete"
-    rm -rf "$scratch/root"
-    # Older roots are only disk spent: a root is about 350 MB.
-    for old in "$cache"/*; do [ "$old" = "$base" ] || rm -rf "$old"; done
+    if ! debootstrap "${debootstrap_options[@]}" "$suite" "$scratch/root" "$mirror" > "$scratch/debootstrap.log" 2>&1; then
+        tail -30 "$scratch/debootstrap.log" >&2
+        # A mirror mid-sync or a network that failed half-way: an older root of the same recipe still serves.
+        base=$(newest_complete)
+        [ -n "$base" ] || exit 1
+        log "debootstrap failed; using $(basename "$base")"
+    else
+        cp "$here/host-base.sh" "$scratch/root/tmp/host-base.sh"
+        chroot "$scratch/root" /bin/sh /tmp/host-base.sh
+        rm -f "$scratch/root/tmp/host-base.sh"
+        mkdir -p "$base"
+        tar -C "$scratch/root" --numeric-owner --xattrs -cf - . | gzip -1 > "$base/rootfs.tar.gz"
+        (cd "$base" && sha256sum rootfs.tar.gz > rootfs.tar.gz.sha256)
+        touch "$base/.complete"
+        rm -rf --one-file-system "$scratch/root"
+        # Older roots are only disk spent: a root is about 350 MB.
+        for old in "$cache"/*; do [ "$old" = "$base" ] || rm -rf "$old"; done
+    fi
 fi
 
 root=$scratch/root

@@ -12,7 +12,7 @@ passwd -d root >/dev/null
 # qemu's user network hands out 10.0.2.15 by DHCP; the host reaches the guest's ports through hostfwd.
 mkdir -p /etc/systemd/network
 printf '[Match]\nName=en*\n\n[Network]\nDHCP=ipv4\n' > /etc/systemd/network/80-qemu-user.network
-systemctl enable systemd-networkd.service >/dev/null 2>&1
+systemctl enable systemd-networkd.service >/dev/null 2>&1 || { echo "host-base: cannot enable systemd-networkd" >&2; exit 1; }
 # Docker's API on TCP as well as its socket, so that the host's docker client drives this engine (images
 # imported, containers run, `docker stats`) through a forwarded loopback port. Docker keeps its defaults
 # otherwise: the systemd cgroup driver, overlay2, iptables.

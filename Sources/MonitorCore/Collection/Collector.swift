@@ -35,6 +35,14 @@ public final class Collector {
         var current = wd_raw()
         var hasPrevious = false
         var previousMonotonic: UInt64 = 0
+        /// Block I/O is read once a second: its rates span two real reads (see SpanRate).
+        var blockRead = SpanRate()
+        var blockWrite = SpanRate()
+        /// Memory usage when memory.stat was last read: when usage has moved by more than half the 1 %
+        /// tolerance since, memory.stat (inactive_file, subtracted from usage) is read at once, not within
+        /// the second (a container filling or dropping page cache would otherwise be off by what it moved).
+        var usageAtStatRead: UInt64 = 0
+        var memoryAtStatRead: UInt64 = 0
         /// Files whose values in `current` came from a successful read, this tick or an earlier one.
         var knownMask: UInt32 = 0
         /// Read every file on the next tick, whatever the cadence: a new container, or Docker said its
@@ -91,15 +99,20 @@ public final class Collector {
     func applyPendingChanges() {
         let changes = inbox.drain()
         guard !changes.isEmpty else { return }
+        var membershipChanged = false
         for change in changes {
             switch change {
             case .upsert(let target):
                 upsert(target)
+                membershipChanged = true
             case .remove(let id):
                 remove(id: id, reason: "stopped")
+                membershipChanged = true
             case .refresh(let id):
+                // A `docker update` changes no series: nothing to republish.
                 if let i = slots.firstIndex(where: { $0.series.identity.id == id }) { slots[i].readEverythingNext = true }
             case .replaceAll(let targets):
+                membershipChanged = true
                 let keep = Set(targets.map(\.identity.id))
                 for slot in slots where !keep.contains(slot.series.identity.id) {
                     remove(id: slot.series.identity.id, reason: "no longer listed")
@@ -107,6 +120,7 @@ public final class Collector {
                 for target in targets { upsert(target) }
             }
         }
+        guard membershipChanged else { return }
         registry.replace(with: slots.map(\.series))
         statistics.monitoredContainers.store(slots.count, ordering: .relaxed)
         let needed = slots.count + 64
@@ -186,7 +200,7 @@ public final class Collector {
 
         var vanished = false
         for i in slots.indices {
-            if !collect(slotAt: i, due: due, wall: wall, systemCPU: systemCPU) { vanished = true }
+            if !collect(slotAt: i, due: due, tickTime: now, tickStart: start, wall: wall, systemCPU: systemCPU) { vanished = true }
         }
         if vanished { dropVanished() }
 
@@ -205,12 +219,23 @@ public final class Collector {
 
     /// Reads one container. Returns false when its cgroup is gone (the slot is dropped after the loop).
     @inline(__always)
-    private func collect(slotAt i: Int, due: UInt32, wall: Int64, systemCPU: UInt64) -> Bool {
-        let now = Clocks.monotonicNanos()
-        let mask = slots[i].readEverythingNext ? wd_file_kind.allBits : due
+    private func collect(slotAt i: Int, due: UInt32, tickTime: UInt64, tickStart: UInt64, wall: Int64, systemCPU: UInt64) -> Bool {
+        // The tick's time plus how far into the tick this read is: the real clock in the daemon, the simulated
+        // one (with real offsets) in tests and benchmarks, so that rates and the cadence agree.
+        let now = tickTime &+ (Clocks.monotonicNanos() &- tickStart)
+        var mask = slots[i].readEverythingNext ? wd_file_kind.allBits : due
         slots[i].readEverythingNext = false
         // Fields of files not in the mask keep their last read's values: `current` is only written per file.
-        let failures = slots[i].probe.read(mask: mask, into: &slots[i].current, buffer: readBuffer)
+        var failures = slots[i].probe.read(mask: mask, into: &slots[i].current, buffer: readBuffer)
+        if mask & WD_F_MEM_STAT.bit == 0, slots[i].current.ok_mask & WD_F_MEM_USAGE.bit != 0, memoryMoved(slotAt: i) {
+            failures += readMemoryStat(slotAt: i)
+            mask |= WD_F_MEM_STAT.bit
+        }
+        if slots[i].current.ok_mask & WD_F_MEM_STAT.bit != 0 {
+            let c = slots[i].current
+            slots[i].usageAtStatRead = c.mem_usage
+            slots[i].memoryAtStatRead = c.mem_inactive_file < c.mem_usage ? c.mem_usage - c.mem_inactive_file : c.mem_usage
+        }
         slots[i].knownMask = (slots[i].knownMask & ~mask) | slots[i].current.ok_mask
         if failures > 0 {
             let current = slots[i].current
@@ -224,17 +249,47 @@ public final class Collector {
             }
             if current.fail_mask & WD_F_NETDEV.bit != 0 { reattachNetwork(slotAt: i) }
         }
-        let sample = SampleDerivation.sample(
+        var sample = SampleDerivation.sample(
             identity: slots[i].series.identity, current: slots[i].current,
             previous: slots[i].hasPrevious ? slots[i].previous : nil, known: slots[i].knownMask,
-            elapsedNanos: now &- slots[i].previousMonotonic, wallNanos: wall, systemCPUNanos: systemCPU,
+            elapsedNanos: now > slots[i].previousMonotonic ? now - slots[i].previousMonotonic : 0, wallNanos: wall,
+            systemCPUNanos: systemCPU,
             hostMemTotal: host.memTotalBytes)
+        if slots[i].current.ok_mask & WD_F_BLKIO.bit != 0 {
+            slots[i].blockRead.read(slots[i].current.blk_read_bytes, at: now)
+            slots[i].blockWrite.read(slots[i].current.blk_write_bytes, at: now)
+        } else if mask & WD_F_BLKIO.bit != 0 {
+            // Due but unreadable: no rate rather than the last one held forever.
+            slots[i].blockRead = SpanRate()
+            slots[i].blockWrite = SpanRate()
+        }
+        sample.blockReadRate = slots[i].blockRead.perSecond
+        sample.blockWriteRate = slots[i].blockWrite.perSecond
         slots[i].previous = slots[i].current
         slots[i].previousMonotonic = now
         slots[i].hasPrevious = true
         slots[i].series.append(sample)
         batch.append(sample)
         return true
+    }
+
+    /// Whether memory usage moved, since memory.stat was last read, by more than half the 1 % that reported
+    /// memory may be off from a full read (and at least 64 KiB: idle containers move by a few pages).
+    @inline(__always)
+    private func memoryMoved(slotAt i: Int) -> Bool {
+        let usage = slots[i].current.mem_usage, then = slots[i].usageAtStatRead
+        let moved = usage > then ? usage - then : then - usage
+        return moved > max(64 * 1024, slots[i].memoryAtStatRead / 200)
+    }
+
+    /// Reads memory.stat alone, keeping what the tick's first read found of the other files.
+    private func readMemoryStat(slotAt i: Int) -> Int32 {
+        let first = slots[i].current
+        let failures = slots[i].probe.read(mask: WD_F_MEM_STAT.bit, into: &slots[i].current, buffer: readBuffer)
+        slots[i].current.ok_mask |= first.ok_mask
+        slots[i].current.fail_mask |= first.fail_mask
+        if first.last_errno != 0 { slots[i].current.last_errno = first.last_errno }
+        return failures
     }
 
     /// The process whose network namespace we read has exited: find another one in the container.

@@ -5,13 +5,18 @@ import CSupport
 /// (the probe's raw record keeps the last value of every file it did not read). One table, so that the cost
 /// of a tick can be read off it rather than found in conditions scattered through the collector.
 ///
-/// A row is due on the tick nearest to the end of its period: it may come early by half the gap since the
-/// previous tick, so a 1 s row is read every tick at a 1 s interval, every tenth at 0.1 s.
+/// A row is due on the tick nearest to the end of its period (`NearestTick`): a 1 s row is read every tick at a
+/// 1 s interval, every tenth at 0.1 s, every third at 0.3 s (0.9 s apart). The collector adds reads of its own
+/// outside the table: every file on a container's first tick and after a Docker `update`, and memory.stat when
+/// memory usage moved (see `Collector`).
+///
+/// The rows are the table; the read times are the state of one collector's schedule (the collector keeps its
+/// own copy of the `ReadCadence` it was given).
 public struct ReadCadence: Sendable {
     public struct Row: Sendable {
         /// The files (their `wd_file_kind` bits).
         public let files: UInt32
-        /// At most one read per period; 0 = every tick.
+        /// One read per period, on the tick nearest to its end; 0 = every tick.
         public let periodNanos: UInt64
     }
 
@@ -52,10 +57,9 @@ public struct ReadCadence: Sendable {
         for i in rows.indices {
             let period = rows[i].periodNanos
             let last = lastRead[i]
-            // Due when never read, when the clock is not past the last read (a fresh cadence), or when the
-            // period is within half a tick gap of having passed.
-            let elapsed = now > last ? now - last : 0
-            if period == 0 || last == 0 || elapsed == 0 || elapsed >= period - min(period, gap / 2) {
+            // Due when never read, when the clock did not move forward since the last read (a simulated or
+            // stepped clock), or when the period is within half a tick gap of having passed.
+            if period == 0 || last == 0 || now <= last || NearestTick.isDue(elapsed: now - last, period: period, gap: gap) {
                 mask |= rows[i].files
                 lastRead[i] = now
             }

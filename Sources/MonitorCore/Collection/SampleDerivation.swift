@@ -1,6 +1,7 @@
 import CSupport
 
-/// Turns two raw reads of one container into a sample: percentages and rates from deltas, with SPEC §2's
+/// Turns two raw reads of one container into a sample: percentages and rates from deltas (all but block I/O's,
+/// see SpanRate), with SPEC §2's
 /// rules — a first read has rates of 0, and a counter that went backwards (restart, wrap) resets its delta
 /// instead of producing a negative or huge rate. Pure arithmetic, no allocation.
 public enum SampleDerivation {
@@ -58,8 +59,8 @@ public enum SampleDerivation {
         s.cpuPercent = Double(delta(c.cpu_usage_ns, p.cpu_usage_ns)) / Double(elapsedNanos) * 100
         s.networkRxRate = rate(c.net_rx_bytes, p.net_rx_bytes, seconds: seconds)
         s.networkTxRate = rate(c.net_tx_bytes, p.net_tx_bytes, seconds: seconds)
-        s.blockReadRate = rate(c.blk_read_bytes, p.blk_read_bytes, seconds: seconds)
-        s.blockWriteRate = rate(c.blk_write_bytes, p.blk_write_bytes, seconds: seconds)
+        // Block I/O rates are not a delta over one tick: block counters are read once a second (ReadCadence),
+        // so their rates span two real reads (SpanRate, in the collector).
         return s
     }
 }
