@@ -10,6 +10,8 @@ import MonitorCore
 struct PeriodRates {
     private struct Base {
         var wallNanos: Int64
+        /// When the block counters were read (wall): once a second, not at every tick.
+        var blockWallNanos: Int64
         var cpuNanos: UInt64
         var rxBytes: UInt64
         var txBytes: UInt64
@@ -30,17 +32,25 @@ struct PeriodRates {
         for i in samples.indices {
             let s = samples[i]
             let now = Base(
-                wallNanos: s.timestampNanos, cpuNanos: s.cpuUsageNanos, rxBytes: s.networkRxBytes, txBytes: s.networkTxBytes,
+                wallNanos: s.timestampNanos, blockWallNanos: s.timestampNanos &- s.blockCountersAgeNanos,
+                cpuNanos: s.cpuUsageNanos, rxBytes: s.networkRxBytes, txBytes: s.networkTxBytes,
                 readBytes: s.blockReadBytes, writeBytes: s.blockWriteBytes, generation: generation)
             defer { bases[s.container.id] = now }
-            guard let base = bases[s.container.id], now.wallNanos > base.wallNanos else { continue }
+            // Only the previous persisted line's base: a container absent for a while (stopped, restarted
+            // under the same id) starts again with its own rates, not a rate over its downtime.
+            guard let base = bases[s.container.id], base.generation == generation &- 1, now.wallNanos > base.wallNanos
+            else { continue }
             let nanos = Double(now.wallNanos - base.wallNanos)
             let seconds = nanos / 1e9
             if now.cpuNanos >= base.cpuNanos { samples[i].cpuPercent = Double(now.cpuNanos - base.cpuNanos) / nanos * 100 }
             if now.rxBytes >= base.rxBytes { samples[i].networkRxRate = Double(now.rxBytes - base.rxBytes) / seconds }
             if now.txBytes >= base.txBytes { samples[i].networkTxRate = Double(now.txBytes - base.txBytes) / seconds }
-            if now.readBytes >= base.readBytes { samples[i].blockReadRate = Double(now.readBytes - base.readBytes) / seconds }
-            if now.writeBytes >= base.writeBytes { samples[i].blockWriteRate = Double(now.writeBytes - base.writeBytes) / seconds }
+            // Block counters over the span between their own reads; none in between: the sample's own rates.
+            if now.blockWallNanos > base.blockWallNanos {
+                let blockSeconds = Double(now.blockWallNanos - base.blockWallNanos) / 1e9
+                if now.readBytes >= base.readBytes { samples[i].blockReadRate = Double(now.readBytes - base.readBytes) / blockSeconds }
+                if now.writeBytes >= base.writeBytes { samples[i].blockWriteRate = Double(now.writeBytes - base.writeBytes) / blockSeconds }
+            }
         }
         // Containers not in this tick are gone (or not yet read): forget them once they are many.
         if bases.count > samples.count + 64 { bases = bases.filter { $0.value.generation == generation } }

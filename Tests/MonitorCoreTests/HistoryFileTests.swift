@@ -244,4 +244,29 @@ import Testing
         rates.apply(to: &next)
         #expect(next[0].cpuPercent == 50 && next[0].networkRxRate == 1000)
     }
+
+    @Test func aContainerBackAfterAnAbsenceStartsWithItsOwnRates() {
+        var rates = PeriodRates()
+        var both = [sample(web, at: 100, cpu: 0, bytes: 0), sample(db, at: 100, cpu: 0, bytes: 0)]
+        rates.apply(to: &both)
+        var dbOnly = [sample(db, at: 101, cpu: 0, bytes: 0)]  // web stopped
+        rates.apply(to: &dbOnly)
+        // web again, same id, its new counters just above the old ones: not a rate over its downtime.
+        var back = [sample(web, at: 200, cpu: 1_000_000_000, bytes: 50)]
+        rates.apply(to: &back)
+        #expect(back[0].cpuPercent == 100 && back[0].networkRxRate == 1000)
+    }
+
+    @Test func blockRatesSpanTheCountersOwnReadTimes() {
+        var rates = PeriodRates()
+        // Block counters are read once a second: 0.3 s before the first line, 0.7 s before the second.
+        var first = [sample(web, at: 100, cpu: 0, bytes: 1000)]
+        first[0].blockCountersAgeNanos = 300_000_000
+        rates.apply(to: &first)
+        var second = [sample(web, at: 101, cpu: 0, bytes: 2000)]
+        second[0].blockCountersAgeNanos = 700_000_000
+        rates.apply(to: &second)
+        #expect(second[0].networkRxRate == 1000)  // over the line's second
+        #expect(abs(second[0].blockReadRate - 3000 / 0.6) < 1e-6)  // over the 0.6 s between the block reads
+    }
 }

@@ -35,7 +35,7 @@ release=$(curl -fsS --max-time 20 "$mirror/dists/$suite/InRelease" 2>/dev/null |
 complete() { [ -f "$1/.complete" ] && (cd "$1" && sha256sum --status -c rootfs.tar.gz.sha256 2>/dev/null); }
 # The newest complete root of this recipe, if any (its suite may be behind the mirror's).
 newest_complete() {
-    ls -dt "$cache"/"$suite"-*-"$recipe" 2>/dev/null | while read -r dir; do
+    { ls -dt "$cache"/"$suite"-*-"$recipe" 2>/dev/null || true; } | while read -r dir; do
         if complete "$dir"; then echo "$dir"; break; fi; done
 }
 
@@ -63,6 +63,8 @@ if ! complete "$base"; then
     rm -rf "$base"
     if ! debootstrap "${debootstrap_options[@]}" "$suite" "$scratch/root" "$mirror" > "$scratch/debootstrap.log" 2>&1; then
         tail -30 "$scratch/debootstrap.log" >&2
+        umount -R "$scratch/root/proc" "$scratch/root/sys" 2>/dev/null || true
+        rm -rf --one-file-system "$scratch/root"
         # A mirror mid-sync or a network that failed half-way: an older root of the same recipe still serves.
         base=$(newest_complete)
         [ -n "$base" ] || exit 1

@@ -231,7 +231,9 @@ public final class Collector {
             failures += readMemoryStat(slotAt: i)
             mask |= WD_F_MEM_STAT.bit
         }
-        if slots[i].current.ok_mask & WD_F_MEM_STAT.bit != 0 {
+        if mask & WD_F_MEM_STAT.bit != 0 {
+            // Read (or tried: a memory.stat that keeps failing is not retried every tick, only on the cadence
+            // or when usage moves again).
             let c = slots[i].current
             slots[i].usageAtStatRead = c.mem_usage
             slots[i].memoryAtStatRead = c.mem_inactive_file < c.mem_usage ? c.mem_usage - c.mem_inactive_file : c.mem_usage
@@ -265,6 +267,8 @@ public final class Collector {
         }
         sample.blockReadRate = slots[i].blockRead.perSecond
         sample.blockWriteRate = slots[i].blockWrite.perSecond
+        let blockReadAt = slots[i].blockRead.baseTime
+        sample.blockCountersAgeNanos = blockReadAt != 0 && now > blockReadAt ? Int64(clamping: now - blockReadAt) : 0
         slots[i].previous = slots[i].current
         slots[i].previousMonotonic = now
         slots[i].hasPrevious = true

@@ -36,6 +36,9 @@ public struct Sample: Sendable {
     public var blockWriteBytes: UInt64
     public var blockReadRate: Double
     public var blockWriteRate: Double
+    /// How long before `timestampNanos` the block counters were read (they are read once a second, see
+    /// ReadCadence): history spans its block rates between the counters' own read times.
+    public var blockCountersAgeNanos: Int64
 
     public var pids: UInt64
 
@@ -67,6 +70,7 @@ public struct Sample: Sendable {
         blockWriteBytes = 0
         blockReadRate = 0
         blockWriteRate = 0
+        blockCountersAgeNanos = 0
         pids = 0
     }
 }

@@ -4,7 +4,8 @@
 /// times the real rate on the tenth.
 struct SpanRate {
     private var base: UInt64 = 0
-    private var baseTime: UInt64 = 0
+    /// When the counter was last read (monotonic ns; 0 = never).
+    private(set) var baseTime: UInt64 = 0
     private(set) var perSecond: Double = 0
 
     /// A real read of the counter at `now` (monotonic ns). The first read has no span: the rate stays 0
