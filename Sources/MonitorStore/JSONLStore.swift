@@ -36,7 +36,8 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     private let lastPersisted = Atomic<Int64>(0)
     /// The previous tick's wall time: half the gap since it is the slack a due tick may come early by.
     private let lastTick = Atomic<Int64>(0)
-    /// Each persisted line's rates over its whole period (only the collector's thread takes it).
+    /// Each persisted line's rates over its whole period: applied by the store's own task as it encodes, in
+    /// the order ticks were persisted, so the collector's tick does not pay for it.
     private let periodRates = Mutex(PeriodRates())
     private let precision: @Sendable () -> TimestampPrecision
     private let logger: Logger
@@ -113,7 +114,6 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         var copy: [Sample] = []
         copy.reserveCapacity(samples.count)
         for i in samples.indices { copy.append(samples[i]) }
-        periodRates.withLock { $0.apply(to: &copy) }
         if case .dropped(let record) = input.yield(.samples(copy)), case .samples(let lost) = record {
             statistics.droppedLines.add(UInt64(lost.count), ordering: .relaxed)
         }
@@ -202,8 +202,9 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     private func encode(_ record: Record) {
         let precision = self.precision()
         switch record {
-        case .samples(let samples):
+        case .samples(var samples):
             guard let first = samples.first else { return }
+            periodRates.withLock { $0.apply(to: &samples) }
             var buffer = ByteBuffer()
             buffer.reserveCapacity(samples.count * 720)
             for sample in samples {

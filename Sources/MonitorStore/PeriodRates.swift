@@ -6,7 +6,7 @@ import MonitorCore
 /// cumulative, so the rate over the period is exact: (counter now − counter at the previous persisted line)
 /// ÷ the time between the two lines.
 ///
-/// Used on the collector's thread only (the store's sink call), once per persisted tick.
+/// Used by the store's task only, once per persisted tick, in tick order.
 struct PeriodRates {
     private struct Base {
         var wallNanos: Int64
