@@ -54,7 +54,9 @@ class HostVM:
 
     def ours(self) -> dict[str, dict]:
         """`wakedock-monitor stats --format json` run as root inside the VM, by container name."""
-        out = self.sh("/usr/local/bin/wakedock-monitor stats --format json", timeout=60)
+        # CPU % over 1 s, as docker stats measures it: under emulation a 0.25 s window is too jittery for ±10
+        # points (seen: 90.4 % against docker's 100.9 %).
+        out = self.sh("/usr/local/bin/wakedock-monitor stats --format json --sample-interval 1", timeout=60)
         return {row["container_name"]: row for row in map(json.loads, out.splitlines())}
 
     def journal(self) -> list[dict]:
@@ -149,11 +151,12 @@ def test_the_unit_is_active_ready_and_says_its_status(host_vm):
     unit = host_vm.unit("Type", "ActiveState", "SubState", "StatusText", "MainPID", "WatchdogUSec", "User")
     # Type=notify: `active (running)` is reached only when READY=1 came.
     assert (unit["Type"], unit["ActiveState"], unit["SubState"]) == ("notify", "active", "running"), unit
-    assert re.fullmatch(r"\d+ containers every 1\.0 s; API on 0\.0\.0\.0:8000; history in /var/log/wakedock/metrics",
-                        unit["StatusText"]), unit["StatusText"]
+    status_line = r"\d+ containers every 1\.0 s; API on 0\.0\.0\.0:8000; history in /var/log/wakedock/metrics"
+    assert re.fullmatch(status_line, unit["StatusText"]), unit["StatusText"]
     assert unit["WatchdogUSec"] == "30s"
     status = host_vm.sh(f"SYSTEMD_COLORS=0 systemctl status --no-pager {UNIT} || true")
-    assert "Active: active (running)" in status and f'Status: "{unit["StatusText"]}"' in status, status
+    # The count in STATUS= is refreshed once a minute: it may have changed between the two reads.
+    assert "Active: active (running)" in status and re.search(f'Status: "{status_line}"', status), status
     assert any(e["MESSAGE"] == "told systemd we are ready" for e in host_vm.journal())
     # DynamicUser: an unprivileged uid of systemd's dynamic range, with the docker group added.
     proc_status = host_vm.sh(f"cat /proc/{unit['MainPID']}/status")
