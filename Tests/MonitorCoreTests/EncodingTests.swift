@@ -68,3 +68,56 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONCursorBoundTests {
+    /// Debug builds check every cursor write against the reserved memory: a sample at its longest (strings
+    /// of control characters, every number at its widest) must fit the bound it reserves, byte for byte.
+    @Test func aSampleAtItsLongestFitsItsBound() throws {
+        let nasty = String(repeating: "\u{01}", count: 120)
+        let identity = ContainerIdentity(id: nasty, name: nasty, serviceName: nasty, projectName: nasty)
+        var s = Sample(container: identity, timestampNanos: .min)
+        s.cpuPercent = -.greatestFiniteMagnitude
+        s.memoryPercent = -999_999_999_999_999.9
+        s.networkRxRate = -1.8e19
+        s.networkTxRate = .infinity
+        s.blockReadRate = -.nan
+        s.blockWriteRate = -1e300
+        s.psiCPU = -123_456_789_012_345.678
+        s.psiMemory = -.leastNonzeroMagnitude
+        s.psiIO = 1e16
+        for path in [\Sample.memoryUsage, \.memoryLimit, \.networkRxBytes, \.networkTxBytes, \.pids, \.cpuUsageNanos,
+                     \.cpuSystemUsageNanos, \.memoryCache, \.networkRxPackets, \.networkTxPackets, \.blockReadBytes,
+                     \.blockWriteBytes, \.cpuThrottledPeriods, \.memoryFailcnt, \.oomKills] {
+            s[keyPath: path] = .max
+        }
+        for nanos in [Int64.min, -1, 0, Int64.max] {
+            s.timestampNanos = nanos
+            var buffer = ByteBuffer()
+            buffer.writeSampleJSON(s, precision: .milliseconds)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
+            #expect(object["container_name"] as? String == nasty)
+            #expect(object.count == 29)
+        }
+    }
+
+    @Test func numbersAtTheirEdges() {
+        func text(_ write: (inout ByteBuffer) -> Void) -> String {
+            var b = ByteBuffer()
+            write(&b)
+            return String(buffer: b)
+        }
+        #expect(text { $0.writeDecimal(Int64.min) } == "-9223372036854775808")
+        #expect(text { $0.writeDecimal(UInt64(0)) } == "0")
+        #expect(text { $0.writeDecimal(UInt64(10)) } == "10")
+        #expect(text { $0.writeJSONDouble(1e15, decimals: 2) } == "1000000000000000.0")
+        #expect(text { $0.writeJSONDouble(-2.5e18, decimals: 1) } == "-2500000000000000000.0")
+        #expect(text { $0.writeJSONDouble(1e20, decimals: 1) } == "1e+20")
+        #expect(text { $0.writeJSONDouble(0.05, decimals: 1) } == "0.1")
+        #expect(text { $0.writeJSONDouble(1.005, decimals: 3) } == "1.005")
+        #expect(text { $0.writeJSONDouble(7.0401, decimals: 3) } == "7.04")
+        #expect(text { $0.writeJSONDouble(3.0007, decimals: 3) } == "3.001")
+        #expect(text { $0.writeJSONDouble(12.5, decimals: 0) } == "13.0")
+        #expect(text { $0.writeRFC3339(nanos: Int64.max, precision: .milliseconds) } == "2262-04-11T23:47:16.854Z")
+        #expect(text { $0.writeRFC3339(nanos: Int64.min, precision: .milliseconds) } == "1677-09-21T00:12:43.145Z")
+    }
+}
