@@ -34,6 +34,7 @@ struct MonitoringRoutes {
             let query = try HistoryQuery(body: body, limits: HistoryQuery.metrics)
             return try await self.history(format: query.format) { [backend] () throws(APIError) in try backend.samplePlan(query) }
         }
+        api.get("metrics/latest") { _, _ in self.latestOfAll() }
         api.get("metrics/:container_id/latest") { _, context in
             let ref = context.parameters.get("container_id") ?? ""
             guard let series = try resolveContainer(ref, in: self.backend.registry), let latest = series.latest else {
@@ -103,6 +104,25 @@ struct MonitoringRoutes {
             let body = try await decodeJSONBody(TestAlertBody.self, from: request, context: context)
             return try self.testAlert(body)
         }
+    }
+
+    /// Every container's newest sample from the rings, in one answer: `wakedock-monitor stats` reads it
+    /// rather than the kernel when a daemon is serving.
+    private func latestOfAll() -> Response {
+        let samples = backend.registry.all.compactMap(\.latest)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(samples.count * 1100 + 100)
+        buffer.writeStaticString("{")
+        buffer.writeJSONKey("collecting")
+        buffer.writeStaticString(backend.collection.isCollecting.load(ordering: .relaxed) ? "true" : "false")
+        buffer.writeStaticString(",")
+        buffer.writeJSONKey("collection_interval")
+        buffer.writeJSONDouble(backend.intervalSeconds, decimals: 3)
+        buffer.writeStaticString(",")
+        buffer.writeJSONKey("samples")
+        buffer.writeSamplesArray(samples, precision: .milliseconds)
+        buffer.writeStaticString("}")
+        return Response.json(buffer)
     }
 
     // MARK: - Bodies

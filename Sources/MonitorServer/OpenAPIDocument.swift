@@ -195,6 +195,40 @@ enum OpenAPIDocument {
     }
    }
   },
+  "/api/v1/monitoring/metrics/latest": {
+   "get": {
+    "operationId": "getLatestOfAll",
+    "summary": "Every watched container's newest sample, from memory (what `wakedock-monitor stats` reads)",
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "required": ["collecting", "collection_interval", "samples"],
+         "properties": {
+          "collecting": {
+           "type": "boolean",
+           "description": "false after POST /stop: the samples are then as old as the stop"
+          },
+          "collection_interval": {
+           "type": "number"
+          },
+          "samples": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/Sample"
+           }
+          }
+         }
+        }
+       }
+      }
+     }
+    }
+   }
+  },
   "/api/v1/monitoring/metrics/{container_id}/latest": {
    "get": {
     "operationId": "getLatest",

@@ -5,8 +5,9 @@ import MonitorCore
 import MonitorEncoding
 import NIOCore
 
-/// `wakedock-monitor stats`: every container once, like `docker stats --no-stream`, from two kernel reads a
-/// short interval apart. No daemon needed.
+/// `wakedock-monitor stats`: every container once, like `docker stats --no-stream`. When a daemon serves on
+/// this host (its settings' address, or `--from URL`) the answer is its rings' newest samples, in milliseconds;
+/// otherwise two kernel reads a short interval apart, no daemon needed.
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
@@ -30,10 +31,20 @@ struct StatsCommand: AsyncParsableCommand {
     var sampleInterval: Double = 0.25
     @Flag(help: "Show full container ids in the table.")
     var noTrunc = false
+    @Option(
+        help: ArgumentHelp(
+            "A serving daemon's base URL (e.g. http://10.0.0.5:8000) to answer from; an error if it does not answer. Default: the daemon of these settings (WAKEDOCK_HOST, WAKEDOCK_PORT) if one answers, else the kernel.",
+            valueName: "url"))
+    var from: String?
+    @Flag(help: "Read the kernel even when a daemon is serving.")
+    var local = false
 
     func validate() throws {
         guard sampleInterval.isFinite, sampleInterval >= 0.01, sampleInterval <= 60 else {
             throw ValidationError("--sample-interval must be from 0.01 to 60 seconds")
+        }
+        if local, from != nil {
+            throw ValidationError("--local and --from exclude each other")
         }
         for filter in filters where filter.isEmpty {
             throw ValidationError("--filter needs a value")
@@ -43,24 +54,41 @@ struct StatsCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try common.loadSettings()
         let logger = LoggingSetup.bootstrap(level: common.logLevel == nil ? .warning : settings.logLevel).logger
-        let engine: Engine
-        do {
-            engine = try Engine(settings: settings, logger: logger, cadence: .everything)
-        } catch {
-            FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
-            throw ExitCode(1)
+        var samples = try await fromDaemon(settings: settings, logger: logger)
+        if samples == nil { samples = try await fromKernel(settings: settings, logger: logger) }
+        print((samples ?? []).filter { sample in filters.allSatisfy { Self.matches(sample.container, $0) } }
+            .sorted { $0.container.name < $1.container.name })
+    }
+
+    /// The daemon's snapshot, or nil to read the kernel: none answers at the default address, or it has
+    /// stopped collecting. An explicit `--from` that fails is an error, not a silent local read.
+    private func fromDaemon(settings: Settings, logger: Logger) async throws -> [Sample]? {
+        guard !local, let base = from ?? DaemonSnapshot.defaultBaseURL(host: settings.host, port: settings.port) else {
+            return nil
         }
-        let (targets, _) = await engine.discoverOnce(settings: settings, logger: logger)
-        let selected = targets.filter { target in filters.allSatisfy { Self.matches(target.identity, $0) } }
+        do {
+            let snapshot = try await DaemonSnapshot.fetch(from: base)
+            if snapshot.collecting {
+                logger.info("answered from the daemon's rings", metadata: ["daemon": "\(base)"])
+                return snapshot.samples
+            }
+            guard from == nil else {
+                FileHandle.standardError.write(Data("wakedock-monitor: the daemon at \(base) has stopped collecting; its samples are as old as the stop\n".utf8))
+                return snapshot.samples
+            }
+            logger.info("the daemon has stopped collecting; reading the kernel", metadata: ["daemon": "\(base)"])
+            return nil
+        } catch {
+            guard from == nil else {
+                FileHandle.standardError.write(Data("wakedock-monitor: no answer from \(base): \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            logger.info("no daemon answered; reading the kernel", metadata: ["daemon": "\(base)", "error": "\(error)"])
+            return nil
+        }
+    }
 
-        let capture = LastTickCapture()
-        engine.collector.add(sink: capture)
-        engine.collector.inbox.post(.replaceAll(selected))
-        engine.collector.tick()
-        try await Task.sleep(for: .seconds(saturating: sampleInterval))
-        engine.collector.tick()
-
-        let samples = capture.samples.sorted { $0.container.name < $1.container.name }
+    private func print(_ samples: [Sample]) {
         switch format {
         case .json:
             var buffer = ByteBuffer()
@@ -70,8 +98,30 @@ struct StatsCommand: AsyncParsableCommand {
             }
             FileHandle.standardOutput.write(Data(buffer.readableBytesView))
         case .table:
-            print(StatsTable.render(samples, truncateIDs: !noTrunc), terminator: "")
+            Swift.print(StatsTable.render(samples, truncateIDs: !noTrunc), terminator: "")
         }
+    }
+
+    /// Two reads of every file, `--sample-interval` apart.
+    private func fromKernel(settings: Settings, logger: Logger) async throws -> [Sample] {
+        let engine: Engine
+        do {
+            engine = try Engine(settings: settings, logger: logger, cadence: .everything)
+        } catch {
+            FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let (targets, _) = await engine.discoverOnce(settings: settings, logger: logger)
+        // Filtered before reading: no file of a container left out is opened.
+        let selected = targets.filter { target in filters.allSatisfy { Self.matches(target.identity, $0) } }
+
+        let capture = LastTickCapture()
+        engine.collector.add(sink: capture)
+        engine.collector.inbox.post(.replaceAll(selected))
+        engine.collector.tick()
+        try await Task.sleep(for: .seconds(saturating: sampleInterval))
+        engine.collector.tick()
+        return capture.samples
     }
 
     static func matches(_ identity: ContainerIdentity, _ filter: String) -> Bool {

@@ -56,7 +56,8 @@ class HostVM:
         """`wakedock-monitor stats --format json` run as root inside the VM, by container name."""
         # CPU % over 1 s, as docker stats measures it: under emulation a 0.25 s window is too jittery for ±10
         # points (seen: 90.4 % against docker's 100.9 %).
-        out = self.sh("/usr/local/bin/wakedock-monitor stats --format json --sample-interval 1", timeout=60)
+        # --local: the kernel as root reads it, not the serving daemon's rings that stats would answer from.
+        out = self.sh("/usr/local/bin/wakedock-monitor stats --local --format json --sample-interval 1", timeout=60)
         return {row["container_name"]: row for row in map(json.loads, out.splitlines())}
 
     def journal(self) -> list[dict]:
@@ -196,6 +197,11 @@ def test_stats_agrees_with_docker_stats_on_v2(host_vm):
               f"limit {mine[name]['memory_limit']} pids {mine[name]['pids']} | docker {theirs[name]['CPUPerc']} "
               f"{theirs[name]['MemUsage']} pids {theirs[name]['PIDs']} net {theirs[name]['NetIO']}")
     assert_stats_agree(mine, theirs, after, host_vm.ids)
+
+    # With the unit serving (on 0.0.0.0:8000), a plain `stats` answers from its rings.
+    log = host_vm.sh(
+        "WAKEDOCK_LOG_TARGET=stderr /usr/local/bin/wakedock-monitor stats --log-level info 2>&1 >/dev/null", timeout=60)
+    assert "answered from the daemon's rings" in log, log
 
 
 def test_the_hardened_unit_reads_every_file_the_engine_needs(host_vm):
