@@ -46,6 +46,19 @@ typedef struct wd_netdev_totals {
 /// Returns 0, or -EINVAL when a line cannot be parsed.
 int wd_parse_netdev(const char *s, size_t n, wd_netdev_totals *out);
 
+/// One interface line of a net/dev file. `name` is the interface name, NUL-padded to 16 bytes (IFNAMSIZ),
+/// kept as two words so that Swift compares and hashes it without building a String.
+typedef struct wd_netdev_iface {
+    uint64_t name[2];
+    uint64_t rx_bytes;
+    uint64_t rx_packets;
+    uint64_t tx_bytes;
+    uint64_t tx_packets;
+} wd_netdev_iface;
+/// Every interface line (lo included) in file order, the first `cap` of them into `out`. Returns how many
+/// interface lines there are (more than `cap`: call again with room for them), or -EINVAL.
+long wd_parse_netdev_interfaces(const char *s, size_t n, wd_netdev_iface *out, size_t cap);
+
 /// cgroup v1 blkio.throttle.io_service_bytes ("MAJ:MIN Read N" lines): sums Read and Write over devices.
 int wd_parse_blkio_v1(const char *s, size_t n, uint64_t *read_bytes, uint64_t *write_bytes);
 /// cgroup v2 io.stat ("MAJ:MIN rbytes=N wbytes=N rios=N ..."): sums rbytes and wbytes over devices.

@@ -1363,6 +1363,10 @@ enum OpenAPIDocument {
        "vanished_containers": {
         "type": "integer"
        },
+       "host_network_containers": {
+        "type": "integer",
+        "description": "Containers whose network counters come from the host's /proc/net/dev (their veth peers)"
+       },
        "collection_success_rate": {
         "type": "number"
        },

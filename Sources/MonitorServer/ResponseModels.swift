@@ -162,6 +162,9 @@ struct StatisticsJSON: Encodable {
         var failed_samples: UInt64
         var read_errors: UInt64
         var vanished_containers: UInt64
+        /// Containers whose network counters come from the host's /proc/net/dev (veth peers); the others
+        /// read their own namespace's file.
+        var host_network_containers: Int
         var collection_success_rate: Double
         var mean_tick_ms: Double
         var max_tick_ms: Double

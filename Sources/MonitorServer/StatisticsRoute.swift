@@ -73,6 +73,7 @@ extension MonitoringRoutes {
                 ticks: ticks, missed_ticks: stats.missedTicks.load(ordering: .relaxed), samples_collected: samples,
                 failed_samples: failed, read_errors: stats.readErrors.load(ordering: .relaxed),
                 vanished_containers: stats.vanishedContainers.load(ordering: .relaxed),
+                host_network_containers: stats.hostNetworkContainers.load(ordering: .relaxed),
                 collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
                 mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
                 max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,

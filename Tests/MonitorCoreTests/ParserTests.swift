@@ -1,5 +1,7 @@
 import CSupport
+import Foundation
 import Glibc
+@testable import MonitorCore
 import Testing
 
 /// CSupport's parsers on the exact text formats the kernel writes.
@@ -51,6 +53,51 @@ import Testing
         #expect(totals.rx_packets == 1300)
         #expect(totals.tx_packets == 2001)
         #expect(totals.interfaces == 2)
+    }
+
+    @Test func netdevInterfacesOneByOneWithTheirNames() {
+        var text = """
+            Inter-|   Receive                                                |  Transmit
+             face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+                lo:   99999     999    0    0    0     0          0         0    99999     999    0    0    0     0       0          0
+            veth1a2b3c4: 1048576 1000    0    0    0     0          0         0  2097152    2000    0    0    0     0       0          0
+            br-0123456789ab:12345678901  300 0 0    0     0          0         0      100       1    0    0    0     0       0          0
+
+            """
+        var out = [wd_netdev_iface](repeating: wd_netdev_iface(), count: 2)
+        let count = text.withUTF8 { p in
+            p.withMemoryRebound(to: CChar.self) { wd_parse_netdev_interfaces($0.baseAddress, $0.count, &out, 2) }
+        }
+        // Three lines, room for two: the count says how much room is needed, the first two are filled.
+        #expect(count == 3)
+        #expect(HostNetwork.Name(out[0]).description == "lo")
+        #expect(HostNetwork.Name(out[1]) == HostNetwork.Name("veth1a2b3c4"))
+        #expect(out[1].rx_bytes == 1_048_576 && out[1].tx_bytes == 2_097_152 && out[1].rx_packets == 1000 && out[1].tx_packets == 2000)
+        var bigger = [wd_netdev_iface](repeating: wd_netdev_iface(), count: 4)
+        _ = text.withUTF8 { p in
+            p.withMemoryRebound(to: CChar.self) { wd_parse_netdev_interfaces($0.baseAddress, $0.count, &bigger, 4) }
+        }
+        #expect(HostNetwork.Name(bigger[2]).description == "br-0123456789ab")
+        #expect(bigger[2].rx_bytes == 12_345_678_901)
+        // A name longer than the kernel's 15 bytes is not a net/dev line.
+        var long = "abcdefghijklmnop: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n"
+        let rc = long.withUTF8 { p in
+            p.withMemoryRebound(to: CChar.self) { wd_parse_netdev_interfaces($0.baseAddress, $0.count, &bigger, 4) }
+        }
+        #expect(rc == -Int(EINVAL))
+        #expect(HostNetwork.Name("abcdefghijklmnop") == nil)
+    }
+
+    /// /proc/<pid>/net/igmp as the kernel prints it (igmp_mc_seq_show): the interfaces' indexes, lo left out.
+    @Test func igmpGivesEachInterfacesIndex() throws {
+        let text = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n"
+            + "1\tlo        :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+            + "1789\teth0      :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+            + "1791\teth1      :     1      V3\n\t\t\t\t010000E0     1 0:00000000\t\t0\n"
+        let path = NSTemporaryDirectory() + "wd-igmp-\(getpid())"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        #expect(NamespaceLinks.interfaceIndexes(igmp: path) == ["eth0": 1789, "eth1": 1791])
     }
 
     @Test func netdevWithOnlyLoopbackIsZero() {

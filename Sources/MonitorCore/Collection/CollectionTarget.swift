@@ -21,7 +21,8 @@ public enum TargetChange: Sendable {
     case upsert(CollectionTarget)
     /// Stop watching this container id.
     case remove(id: String)
-    /// Read every file of this container on the next tick (Docker `update`: its limits changed).
+    /// Read every file of this container on the next tick and map its network again (Docker `update`: its
+    /// limits changed; `network connect`/`disconnect`: its interfaces did).
     case refresh(id: String)
     /// The complete set of running containers (after a listing): anything else is dropped.
     case replaceAll([CollectionTarget])

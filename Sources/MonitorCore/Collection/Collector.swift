@@ -18,12 +18,22 @@ public final class Collector {
         public var ringCapacity: Int
         /// How often each file is read.
         public var cadence: ReadCadence
+        /// Network counters from the host's one `/proc/net/dev` read for every container whose interfaces
+        /// all have a host veth peer (false: each namespace's own file, as before; for comparisons).
+        public var hostSideNetwork: Bool
+        /// Where `/class/net` is (the host's interfaces' `ifindex` and `iflink`).
+        public var sysRoot: String
 
-        public init(layout: CgroupLayout, procRoot: String = "/proc", ringCapacity: Int = 720, cadence: ReadCadence = .standard) {
+        public init(
+            layout: CgroupLayout, procRoot: String = "/proc", ringCapacity: Int = 720, cadence: ReadCadence = .standard,
+            hostSideNetwork: Bool = true, sysRoot: String = "/sys"
+        ) {
             self.layout = layout
             self.procRoot = procRoot
             self.ringCapacity = ringCapacity
             self.cadence = cadence
+            self.hostSideNetwork = hostSideNetwork
+            self.sysRoot = sysRoot
         }
     }
 
@@ -50,6 +60,10 @@ public final class Collector {
         var readEverythingNext = true
         /// Set when the cgroup disappeared; the slot is dropped at the end of the tick.
         var vanished = false
+        /// Network from the host's read (nil: the namespace's own /proc/<pid>/net/dev).
+        var hostLinks: HostLinks?
+        /// A host peer went missing this tick: map the container's interfaces again after the tick's reads.
+        var remapNetwork = false
     }
 
     public let options: Options
@@ -58,6 +72,11 @@ public final class Collector {
     public let statistics = CollectorStatistics()
     private let logger: Logger
     private let host: HostCounters
+    private let hostNetwork: HostNetwork
+    /// Containers whose network comes from the host's read: none, and the host file is not read.
+    private var hostLinkedSlots = 0
+    /// The host interfaces' generation when mappings were last retried (see `remapWhereNeeded`).
+    private var retriedAtGeneration: UInt64 = 0
 
     private var slots: ContiguousArray<Slot> = []
     private var batch: ContiguousArray<Sample> = []
@@ -73,6 +92,7 @@ public final class Collector {
         self.options = options
         self.logger = logger
         self.host = HostCounters(procRoot: options.procRoot)
+        self.hostNetwork = HostNetwork(procRoot: options.procRoot, sysRoot: options.sysRoot)
         cadence = options.cadence
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         slots.reserveCapacity(256)
@@ -109,8 +129,11 @@ public final class Collector {
                 remove(id: id, reason: "stopped")
                 membershipChanged = true
             case .refresh(let id):
-                // A `docker update` changes no series: nothing to republish.
-                if let i = slots.firstIndex(where: { $0.series.identity.id == id }) { slots[i].readEverythingNext = true }
+                // A `docker update` or a network (dis)connect changes no series: nothing to republish.
+                if let i = slots.firstIndex(where: { $0.series.identity.id == id }) {
+                    slots[i].readEverythingNext = true
+                    mapNetwork(slotAt: i)
+                }
             case .replaceAll(let targets):
                 membershipChanged = true
                 let keep = Set(targets.map(\.identity.id))
@@ -120,6 +143,7 @@ public final class Collector {
                 for target in targets { upsert(target) }
             }
         }
+        countHostLinkedSlots()
         guard membershipChanged else { return }
         registry.replace(with: slots.map(\.series))
         statistics.monitoredContainers.store(slots.count, ordering: .relaxed)
@@ -136,7 +160,10 @@ public final class Collector {
             {
                 slots[i].series = slots[i].series.renamed(to: target.identity)
             }
-            if let pid = target.pid, pid != slots[i].probe.pid { slots[i].probe.attachNetwork(pid: pid) }
+            if let pid = target.pid, pid != slots[i].probe.pid {
+                slots[i].probe.attachNetwork(pid: pid)
+                mapNetwork(slotAt: i)
+            }
             return
         }
         guard let directories = resolveDirectories(target) else {
@@ -155,6 +182,7 @@ public final class Collector {
             return
         }
         slots.append(Slot(probe: probe, series: ContainerSeries(identity: target.identity, capacity: options.ringCapacity)))
+        mapNetwork(slotAt: slots.count - 1)
         logger.info(
             "container discovered",
             metadata: [
@@ -196,6 +224,7 @@ public final class Collector {
         let start = Clocks.monotonicNanos()
         let wall = Clocks.wallNanos()
         let systemCPU = host.systemCPUNanos(buffer: readBuffer)
+        if hostLinkedSlots > 0 { hostNetwork.refresh() }
         batch.removeAll(keepingCapacity: true)
 
         var vanished = false
@@ -203,6 +232,7 @@ public final class Collector {
             if !collect(slotAt: i, due: due, tickTime: now, tickStart: start, wall: wall, systemCPU: systemCPU) { vanished = true }
         }
         if vanished { dropVanished() }
+        remapWhereNeeded()
 
         let duration = Clocks.monotonicNanos() &- start
         sequence &+= 1
@@ -225,8 +255,19 @@ public final class Collector {
         let now = tickTime &+ (Clocks.monotonicNanos() &- tickStart)
         var mask = slots[i].readEverythingNext ? wd_file_kind.allBits : due
         slots[i].readEverythingNext = false
+        if slots[i].hostLinks != nil { mask &= ~WD_F_NETDEV.bit }
         // Fields of files not in the mask keep their last read's values: `current` is only written per file.
         var failures = slots[i].probe.read(mask: mask, into: &slots[i].current, buffer: readBuffer)
+        if slots[i].hostLinks != nil {
+            let (totals, complete) = slots[i].hostLinks!.read(from: hostNetwork)
+            if !complete { slots[i].remapNetwork = true }
+            slots[i].current.net_rx_bytes = totals.rx_bytes
+            slots[i].current.net_rx_packets = totals.rx_packets
+            slots[i].current.net_tx_bytes = totals.tx_bytes
+            slots[i].current.net_tx_packets = totals.tx_packets
+            slots[i].current.ok_mask |= WD_F_NETDEV.bit
+            mask |= WD_F_NETDEV.bit
+        }
         if mask & WD_F_MEM_STAT.bit == 0, slots[i].current.ok_mask & WD_F_MEM_USAGE.bit != 0, memoryMoved(slotAt: i) {
             failures += readMemoryStat(slotAt: i)
             mask |= WD_F_MEM_STAT.bit
@@ -299,8 +340,81 @@ public final class Collector {
     /// The process whose network namespace we read has exited: find another one in the container.
     private func reattachNetwork(slotAt i: Int) {
         let probe = slots[i].probe
-        if let pid = probe.findLivePid(), pid != probe.pid, probe.attachNetwork(pid: pid) { return }
+        if let pid = probe.findLivePid(), pid != probe.pid, probe.attachNetwork(pid: pid) {
+            mapNetwork(slotAt: i)
+            return
+        }
         probe.attachNetwork(pid: nil)
+    }
+
+    // MARK: - Network from the host side (allocates; only when a container's interfaces change)
+
+    /// Maps the container's interfaces onto host veths (`NamespaceLinks`): its network is then summed from
+    /// the host's one read and its own net/dev descriptor is closed; otherwise that file is read as before.
+    private func mapNetwork(slotAt i: Int) {
+        slots[i].remapNetwork = false
+        guard options.hostSideNetwork else { return }
+        let probe = slots[i].probe
+        let identity = slots[i].series.identity
+        guard let pid = probe.pid ?? probe.findLivePid() else {
+            slots[i].hostLinks = nil
+            return
+        }
+        var resolution = NamespaceLinks.resolve(pid: pid, procRoot: options.procRoot, host: hostNetwork)
+        if case .namespace = resolution, let live = probe.findLivePid(), live != pid {
+            // The pid we had may be gone: map through a live one.
+            probe.attachNetwork(pid: live)
+            resolution = NamespaceLinks.resolve(pid: live, procRoot: options.procRoot, host: hostNetwork)
+        }
+        switch resolution {
+        case .host(let peers):
+            if slots[i].hostLinks?.links.map(\.name) != peers {
+                logger.debug(
+                    "network counters from the host side",
+                    metadata: ["container_name": "\(identity.name)", "veths": "\(peers.map(\.description))"])
+            }
+            if slots[i].hostLinks == nil { slots[i].hostLinks = HostLinks() }
+            slots[i].hostLinks!.remap(to: peers, host: hostNetwork)
+            probe.detachNetworkFile()
+        case .namespace(let reason):
+            if slots[i].hostLinks != nil || !probe.isOpen(WD_F_NETDEV) {
+                slots[i].hostLinks = nil
+                probe.attachNetwork(pid: probe.pid ?? pid)
+            }
+            logger.debug(
+                "network counters from the container's namespace", metadata: ["container_name": "\(identity.name)", "reason": "\(reason)"])
+        }
+    }
+
+    /// After the tick's reads: containers whose veth went missing are mapped again; and when the host's
+    /// interfaces changed (a container started, a network was connected), those that read their namespace
+    /// or have no interface try again (an interface that had no IPv4 address yet, counters that moved too fast to compare).
+    /// Nothing here runs in steady state: the tick stays allocation-free. A network connected to a running
+    /// container is picked up from Docker's `network connect` event (`TargetChange.refresh`).
+    private func remapWhereNeeded() {
+        guard options.hostSideNetwork, !slots.isEmpty else { return }
+        var changed = false
+        for i in slots.indices where slots[i].remapNetwork {
+            mapNetwork(slotAt: i)
+            changed = true
+        }
+        if hostNetwork.generation != retriedAtGeneration {
+            retriedAtGeneration = hostNetwork.generation
+            // Those left without any interface too: a container sharing the namespace of one that was just
+            // reconnected gets no Docker event of its own.
+            for i in slots.indices where (slots[i].hostLinks?.links.isEmpty ?? true) && slots[i].probe.pid != nil {
+                mapNetwork(slotAt: i)
+                changed = true
+            }
+        }
+        if changed { countHostLinkedSlots() }
+    }
+
+    private func countHostLinkedSlots() {
+        var n = 0
+        for slot in slots where slot.hostLinks != nil { n += 1 }
+        hostLinkedSlots = n
+        statistics.hostNetworkContainers.store(n, ordering: .relaxed)
     }
 
     private func dropVanished() {
@@ -311,5 +425,6 @@ public final class Collector {
         }
         registry.replace(with: slots.map(\.series))
         statistics.monitoredContainers.store(slots.count, ordering: .relaxed)
+        countHostLinkedSlots()
     }
 }

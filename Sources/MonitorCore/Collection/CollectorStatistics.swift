@@ -16,6 +16,8 @@ public final class CollectorStatistics: Sendable {
     public let totalTickNanos = Atomic<UInt64>(0)
     public let maxTickNanos = Atomic<UInt64>(0)
     public let monitoredContainers = Atomic<Int>(0)
+    /// Containers whose network counters come from the host's /proc/net/dev (the rest read their namespace's).
+    public let hostNetworkContainers = Atomic<Int>(0)
     /// Tick durations, for percentiles.
     public let tickDurations = Mutex(TickHistogram())
 

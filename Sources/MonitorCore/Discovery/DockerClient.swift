@@ -96,10 +96,11 @@ public final class DockerClient: Sendable {
         return pid
     }
 
-    /// Follows container events since `since` (Unix seconds), calling `handle` for each, until the stream
+    /// Follows container and network events since `since` (Unix seconds), calling `handle` for each, until the stream
     /// ends or fails (which it does when dockerd stops).
     public func followEvents(since: Double, _ handle: (Event) async -> Void) async throws {
-        let filters = #"{"type":["container"]}"#
+        // Network events too: a container connected to or disconnected from a network has new veths.
+        let filters = #"{"type":["container","network"]}"#
         let encoded = filters.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? filters
         let path = "/events?since=\(String(format: "%.3f", since))&filters=\(encoded)"
         let response = try await http.execute(try request(path), timeout: .seconds(10))

@@ -88,6 +88,14 @@ public final class DockerDiscovery: Service {
     }
 
     private func handle(_ event: DockerClient.Event) async {
+        if event.Type == "network" {
+            // `network connect`/`disconnect` name the container in their attributes: its interfaces changed,
+            // so its host-side veth mapping is made again.
+            if event.Action == "connect" || event.Action == "disconnect", let id = event.Actor?.Attributes?["container"] {
+                inbox.post(.refresh(id: id))
+            }
+            return
+        }
         guard event.Type == nil || event.Type == "container", let id = event.Actor?.ID, let action = event.Action else {
             return
         }

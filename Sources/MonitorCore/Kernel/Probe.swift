@@ -75,6 +75,11 @@ public final class Probe {
         return wd_probe_open(&raw, WD_F_NETDEV, "\(procRoot)/\(pid)/net/dev") == 0
     }
 
+    /// Closes the network file but keeps the pid: the counters come from the host side now.
+    public func detachNetworkFile() {
+        wd_probe_close_kind(&raw, WD_F_NETDEV)
+    }
+
     /// A live pid of the container, from its cgroup's `cgroup.procs` (for when the one we had exited).
     public func findLivePid() -> Int32? {
         let dir = directories.memory ?? directories.unified ?? directories.pids
