@@ -31,6 +31,29 @@ import Testing
         #expect(readsPerRow(interval: 5000, seconds: 30) == [6, 6, 6])
     }
 
+    /// Ten staggered copies at 0.1 s: each reads its once-a-second files once a second, and from the first
+    /// second on exactly one copy does so per tick (a tenth of the containers), so no tick carries them all.
+    @Test func staggeredCopiesSpreadTheSlowReadsOverTheSecond() {
+        var copies = ReadCadence.standard.staggered(into: 10)
+        let slow = ReadCadence.standard.rows[1].files
+        var perCopy = Array(repeating: 0, count: 10)
+        var perTick: [Int] = []
+        let start: UInt64 = 5_000_000_000
+        for n in 0..<100 as Range<UInt64> {
+            var dueHere = 0
+            for k in copies.indices where copies[k].due(at: start + n * 100_000_000 + (n % 3 == 1 ? 7_000_000 : 0)) & slow == slow {
+                perCopy[k] += 1
+                dueHere += 1
+            }
+            perTick.append(dueHere)
+        }
+        // Copy 0 reads on the first tick, the others a k-tenths-shortened first period later: 10 reads each
+        // (copy 0's eleventh falls on tick 100, after the run).
+        #expect(perCopy == Array(repeating: 10, count: 10))
+        #expect(perTick.dropFirst(10).allSatisfy { $0 == 1 }, "\(perTick)")
+        #expect(perTick.prefix(10).reduce(0, +) == 10)
+    }
+
     @Test func theTableCoversEveryFileOnce() {
         let rows = ReadCadence.standard.rows
         #expect(rows.reduce(0) { $0 | $1.files } == wd_file_kind.allBits)

@@ -52,13 +52,16 @@ let benchmarks: @Sendable () -> Void = {
         // at a 0.1 s interval (memory.stat and the like one tick in ten, PSI one in twenty) however fast the
         // harness runs them; `every file` is the same tick reading all 13 files every time (before the cadence);
         // `+ alert evaluation` adds the evaluator as a sink (default thresholds, nothing crossing them), the
-        // steady state the daemon runs in: its mallocs must equal the plain tick's.
+        // steady state the daemon runs in: its mallocs must equal the plain tick's. `network per namespace`
+        // reads each container's own /proc/<pid>/net/dev (before the host-side read), `every file` too.
         let variants = [
-            ("(0.1 s cadence)", ReadCadence.standard, false), ("(every file)", ReadCadence.everything, false),
-            ("(0.1 s cadence) + alert evaluation", ReadCadence.standard, true),
+            ("(0.1 s cadence)", ReadCadence.standard, false, true),
+            ("(0.1 s cadence, network per namespace)", ReadCadence.standard, false, false),
+            ("(every file)", ReadCadence.everything, false, false),
+            ("(0.1 s cadence) + alert evaluation", ReadCadence.standard, true, true),
         ]
-        for (variant, cadence, evaluatesAlerts) in variants {
-            let tickFixture = Fixture(count: count, evaluatesAlerts: evaluatesAlerts, cadence: cadence)
+        for (variant, cadence, evaluatesAlerts, hostSideNetwork) in variants {
+            let tickFixture = Fixture(count: count, evaluatesAlerts: evaluatesAlerts, cadence: cadence, hostSideNetwork: hostSideNetwork)
             Benchmark(
                 "tick/\(count) containers \(variant)",
                 configuration: .init(setup: { try tickFixture.setUp() }, teardown: { tickFixture.tearDown() })
@@ -71,7 +74,7 @@ let benchmarks: @Sendable () -> Void = {
         // The naive floor of issue 12: the six files one `docker stats` sample needs (CPU usage, memory usage,
         // limit and stat, pids, net/dev), every time, in a minimal C loop; and all 13 files the same way.
         for (label, sixFiles) in [("six files, raw pread, C", true), ("raw pread, C", false)] {
-            let floorFixture = Fixture(count: count)
+            let floorFixture = Fixture(count: count, hostSideNetwork: false)
             Benchmark(
                 "floor/\(count) containers (\(label))",
                 configuration: .init(setup: { try floorFixture.setUp() }, teardown: { floorFixture.tearDown() })
@@ -94,6 +97,7 @@ final class Fixture: @unchecked Sendable {
     let count: Int
     let evaluatesAlerts: Bool
     let cadence: ReadCadence
+    let hostSideNetwork: Bool
     var cgroups: TestCgroups?
     var collector: Collector?
     var descriptors: [Int32] = []
@@ -102,10 +106,11 @@ final class Fixture: @unchecked Sendable {
     /// The simulated monotonic clock of the ticks, 0.1 s a tick.
     private var tickTime: UInt64 = 1_000_000_000_000
 
-    init(count: Int, evaluatesAlerts: Bool = false, cadence: ReadCadence = .standard) {
+    init(count: Int, evaluatesAlerts: Bool = false, cadence: ReadCadence = .standard, hostSideNetwork: Bool) {
         self.count = count
         self.evaluatesAlerts = evaluatesAlerts
         self.cadence = cadence
+        self.hostSideNetwork = hostSideNetwork
     }
 
     func nextTickTime() -> UInt64 {
@@ -117,13 +122,16 @@ final class Fixture: @unchecked Sendable {
         let made = try TestCgroups(count: count)
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        let c = Collector(options: .init(layout: made.layout, ringCapacity: 64, cadence: cadence), logger: logger)
+        let c = Collector(
+            options: .init(layout: made.layout, ringCapacity: 64, cadence: cadence, hostSideNetwork: hostSideNetwork), logger: logger)
         if evaluatesAlerts { c.add(sink: AlertEvaluator(thresholds: ThresholdTable(), log: AlertLog())) }
         c.inbox.post(.replaceAll(made.targets))
         c.tick(at: nextTickTime())  // applies the targets: probes opened, rings allocated
         c.tick(at: nextTickTime())  // first samples: every later tick is steady state
         c.tick(at: nextTickTime())  // (and the evaluator has met every container)
         precondition(c.containerCount == count, "only \(c.containerCount) of \(count) cgroups monitored")
+        let fromHost = c.statistics.hostNetworkContainers.load(ordering: .relaxed)
+        precondition(fromHost == (hostSideNetwork ? count : 0), "\(fromHost) of \(count) containers' network from the host side")
         cgroups = made
         collector = c
         descriptors = c.openDescriptors

@@ -83,7 +83,10 @@ public final class Collector {
     private var sinks: [any SampleSink] = []
     private let readBuffer: UnsafeMutableRawBufferPointer
     private var sequence: UInt64 = 0
-    private var cadence: ReadCadence
+    /// The cadence in `cadenceGroups` staggered copies: container i follows copy i mod the count.
+    private var cadences: ContiguousArray<ReadCadence>
+    private var dueMasks: ContiguousArray<UInt32>
+    static let cadenceGroups = 10
 
     /// Large enough for memory.stat and a net/dev with many interfaces.
     static let readBufferSize = 64 * 1024
@@ -93,7 +96,8 @@ public final class Collector {
         self.logger = logger
         self.host = HostCounters(procRoot: options.procRoot)
         self.hostNetwork = HostNetwork(procRoot: options.procRoot, sysRoot: options.sysRoot)
-        cadence = options.cadence
+        cadences = ContiguousArray(options.cadence.staggered(into: Self.cadenceGroups))
+        dueMasks = ContiguousArray(repeating: 0, count: Self.cadenceGroups)
         readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         slots.reserveCapacity(256)
         batch.reserveCapacity(256)
@@ -220,7 +224,7 @@ public final class Collector {
     @discardableResult
     public func tick(at now: UInt64 = Clocks.monotonicNanos()) -> TickInfo {
         applyPendingChanges()
-        let due = cadence.due(at: now)
+        for g in cadences.indices { dueMasks[g] = cadences[g].due(at: now) }
         let start = Clocks.monotonicNanos()
         let wall = Clocks.wallNanos()
         let systemCPU = host.systemCPUNanos(buffer: readBuffer)
@@ -229,6 +233,7 @@ public final class Collector {
 
         var vanished = false
         for i in slots.indices {
+            let due = dueMasks[i % Self.cadenceGroups]
             if !collect(slotAt: i, due: due, tickTime: now, tickStart: start, wall: wall, systemCPU: systemCPU) { vanished = true }
         }
         if vanished { dropVanished() }

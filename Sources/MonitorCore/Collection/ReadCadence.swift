@@ -43,10 +43,25 @@ public struct ReadCadence: Sendable {
     /// Monotonic time of each row's last read; 0 = never.
     private var lastRead: ContiguousArray<UInt64>
     private var previousTick: UInt64 = 0
+    /// How far into its period each periodic row starts, in 1/1000ths of the period (see `staggered`).
+    private var phasePermille: UInt64 = 0
 
     public init(rows: [Row]) {
         self.rows = rows
         lastRead = ContiguousArray(repeating: 0, count: rows.count)
+    }
+
+    /// `groups` copies of this schedule whose periodic rows start `k/groups` of a period apart: the collector
+    /// gives container i the copy i mod groups, so that the once-a-second reads of 100 containers are spread
+    /// over the ten ticks of a second at 0.1 s instead of all falling on one (a tick ten times the others, and
+    /// a p99 that grows with the host). Each container still reads each file once per period.
+    public func staggered(into groups: Int) -> [ReadCadence] {
+        let n = max(groups, 1)
+        return (0..<n).map { k in
+            var copy = self
+            copy.phasePermille = UInt64(k * 1000 / n)
+            return copy
+        }
     }
 
     /// The files due on a tick at `now` (monotonic nanoseconds), marking their rows as read. Allocation-free.
@@ -56,6 +71,12 @@ public struct ReadCadence: Sendable {
         var mask: UInt32 = 0
         for i in rows.indices {
             let period = rows[i].periodNanos
+            if lastRead[i] == 0, period > 0, phasePermille > 0 {
+                // A staggered copy's first period is shortened by its phase (a new container reads every file
+                // on its first tick anyway): not due now, due once the rest of that period has passed.
+                lastRead[i] = max(now &- period / 1000 &* phasePermille, 1)
+                continue
+            }
             let last = lastRead[i]
             // Due when never read, when the clock did not move forward since the last read (a simulated or
             // stepped clock), or when the period is within half a tick gap of having passed.

@@ -126,9 +126,10 @@ public final class HostNetwork {
     @inline(__always)
     public func counters(at position: Int) -> wd_netdev_iface { interfaces[position] }
 
-    /// The host veth whose peer is interface `ifindex` of another namespace: nil when none or several (an
-    /// index reused across namespaces cannot be told apart here).
-    public func peer(ofIfindex ifindex: Int32) -> Name? {
+    /// The host veths whose peer is interface `ifindex` of another namespace. More than one when veths were
+    /// made inside their namespaces (CNI plugins do: every container's eth0 is then index 2 or so); Docker
+    /// makes both ends here and moves one, so its indexes are unique.
+    public func peers(ofIfindex ifindex: Int32) -> [Name] {
         if peersGeneration != generation {
             peersByIflink = [:]
             for i in 0..<count {
@@ -143,8 +144,7 @@ public final class HostNetwork {
             }
             peersGeneration = generation
         }
-        guard let names = peersByIflink[ifindex], names.count == 1 else { return nil }
-        return names[0]
+        return peersByIflink[ifindex] ?? []
     }
 
     private static func readInt(_ path: String) -> Int32? {

@@ -14,7 +14,8 @@ public enum NamespaceLinks {
         /// Every interface has a host peer (none at all for `--network none`).
         case host([HostNetwork.Name])
         /// Read the namespace's own file: an interface without a veth peer (macvlan, ipvlan, the host's own
-        /// network), an index two host veths point at, counters that do not agree, or unreadable files.
+        /// network), several veths that point at its index with the same counters (idle CNI containers), or
+        /// unreadable files.
         case namespace(reason: String)
     }
 
@@ -38,13 +39,18 @@ public enum NamespaceLinks {
         }
         var peers: [HostNetwork.Name] = []
         for (name, ifindex) in indexes.sorted(by: { $0.value < $1.value }) {
-            guard let peer = host.peer(ofIfindex: ifindex), let position = host.position(of: peer, hint: 0) else {
-                return .namespace(reason: "\(name) has no single host veth peer")
+            guard let own = inside[name] else { return .namespace(reason: "\(name) vanished") }
+            // Among the veths pointing at this index, the one whose counters are this interface's, swapped.
+            let matching = host.peers(ofIfindex: ifindex).filter { peer in
+                host.position(of: peer, hint: 0).map { agree(inside: own, host: host.counters(at: $0)) } ?? false
             }
-            guard let own = inside[name], agree(inside: own, host: host.counters(at: position)) else {
-                return .namespace(reason: "\(name) and host \(peer) counters disagree")
+            guard matching.count == 1 else {
+                return .namespace(
+                    reason: matching.isEmpty
+                        ? "\(name) has no host veth peer with its counters"
+                        : "\(name) matches \(matching.count) host veths (same index, same counters)")
             }
-            peers.append(peer)
+            peers.append(matching[0])
         }
         return .host(peers)
     }
