@@ -140,6 +140,10 @@ long wd_clock_ticks_per_second(void);
 /// Raises RLIMIT_NOFILE's soft limit to its hard limit. Returns the new soft limit, or -errno.
 long wd_raise_nofile_limit(void);
 
+/// Asks the kernel to page out the executable's read-only mappings (MADV_PAGEOUT): the start-up code and data
+/// steady state no longer touches stop counting in RSS. Returns the bytes advised, or -1.
+long wd_release_executable_pages(void);
+
 /// Names the calling thread (at most 15 characters), as `top -H` and perf show it.
 void wd_name_this_thread(const char *name);
 

@@ -54,12 +54,12 @@ struct Engine {
     }
 
     /// One listing, for `stats`: Docker's when it answers, else the cgroup scan.
-    func discoverOnce(settings: Settings, logger: Logger) async -> (targets: [CollectionTarget], mode: DiscoveryMode) {
+    func discoverOnce(settings: Settings, logger: Logger, pids: Bool = true) async -> (targets: [CollectionTarget], mode: DiscoveryMode) {
         if discoveryMode == .docker {
             let client = DockerClient(socketPath: settings.dockerSocket)
             do {
                 let discovery = DockerDiscovery(client: client, inbox: collector.inbox, logger: logger)
-                let targets = try await discovery.listTargets()
+                let targets = try await discovery.listTargets(pids: pids)
                 await client.shutdown()
                 return (targets, .docker)
             } catch {

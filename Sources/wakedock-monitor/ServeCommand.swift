@@ -202,6 +202,12 @@ struct ServeCommand: AsyncParsableCommand {
             onServerRunning: { port in
                 logger.notice("HTTP API listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
                 notifier.serverDidBind()
+                // Start-up is over a few seconds after the server is up: its code and data pages go back.
+                Task.detached {
+                    try? await Task.sleep(for: .seconds(5))
+                    let released = wd_release_executable_pages()
+                    logger.debug("start-up pages of the executable released", metadata: ["bytes_advised": "\(released)"])
+                }
             })
         // Shut down in reverse order: the store goes last, so its final flush sees the last tick.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: store)]

@@ -27,8 +27,8 @@ struct StatsCommand: AsyncParsableCommand {
             "Only containers matching: name=X, service=X, project=X, id=PREFIX, or a bare X (name, service or id prefix). Repeatable; all must match.",
             valueName: "filter"))
     var filters: [String] = []
-    @Option(help: "Seconds between the two reads that CPU % and rates come from (default 0.25).")
-    var sampleInterval: Double = 0.25
+    @Option(help: "Seconds between the two kernel reads that CPU % and rates come from (default 0.2).")
+    var sampleInterval: Double = 0.2
     @Flag(help: "Show full container ids in the table.")
     var noTrunc = false
     @Option(
@@ -111,7 +111,7 @@ struct StatsCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let (targets, _) = await engine.discoverOnce(settings: settings, logger: logger)
+        let (targets, _) = await engine.discoverOnce(settings: settings, logger: logger, pids: false)
         // Filtered before reading: no file of a container left out is opened.
         let selected = targets.filter { target in filters.allSatisfy { Self.matches(target.identity, $0) } }
 

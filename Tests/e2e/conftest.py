@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import signal
 import subprocess
 import threading
 import time
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from docker_engine import DockerEngine, EngineError
+from processes import end_process  # noqa: F401  (the tests import it from here)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -103,12 +103,7 @@ class Daemon:
 
     def stop(self) -> int:
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            end_process(self.process, timeout=15)
         self._reader.join(timeout=5)
         return self.process.returncode
 
@@ -130,16 +125,6 @@ def start_daemon(binary, tmp_path):
     yield start
     for daemon in started:
         daemon.stop()
-
-
-def end_process(process: subprocess.Popen, timeout: float = 10) -> None:
-    """SIGTERM, then SIGKILL if it has not exited within `timeout` seconds; waits either way."""
-    process.terminate()
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def free_port() -> int:

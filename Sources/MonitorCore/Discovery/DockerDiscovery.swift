@@ -75,13 +75,14 @@ public final class DockerDiscovery: Service {
         }
     }
 
-    /// Every running container, with its pid.
-    public func listTargets() async throws -> [CollectionTarget] {
+    /// Every running container, with its pid — or without (`pids: false`: one Engine call instead of one per
+    /// container, for `stats`; the collector then takes a pid from the container's own cgroup.procs).
+    public func listTargets(pids: Bool = true) async throws -> [CollectionTarget] {
         var targets: [CollectionTarget] = []
         for listed in try await client.listContainers() {
             let identity = ContainerIdentity(
                 id: listed.Id, name: listed.Names?.first ?? listed.Id, image: listed.Image, labels: listed.Labels ?? [:])
-            let pid = try? await client.pid(of: listed.Id)
+            let pid = pids ? try? await client.pid(of: listed.Id) : nil
             targets.append(CollectionTarget(identity: identity, pid: pid ?? nil))
         }
         return targets
