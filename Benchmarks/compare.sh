@@ -24,8 +24,12 @@ if [ ${#packages[@]} -gt 0 ]; then
 fi
 python3 -c 'import requests, websocket' 2>/dev/null ||
     python3 -m pip install -q requests websocket-client || python3 -m pip install -q --break-system-packages requests websocket-client
-# A netdata the package started would be measured with ours: stop it (compare.py starts its own).
-systemctl stop netdata >/dev/null 2>&1 || true
+# A netdata the package started would be measured with ours: stop it for the run (compare.py starts its own)
+# and start it again afterwards if it was a running service.
+if systemctl is-active --quiet netdata 2>/dev/null; then
+    systemctl stop netdata
+    trap 'systemctl start netdata' EXIT
+fi
 pkill -x netdata >/dev/null 2>&1 || true
 
 swift build -c release --product wakedock-monitor --static-swift-stdlib >/dev/null
@@ -37,4 +41,4 @@ args=(--binary "$binary" --floor "$floor")
 if curl -s --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping 2>/dev/null | grep -q OK; then
     args+=(--docker-host unix:///var/run/docker.sock)
 fi
-exec python3 Benchmarks/compare/compare.py "${args[@]}" "$@"
+python3 Benchmarks/compare/compare.py "${args[@]}" "$@"

@@ -206,15 +206,15 @@ def measure_daemon(binary, socket_path, interval, window, containers) -> dict:
             "missed_ticks": stats["missed_ticks"], "rss_mb": rss_mb(pids), "memory": memory_breakdown(daemon.process.pid),
             "fds": len(os.listdir(f"/proc/{daemon.process.pid}/fd")),
             "host_network_containers": stats.get("host_network_containers"),
-            "ws_messages": subscriber.messages - received0, "port": daemon.port, "daemon": daemon,
+            "ws_messages": subscriber.messages - received0, "port": daemon.port, "daemon": daemon, "history": history,
         }
     except Exception:
         daemon.stop()
+        shutil.rmtree(history, ignore_errors=True)
         raise
     finally:
         if subscriber:
             subscriber.close()
-        shutil.rmtree(history, ignore_errors=True)
 
 
 NETDATA_CONF = """[global]
@@ -442,6 +442,7 @@ def main() -> int:
                       f"{local * 1000:.0f} ms, docker stats --no-stream {theirs * 1000:.0f} ms (medians); burner CPU "
                       f"ours {mine:.1f} % vs docker {docker_row['CPUPerc']}", flush=True)
             r.pop("daemon").stop()
+            shutil.rmtree(r.pop("history"), ignore_errors=True)
         # (b) the engine's tick on these containers: the daemon's own mean at 0.1 s (a tick woken every 0.1 s,
         # its caches cold), and CollectorBenchmarks' hot loop on 100 cgroups of its own against its own floor.
         tick_us = results["0.1"]["mean_tick_ms"] * 1000 / args.containers

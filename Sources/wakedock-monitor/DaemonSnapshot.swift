@@ -16,12 +16,14 @@ struct DaemonSnapshot {
         case badURL(String)
         case status(UInt)
         case unreadable(String)
+        case timedOut
 
         var description: String {
             switch self {
-            case .badURL(let url): "not an http:// URL: \(url)"
+            case .badURL(let url): "not an http:// or https:// URL: \(url)"
             case .status(let code): "it answered HTTP \(code)"
             case .unreadable(let why): "its answer is not a metrics snapshot (\(why))"
+            case .timedOut: "no whole answer within \(DaemonSnapshot.deadline.nanoseconds / 1_000_000_000) s"
             }
         }
     }
@@ -55,12 +57,27 @@ struct DaemonSnapshot {
             eventLoopGroup: HTTPClient.defaultEventLoopGroup,
             configuration: .init(timeout: .init(connect: connectTimeout, read: deadline)))
         do {
-            let snapshot = try await fetch(url.absoluteString, with: client)
+            let snapshot = try await withDeadline { try await fetch(url.absoluteString, with: client) }
             try? await client.shutdown()
             return snapshot
         } catch {
             try? await client.shutdown()
             throw error
+        }
+    }
+
+    /// The whole exchange, body included, within `deadline`: AsyncHTTPClient's own deadline ends with the
+    /// response head, and a peer that trickles its body would otherwise hold `stats` for as long as it likes.
+    private static func withDeadline(_ body: @escaping @Sendable () async throws -> DaemonSnapshot) async throws -> DaemonSnapshot {
+        try await withThrowingTaskGroup(of: DaemonSnapshot?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .nanoseconds(deadline.nanoseconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let snapshot = first else { throw Failure.timedOut }
+            return snapshot
         }
     }
 

@@ -185,3 +185,30 @@ import Testing
         #expect(sink.last.first?.memoryLimit == 268_435_456 && sink.last.first?.psiCPU == 9.5)
     }
 }
+
+@Suite struct NetworkOffsetTests {
+    private func raw(rx: UInt64, tx: UInt64) -> wd_raw {
+        var r = wd_raw()
+        r.net_rx_bytes = rx
+        r.net_tx_bytes = tx
+        r.net_rx_packets = rx / 100
+        r.net_tx_packets = tx / 100
+        return r
+    }
+
+    /// A source that starts again from its own counters (host side → a new veth read in the namespace, or a
+    /// restarted counter) continues from the previous sample, and later reads keep that offset.
+    @Test func totalsNeverGoBackAndKeepCountingAfterARestart() {
+        var offset = NetworkOffset()
+        var first = raw(rx: 50_000, tx: 20_000)
+        offset.apply(to: &first, after: nil)
+        #expect(first.net_rx_bytes == 50_000)
+        var restarted = raw(rx: 1_000, tx: 300)
+        offset.apply(to: &restarted, after: first)
+        #expect(restarted.net_rx_bytes == 50_000 && restarted.net_tx_bytes == 20_000)
+        #expect(restarted.net_rx_packets == 500 && restarted.net_tx_packets == 200)
+        var later = raw(rx: 4_000, tx: 900)
+        offset.apply(to: &later, after: restarted)
+        #expect(later.net_rx_bytes == 53_000 && later.net_tx_bytes == 20_600)
+    }
+}

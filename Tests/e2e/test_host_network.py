@@ -7,6 +7,7 @@ the test as root, and across a veth that Docker recreates (network disconnect + 
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import time
 
@@ -14,7 +15,9 @@ import pytest
 
 from conftest import start_api_daemon, wait_discovered
 
-TRAFFIC = "while :; do ping -q -c 40 -i 0.05 -s 1000 -W 1 172.17.0.1 >/dev/null 2>&1; sleep 0.1; done"
+# Pings the bridge's gateway (the host), ~40 kB/s each way; the sink only receives.
+TRAFFIC = "while :; do ping -q -c 40 -i 0.05 -s 1000 -W 1 {gateway} >/dev/null 2>&1; sleep 0.1; done"
+SINK = "while :; do nc -l -p 9000 >/dev/null; done"
 # The macvlan's parent: a host veth pair (this kernel has macvlan but no dummy driver).
 PARENT, PARENT_PEER = "wd-mvp0", "wd-mvp1"
 
@@ -40,17 +43,22 @@ def network_fleet(engine):
         subprocess.run(["ip", "link", "set", link, "up"], check=True)
     engine.docker("network", "rm", "wd-mv", check=False)
     engine.docker("network", "create", "-d", "macvlan", "--subnet", "192.168.250.0/24", "-o", f"parent={PARENT}", "wd-mv")
-    engine.run("wd-traffic", TRAFFIC)
+    # The bridge's gateway is the host's address on docker0 (the default bridge's IPAM config often leaves
+    # its Gateway field empty).
+    gateway = subprocess.run(["ip", "-4", "-o", "addr", "show", "docker0"], capture_output=True, text=True,
+                             check=True).stdout.split()[3].split("/")[0]
+    engine.run("wd-traffic", TRAFFIC.format(gateway=gateway))
+    engine.run("wd-sink", SINK)
     engine.run("wd-shared", "exec sleep 100000", "--network", "container:wd-traffic")
     engine.run("wd-none", "exec sleep 100000", "--network", "none")
     engine.run("wd-macvlan", "exec sleep 100000", "--network", "wd-mv")
     yield
-    engine.remove("wd-traffic", "wd-shared", "wd-none", "wd-macvlan")
+    engine.remove("wd-traffic", "wd-shared", "wd-none", "wd-macvlan", "wd-sink")
     engine.docker("network", "rm", "wd-mv", check=False)
     subprocess.run(["ip", "link", "del", PARENT], capture_output=True)
 
 
-NAMES = ["wd-traffic", "wd-shared", "wd-none", "wd-macvlan"]
+NAMES = ["wd-traffic", "wd-shared", "wd-none", "wd-macvlan", "wd-sink"]
 
 
 def test_network_from_the_host_side(binary, engine, network_fleet):
@@ -58,11 +66,20 @@ def test_network_from_the_host_side(binary, engine, network_fleet):
         binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_INTERVAL": "0.2", "WAKEDOCK_LOG_LEVEL": "debug"})
     try:
         wait_discovered(api, NAMES)
-        for name in ["wd-traffic", "wd-shared", "wd-none"]:
+        for name in ["wd-traffic", "wd-shared", "wd-none", "wd-sink"]:
             api.daemon.wait_for(rf"network counters from the host side.*container_name={name}\b|container_name={name}\b.*network counters from the host side", timeout=10)
         api.daemon.wait_for(r"network counters from the container's namespace.*wd-macvlan|wd-macvlan.*network counters from the container's namespace", timeout=10)
         collector = api.get("/statistics").json()["collector"]
-        assert collector["host_network_containers"] == 3, collector
+        assert collector["host_network_containers"] == 4, collector
+
+        # One direction only: 3 MB sent to the sink is what it received (rx), its ACKs all it sent (tx). A
+        # swap forgotten or done twice would show it the other way round.
+        sink_ip = engine.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "wd-sink").stdout.strip()
+        with socket.create_connection((sink_ip, 9000), timeout=10) as connection:
+            connection.sendall(b"x" * 3_000_000)
+        time.sleep(1.0)
+        sink = api.get("/metrics/wd-sink/latest").json()
+        assert sink["network_rx_bytes"] >= 3_000_000 and sink["network_tx_bytes"] < 1_000_000, sink
 
         traffic_pid = engine.pid("wd-traffic")
         macvlan_pid = engine.pid("wd-macvlan")
@@ -99,7 +116,7 @@ def test_network_from_the_host_side(binary, engine, network_fleet):
             assert b["network_rx_bytes"] >= a["network_rx_bytes"], (a["timestamp"], a["network_rx_bytes"], b["network_rx_bytes"])
             assert b["network_tx_bytes"] >= a["network_tx_bytes"], (a["timestamp"], a["network_tx_bytes"], b["network_tx_bytes"])
         # Still from the host side, through the new veth: rates are live, not frozen at the old veth's end.
-        assert api.get("/statistics").json()["collector"]["host_network_containers"] == 3
+        assert api.get("/statistics").json()["collector"]["host_network_containers"] == 4
         assert after["network_rx_rate"] > 1000 and after["network_tx_rate"] > 1000, after
         # The container sharing its namespace follows it onto the new veth (no Docker event names it).
         shared = api.get("/metrics/wd-shared/latest").json()

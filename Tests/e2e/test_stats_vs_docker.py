@@ -21,7 +21,8 @@ def fleet(engine):
 
 
 def ours(binary, engine, *args):
-    result = run_binary(binary, "stats", "--format", "json", *args, env={"WAKEDOCK_DOCKER_SOCKET": engine.socket})
+    """Our kernel read (--local: never a daemon that happens to serve on the default port)."""
+    result = run_binary(binary, "stats", "--local", "--format", "json", *args, env={"WAKEDOCK_DOCKER_SOCKET": engine.socket})
     assert result.returncode == 0, result.stderr
     return {row["container_name"]: row for row in map(json.loads, result.stdout.splitlines())}
 
@@ -32,17 +33,17 @@ def test_stats_agrees_with_docker_stats(binary, engine, fleet):
     thread = threading.Thread(target=lambda: theirs_holder.update(engine.stats_no_stream()))
     thread.start()
     time.sleep(0.8)
-    mine = ours(binary, engine, "--local")
+    mine = ours(binary, engine)
     thread.join()
     theirs = theirs_holder
-    after = ours(binary, engine, "--local")
+    after = ours(binary, engine)
 
     assert_stats_agree(mine, theirs, after, fleet)
 
 
 def test_table_and_filters(binary, engine, fleet):
     env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket}
-    table = run_binary(binary, "stats", env=env)
+    table = run_binary(binary, "stats", "--local", env=env)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
     assert lines[0].split()[:3] == ["CONTAINER", "ID", "NAME"]
@@ -105,12 +106,13 @@ def test_stats_answers_from_a_serving_daemons_rings(binary, engine, fleet):
 class _Peer:
     """A TCP listener that accepts and then either says nothing or answers `reply`."""
 
-    def __init__(self, reply: bytes | None):
+    def __init__(self, reply: bytes | None, trickle: bool = False):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.reply = reply
+        self.trickle = trickle
         self.held: list[socket.socket] = []
         threading.Thread(target=self._serve, daemon=True).start()
 
@@ -122,11 +124,21 @@ class _Peer:
                 return
             self.held.append(conn)
             if self.reply is not None:
-                try:
-                    conn.recv(65536)
-                    conn.sendall(self.reply)
-                except OSError:
-                    pass
+                threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        try:
+            conn.recv(65536)
+            if not self.trickle:
+                conn.sendall(self.reply)
+                return
+            # The head at once, then the body a byte every half second: forever, for a client.
+            conn.sendall(self.reply)
+            while True:
+                time.sleep(0.5)
+                conn.sendall(b" ")
+        except OSError:
+            pass
 
     def close(self):
         for conn in self.held:
@@ -145,7 +157,14 @@ def test_stats_with_no_daemon_or_a_bad_one(binary, engine, fleet):
 
     garbage = _Peer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot json!")
     silent = _Peer(None)
+    trickling = _Peer(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n{", trickle=True)
     try:
+        # A head, then a body that never ends: the 2 s cover the whole answer, not only its head.
+        started = time.monotonic()
+        result = run_binary(binary, "stats", "--from", f"http://127.0.0.1:{trickling.port}", env=env, timeout=30)
+        assert result.returncode == 1 and "no whole answer within 2 s" in result.stderr, result.stderr
+        assert time.monotonic() - started < 15
+
         result = run_binary(binary, "stats", "--from", f"http://127.0.0.1:{garbage.port}", env=env)
         assert result.returncode == 1 and "not a metrics snapshot" in result.stderr, result.stderr
 
@@ -166,8 +185,9 @@ def test_stats_with_no_daemon_or_a_bad_one(binary, engine, fleet):
     finally:
         garbage.close()
         silent.close()
+        trickling.close()
 
     result = run_binary(binary, "stats", "--local", "--from", "http://127.0.0.1:1", env=env)
     assert result.returncode != 0 and "--local and --from exclude each other" in result.stderr
     result = run_binary(binary, "stats", "--from", "ftp://x", env=env)
-    assert result.returncode == 1 and "not an http:// URL" in result.stderr
+    assert result.returncode == 1 and "not an http:// or https:// URL" in result.stderr

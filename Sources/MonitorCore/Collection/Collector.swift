@@ -62,6 +62,12 @@ public final class Collector {
         var vanished = false
         /// Network from the host's read (nil: the namespace's own /proc/<pid>/net/dev).
         var hostLinks: HostLinks?
+        /// Added to every fresh network read so that the totals never go back when the source changes
+        /// (host side ↔ namespace file) or a counter restarts (a recreated veth read from the namespace).
+        var networkOffset = NetworkOffset()
+        /// Which staggered copy of the cadence this container follows: fixed when it arrives, so that other
+        /// containers leaving never shift it to another group (a skipped or doubled slow read).
+        var cadenceGroup = 0
         /// A host peer went missing this tick: map the container's interfaces again after the tick's reads.
         var remapNetwork = false
     }
@@ -75,6 +81,8 @@ public final class Collector {
     private let hostNetwork: HostNetwork
     /// Containers whose network comes from the host's read: none, and the host file is not read.
     private var hostLinkedSlots = 0
+    /// The cadence group the next container joins (round robin).
+    private var nextCadenceGroup = 0
     /// The host interfaces' generation when mappings were last retried (see `remapWhereNeeded`).
     private var retriedAtGeneration: UInt64 = 0
 
@@ -185,7 +193,10 @@ public final class Collector {
                 metadata: ["container_id": "\(target.identity.id)", "container_name": "\(target.identity.name)"])
             return
         }
-        slots.append(Slot(probe: probe, series: ContainerSeries(identity: target.identity, capacity: options.ringCapacity)))
+        var slot = Slot(probe: probe, series: ContainerSeries(identity: target.identity, capacity: options.ringCapacity))
+        slot.cadenceGroup = nextCadenceGroup
+        nextCadenceGroup = (nextCadenceGroup + 1) % Self.cadenceGroups
+        slots.append(slot)
         mapNetwork(slotAt: slots.count - 1)
         logger.info(
             "container discovered",
@@ -233,7 +244,7 @@ public final class Collector {
 
         var vanished = false
         for i in slots.indices {
-            let due = dueMasks[i % Self.cadenceGroups]
+            let due = dueMasks[slots[i].cadenceGroup]
             if !collect(slotAt: i, due: due, tickTime: now, tickStart: start, wall: wall, systemCPU: systemCPU) { vanished = true }
         }
         if vanished { dropVanished() }
@@ -272,6 +283,11 @@ public final class Collector {
             slots[i].current.net_tx_packets = totals.tx_packets
             slots[i].current.ok_mask |= WD_F_NETDEV.bit
             mask |= WD_F_NETDEV.bit
+        }
+        if mask & WD_F_NETDEV.bit != 0, slots[i].current.ok_mask & WD_F_NETDEV.bit != 0 {
+            var current = slots[i].current
+            slots[i].networkOffset.apply(to: &current, after: slots[i].hasPrevious ? slots[i].previous : nil)
+            slots[i].current = current
         }
         if mask & WD_F_MEM_STAT.bit == 0, slots[i].current.ok_mask & WD_F_MEM_USAGE.bit != 0, memoryMoved(slotAt: i) {
             failures += readMemoryStat(slotAt: i)
@@ -393,7 +409,7 @@ public final class Collector {
 
     /// After the tick's reads: containers whose veth went missing are mapped again; and when the host's
     /// interfaces changed (a container started, a network was connected), those that read their namespace
-    /// or have no interface try again (an interface that had no IPv4 address yet, counters that moved too fast to compare).
+    /// or have no interface try again (an interface not up yet, counters that moved too fast to compare).
     /// Nothing here runs in steady state: the tick stays allocation-free. A network connected to a running
     /// container is picked up from Docker's `network connect` event (`TargetChange.refresh`).
     private func remapWhereNeeded() {

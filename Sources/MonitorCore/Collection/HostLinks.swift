@@ -1,5 +1,32 @@
 import CSupport
 
+/// What keeps a container's network totals from going back: added to each fresh read, and raised whenever a
+/// fresh read (offset included) comes out below the previous sample's — the source changed (host side ↔
+/// namespace file, whose veth counters started again) or a counter restarted.
+struct NetworkOffset {
+    private var rxBytes: UInt64 = 0
+    private var rxPackets: UInt64 = 0
+    private var txBytes: UInt64 = 0
+    private var txPackets: UInt64 = 0
+
+    @inline(__always)
+    mutating func apply(to raw: inout wd_raw, after previous: wd_raw?) {
+        Self.carry(&raw.net_rx_bytes, &rxBytes, previous?.net_rx_bytes)
+        Self.carry(&raw.net_rx_packets, &rxPackets, previous?.net_rx_packets)
+        Self.carry(&raw.net_tx_bytes, &txBytes, previous?.net_tx_bytes)
+        Self.carry(&raw.net_tx_packets, &txPackets, previous?.net_tx_packets)
+    }
+
+    @inline(__always)
+    private static func carry(_ value: inout UInt64, _ offset: inout UInt64, _ previous: UInt64?) {
+        value &+= offset
+        if let previous, value < previous {
+            offset &+= previous - value
+            value = previous
+        }
+    }
+}
+
 /// A container whose network counters come from the host's `/proc/net/dev` read (`HostNetwork`): its veth
 /// peers, where each was in the latest host read, their last counters, and what veths that went away had
 /// counted. Read on every tick without allocating; remapped (allocating) only when its veths change.

@@ -81,13 +81,13 @@ public final class HostNetwork {
         var n = 0
         while true {
             n = wd_pread_all(fd, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
-            guard n >= 0 else { return false }
-            guard n == buffer.count else { break }
-            // Filled: there may be more. Grow and read again from the start.
+            // More than the buffer holds (a host with hundreds of veths): grow and read again from the start.
+            guard n == -Int(ENOBUFS), buffer.count < 64 << 20 else { break }
             let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
             buffer.deallocate()
             buffer = bigger
         }
+        guard n >= 0 else { return false }
         var found = 0
         while true {
             found = wd_parse_netdev_interfaces(

@@ -31,7 +31,8 @@ public enum NamespaceLinks {
         }
         let names = Set(inside.keys)
         guard names == Set(indexes.keys) else {
-            // An interface without IPv4 multicast (so without an igmp line) cannot be indexed from here.
+            // An interface that is down, or has IPv4 off, has no all-hosts membership, so no igmp line: it
+            // cannot be indexed from here.
             return .namespace(reason: "interfaces without an index: \(names.symmetricDifference(indexes.keys).sorted())")
         }
         guard host.isFresh(withinNanos: 50_000_000) || host.refresh() else {
@@ -66,7 +67,8 @@ public enum NamespaceLinks {
     }
 
     /// `/proc/<pid>/net/igmp`: "Idx\tDevice    : Count Querier\tGroup Users Timer\tReporter" then, per
-    /// interface with IPv4 multicast, "2\teth0      :     1      V3" and its group lines (tab-led). lo left out.
+    /// interface that is up with IPv4 (it joins 224.0.0.1), "2\teth0      :     1      V3" and its group lines
+    /// (tab-led). lo left out.
     static func interfaceIndexes(igmp path: String) -> [String: Int32]? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         var indexes: [String: Int32] = [:]

@@ -1,4 +1,5 @@
 import CSupport
+import Glibc
 
 /// One container's open counter files. Opened once when the container is discovered, re-read every tick
 /// with pread at offset 0 (through CSupport), closed when the container goes away.
@@ -87,8 +88,10 @@ public final class Probe {
         let fd = wd_open_ro(dir + "/cgroup.procs")
         guard fd >= 0 else { return nil }
         defer { wd_close(fd) }
+        // Only the first pid matters: one read of the start of the file (a busy container's list is longer
+        // than any buffer, which wd_pread_all would refuse whole).
         var buf = [CChar](repeating: 0, count: 4096)
-        let n = buf.withUnsafeMutableBufferPointer { wd_pread_all(fd, $0.baseAddress, $0.count) }
+        let n = buf.withUnsafeMutableBufferPointer { Glibc.pread(fd, $0.baseAddress, $0.count - 1, 0) }
         guard n > 0 else { return nil }
         var value: UInt64 = 0
         let rc = buf.withUnsafeBufferPointer { wd_parse_u64($0.baseAddress, Int(n), &value) }
