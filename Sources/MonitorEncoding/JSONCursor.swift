@@ -110,14 +110,7 @@ public struct JSONCursor: ~Copyable {
             digits += 1
             rest /= 10
         }
-        var v = value
-        var i = count + digits
-        while i > count {
-            i -= 1
-            memory[i] = UInt8(truncatingIfNeeded: v % 10) + 48
-            v /= 10
-        }
-        count += digits
+        padded(value, width: digits)
     }
 
     public mutating func decimal(_ value: Int64) {
@@ -125,7 +118,7 @@ public struct JSONCursor: ~Copyable {
         decimal(value.magnitude)
     }
 
-    /// `value` zero-padded to `width` digits (a timestamp's fields).
+    /// `value` zero-padded to `width` digits (a timestamp's fields; `decimal` with its exact width).
     @inline(__always)
     mutating func padded(_ value: UInt64, width: Int) {
         var v = value
