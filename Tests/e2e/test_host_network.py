@@ -120,7 +120,8 @@ def test_network_from_the_host_side(binary, engine, network_fleet):
         assert after["network_rx_rate"] > 1000 and after["network_tx_rate"] > 1000, after
         # The container sharing its namespace follows it onto the new veth (no Docker event names it).
         shared = api.get("/metrics/wd-shared/latest").json()
-        assert shared["network_rx_rate"] > 1000 and shared["network_tx_rate"] > 1000, shared
+        shared_log = [line for _, line in api.daemon.lines if "network counters" in line and "wd-shared" in line]
+        assert shared["network_rx_rate"] > 1000 and shared["network_tx_rate"] > 1000, (shared, shared_log)
         assert api.get("/statistics").json()["collector"]["read_errors"] == 0
         # The veth seen going (no interface left) and the new one mapped, in the log.
         veths = [re.search(r"veths=(\S+)", line).group(1) for _, line in api.daemon.lines

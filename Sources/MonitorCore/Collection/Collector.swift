@@ -145,6 +145,11 @@ public final class Collector {
                 if let i = slots.firstIndex(where: { $0.series.identity.id == id }) {
                     slots[i].readEverythingNext = true
                     mapNetwork(slotAt: i)
+                    // A container sharing this one's namespace gets no event of its own; the retry on the host
+                    // list's change may have run while Docker was still moving the new interface in (host peer
+                    // up, namespace side not yet). The event comes once the connect is complete: map again
+                    // those left without an interface.
+                    for j in slots.indices where j != i && hasNoMappedInterface(slotAt: j) { mapNetwork(slotAt: j) }
                 }
             case .replaceAll(let targets):
                 membershipChanged = true
@@ -423,12 +428,18 @@ public final class Collector {
             retriedAtGeneration = hostNetwork.generation
             // Those left without any interface too: a container sharing the namespace of one that was just
             // reconnected gets no Docker event of its own.
-            for i in slots.indices where (slots[i].hostLinks?.links.isEmpty ?? true) && slots[i].probe.pid != nil {
+            for i in slots.indices where hasNoMappedInterface(slotAt: i) {
                 mapNetwork(slotAt: i)
                 changed = true
             }
         }
         if changed { countHostLinkedSlots() }
+    }
+
+    /// Reads its namespace's file or has no interface at all, with a pid to map through: worth another try
+    /// when the host's interfaces change.
+    private func hasNoMappedInterface(slotAt i: Int) -> Bool {
+        (slots[i].hostLinks?.links.isEmpty ?? true) && slots[i].probe.pid != nil
     }
 
     private func countHostLinkedSlots() {
