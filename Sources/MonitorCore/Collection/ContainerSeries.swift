@@ -1,14 +1,15 @@
 import Synchronization
 
-/// The recent samples of one container: a preallocated ring written by the collector once per tick and read
-/// by whoever serves history. The lock is held for one append or one copy-out, never across I/O.
+/// The recent samples of one container: a ring (`SampleRing`, delta-encoded) written by the collector once
+/// per tick and read by whoever serves history. The lock is held for one append or one read, never across
+/// I/O. Samples read back carry this series' identity (after a rename, the new name on the whole history).
 public final class ContainerSeries: Sendable {
     public let identity: ContainerIdentity
-    fileprivate let ring: Mutex<RingBuffer<Sample>>
+    fileprivate let ring: Mutex<SampleRing>
 
     public init(identity: ContainerIdentity, capacity: Int) {
         self.identity = identity
-        self.ring = Mutex(RingBuffer(capacity: capacity))
+        self.ring = Mutex(SampleRing(capacity: capacity))
     }
 
     func append(_ sample: Sample) {
@@ -16,17 +17,21 @@ public final class ContainerSeries: Sendable {
     }
 
     /// The newest sample, if any.
-    public var latest: Sample? { ring.withLock { $0.last } }
+    public var latest: Sample? {
+        guard var sample = ring.withLock({ $0.last }) else { return nil }
+        sample.container = identity
+        return sample
+    }
 
     /// When the oldest sample still in memory was taken: history before it comes from the files.
-    public var oldestTimestampNanos: Int64? { ring.withLock { $0.first?.timestampNanos } }
+    public var oldestTimestampNanos: Int64? { ring.withLock { $0.first(identity: identity)?.timestampNanos } }
 
     /// Up to `limit` samples, newest first, not older than `notBeforeNanos`.
     public func recent(limit: Int, notBeforeNanos: Int64 = .min) -> [Sample] {
         ring.withLock { ring in
             var out: [Sample] = []
             out.reserveCapacity(min(limit, ring.count))
-            ring.forEachNewestFirst { sample in
+            ring.forEachNewestFirst(identity: identity) { sample in
                 guard out.count < limit, sample.timestampNanos >= notBeforeNanos else { return false }
                 out.append(sample)
                 return true
