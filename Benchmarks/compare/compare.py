@@ -126,16 +126,17 @@ def six_files(pid: int) -> list[str]:
 class Daemon:
     """The release daemon serving on a free port, its history in a temporary folder."""
 
-    def __init__(self, binary: str, socket_path: str, interval: str, history: str):
+    def __init__(self, binary: str, socket_path: str, interval: str, history: str, log: str | None = None):
+        """`log`: a file for the daemon's debug log (one line per tick), else it logs warnings nowhere."""
         self.port = free_port()
         env = dict(os.environ)
         env.update({
             "WAKEDOCK_DOCKER_SOCKET": socket_path, "WAKEDOCK_METRICS_INTERVAL": interval,
             "WAKEDOCK_METRICS_STORAGE_PATH": history, "WAKEDOCK_PORT": str(self.port),
-            "WAKEDOCK_LOG_TARGET": "stderr", "WAKEDOCK_LOG_LEVEL": "warning",
+            "WAKEDOCK_LOG_TARGET": "stderr", "WAKEDOCK_LOG_LEVEL": "debug" if log else "warning",
         })
         self.process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
+                                        stderr=open(log, "w") if log else subprocess.DEVNULL, start_new_session=True)
         self.base = f"http://127.0.0.1:{self.port}/api/v1/monitoring"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

@@ -97,6 +97,27 @@ import Testing
         #expect(collector.registry.all.isEmpty)
     }
 
+    @Test func aRescanThatChangesNothingKeepsTheSeriesAndOneThatDropsAContainerRemovesIt() throws {
+        let (collector, _) = makeCollector()
+        collector.tick()
+        let series = try #require(collector.registry.all.first)
+        // The cgroup scan posts its whole list every few seconds: the same list changes nothing.
+        collector.inbox.post(.replaceAll(CgroupScanner(layout: layout).scan()))
+        collector.tick()
+        #expect(collector.registry.all.count == 1 && collector.registry.all.first === series)
+        // A rename through the list is a new identity for the same history.
+        let renamed = CollectionTarget(
+            identity: ContainerIdentity(id: FixtureTree.containerID, name: "renamed"), pid: nil,
+            cgroupPath: "/system.slice/docker-\(FixtureTree.containerID).scope")
+        collector.inbox.post(.replaceAll([renamed]))
+        collector.tick()
+        #expect(collector.registry.all.first?.identity.name == "renamed")
+        #expect(collector.registry.all.first?.recent(limit: 10).count == 3)
+        collector.inbox.post(.replaceAll([]))
+        collector.tick()
+        #expect(collector.containerCount == 0 && collector.registry.all.isEmpty)
+    }
+
     @Test func mountinfoOfAPureV2Host() {
         let text = """
             25 30 0:23 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw
