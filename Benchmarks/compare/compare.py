@@ -155,12 +155,16 @@ class Daemon:
 
 
 class Subscriber:
-    """One WebSocket client subscribed to every container's metrics, counting what it receives."""
+    """One WebSocket client subscribed to every container's metrics, counting what it receives; `batch`: one
+    message per tick holding every sample, instead of one per sample."""
 
-    def __init__(self, port: int):
+    def __init__(self, port: int, batch: bool = False):
         self.messages = 0
         self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/api/v1/monitoring/ws", timeout=10)
-        self.ws.send(json.dumps({"action": "subscribe", "stream_type": "metrics", "filters": {}}))
+        request = {"action": "subscribe", "stream_type": "metrics", "filters": {}}
+        if batch:
+            request["batch"] = True
+        self.ws.send(json.dumps(request))
         self.running = True
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()

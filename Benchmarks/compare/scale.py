@@ -8,7 +8,8 @@ Docker socket) finds them; each holds one `sleep` in a network namespace of its 
 `--namespaces` of them that namespace has a veth to a test bridge, as a container on a Docker bridge network
 (the daemon maps them to the host side); the others have only `lo`, as `--network none` (no network read).
 Processes in the host's own namespace are left out: each would read the host's whole /proc/net/dev. Then the release daemon serves at 0.1 s with the store and alerts on, and
-over `--window` seconds, first with no client and then with one WebSocket client subscribed to every metric,
+over `--window` seconds, first with no client and then with one WebSocket client subscribed to every metric
+(batch mode),
 it reports the CPU of all its threads, the window's tick durations (from the daemon's debug line per tick),
 missed ticks, RSS and descriptors. Everything it made is removed at the end, whatever happens."""
 
@@ -166,10 +167,16 @@ def main() -> int:
             time.sleep(0.5)
         time.sleep(5)  # every cgroup's first full read, the network mapped
         measure(daemon, log, args.window, "no client", args.cgroups)
-        subscriber = Subscriber(daemon.port)
+        # Batch mode: one message a tick. One message per sample (10,000 a second here) overflows the client's
+        # queue within a tick, and the daemon drops it as a slow consumer (counted in /statistics).
+        subscriber = Subscriber(daemon.port, batch=True)
         try:
             time.sleep(2)
-            measure(daemon, log, args.window, "one WebSocket subscriber to every metric", args.cgroups)
+            received = subscriber.messages
+            measure(daemon, log, args.window, "one WebSocket subscriber to every metric, batch mode", args.cgroups)
+            websocket = daemon.get("/statistics")["websocket"]
+            print(f"  the subscriber received {subscriber.messages - received} messages in the window; "
+                  f"dropped clients {websocket['dropped_clients']}, dropped messages {websocket['dropped_messages']}", flush=True)
         finally:
             subscriber.close()
         return 0
