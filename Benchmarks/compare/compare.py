@@ -135,8 +135,11 @@ class Daemon:
             "WAKEDOCK_METRICS_STORAGE_PATH": history, "WAKEDOCK_PORT": str(self.port),
             "WAKEDOCK_LOG_TARGET": "stderr", "WAKEDOCK_LOG_LEVEL": "debug" if log else "warning",
         })
+        log_file = open(log, "w") if log else subprocess.DEVNULL
         self.process = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL,
-                                        stderr=open(log, "w") if log else subprocess.DEVNULL, start_new_session=True)
+                                        stderr=log_file, start_new_session=True)
+        if log:
+            log_file.close()  # the daemon has its own descriptor
         self.base = f"http://127.0.0.1:{self.port}/api/v1/monitoring"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -145,6 +148,7 @@ class Daemon:
                     return
             except requests.RequestException:
                 time.sleep(0.1)
+        end_process(self.process, timeout=15)  # no caller holds it yet: it would outlive the run
         raise RuntimeError("the daemon did not answer within 30 s")
 
     def get(self, path: str):

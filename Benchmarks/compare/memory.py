@@ -50,17 +50,17 @@ def main() -> int:
     args = parser.parse_args()
 
     engine = DockerEngine()
-    engine.start()
     names = [f"wdm-idle-{i}" for i in range(args.containers)]
     try:
+        engine.start()
         engine.import_busybox()
         for name in names:
             engine.run(name, "exec sleep 100000")
         for binary in args.binaries:
             history = tempfile.mkdtemp(prefix="wd-memory-")
-            daemon = Daemon(binary, engine.socket, args.interval, history)
-            subscriber = None
+            daemon = subscriber = None
             try:
+                daemon = Daemon(binary, engine.socket, args.interval, history)
                 deadline = time.monotonic() + 60
                 while len(daemon.get("/containers")["containers"]) < args.containers and time.monotonic() < deadline:
                     time.sleep(0.2)
@@ -76,7 +76,8 @@ def main() -> int:
             finally:
                 if subscriber:
                     subscriber.close()
-                daemon.stop()
+                if daemon:
+                    daemon.stop()
                 shutil.rmtree(history, ignore_errors=True)
         return 0
     finally:

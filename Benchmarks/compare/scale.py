@@ -50,12 +50,17 @@ def hierarchies() -> tuple[list[str], bool]:
 
 
 class ScaleCgroups:
-    def __init__(self, count: int, namespaces: int):
+    """Made by `make`, removed by `remove` — which undoes whatever part `make` got through."""
+
+    def __init__(self, count: int):
         self.parent = f"wakedock-scale-{os.getpid()}"
         self.bridge = f"wdsbr{os.getpid() % 10000}"
-        self.dirs, v2 = hierarchies()
+        self.dirs, self.v2 = hierarchies()
         self.processes: list[subprocess.Popen] = []
         self.count = count
+
+    def make(self, namespaces: int) -> None:
+        v2, count = self.v2, self.count
         for d in self.dirs:
             os.mkdir(f"{d}/{self.parent}")
         if v2:
@@ -152,12 +157,13 @@ def main() -> int:
         return 1
 
     made = time.monotonic()
-    cgroups = ScaleCgroups(args.cgroups, args.namespaces)
-    print(f"{args.cgroups} cgroups under {cgroups.parent} ({args.namespaces} with a veth) in {time.monotonic() - made:.0f} s; "
-          f"kernel {os.uname().release}, {os.cpu_count()} cores", flush=True)
+    cgroups = ScaleCgroups(args.cgroups)
     history = tempfile.mkdtemp(prefix="wd-scale-")
     daemon = None
     try:
+        cgroups.make(args.namespaces)
+        print(f"{args.cgroups} cgroups under {cgroups.parent} ({args.namespaces} with a veth) in {time.monotonic() - made:.0f} s; "
+              f"kernel {os.uname().release}, {os.cpu_count()} cores", flush=True)
         # No Docker socket: the daemon names containers from the cgroup tree.
         log = os.path.join(history, "daemon.log")
         daemon = Daemon(args.binary, "/nonexistent/docker.sock", "0.1", os.path.join(history, "store"), log=log)

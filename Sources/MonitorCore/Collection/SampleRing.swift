@@ -1,7 +1,8 @@
 /// The newest `capacity` samples of one container, held as deltas (`SampleDeltaCodec`) in blocks of up to
 /// 32 records, each block starting with a standalone record. When every block is in use, the oldest block is
-/// emptied whole (its storage kept) for the new samples: between `capacity` and `capacity + 31` records are
-/// held, and only the newest `capacity` are ever shown.
+/// emptied whole (its storage kept) for the new samples: at least `capacity` records are held (at most one
+/// block more than `capacity` rounded up to whole blocks: 768 for the default 720), and only the newest
+/// `capacity` are ever shown.
 ///
 /// Appending encodes into a stack scratch and copies the bytes into the block: once every block's storage
 /// has grown to its steady size (the first pass round the ring), appending allocates nothing. Reading decodes
