@@ -157,8 +157,7 @@ public final class Collector {
                 // one pass (by id, not a search per target: 1,000 containers made that a 20 ms tick every
                 // 2 s), and the series list republished only when it changed.
                 let keep = Set(targets.map(\.identity.id))
-                let gone = slots.lazy.map(\.series.identity.id).filter { !keep.contains($0) }
-                for id in Array(gone) {
+                for id in slots.map(\.series.identity.id) where !keep.contains(id) {
                     remove(id: id, reason: "no longer listed")
                     membershipChanged = true
                 }
