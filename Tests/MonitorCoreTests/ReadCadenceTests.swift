@@ -54,6 +54,32 @@ import Testing
         #expect(perTick.prefix(10).reduce(0, +) == 10)
     }
 
+    /// The daemon misses ticks (a stall: the first read of 1,000 cgroups, a host under load) and runs some late.
+    /// The copies must come back to one per tick afterwards: each copy's reads stay anchored to its own phase.
+    /// (Reading "a period since the last read" let a stall make several copies due on one tick and keep them
+    /// together from then on: at 1,000 cgroups one tick in ten read ~half the containers' slow files, 17 ms
+    /// against 10, and that tick was the p99.)
+    @Test func staggeredCopiesStayApartAfterMissedAndLateTicks() {
+        var copies = ReadCadence.standard.staggered(into: 10)
+        let slow = ReadCadence.standard.rows[1].files
+        var perTick: [Int] = []
+        var perCopyInSteadyState = Array(repeating: 0, count: 10)
+        let start: UInt64 = 5_000_000_000
+        for n in 0..<200 as Range<UInt64> {
+            // Ticks 16–18 and 53–55 missed (the next runs on the grid), tick 37 60 ms late, tick 71 45 ms late.
+            if (16...18).contains(n) || (53...55).contains(n) { perTick.append(-1); continue }
+            let late: UInt64 = n == 37 ? 60_000_000 : n == 71 ? 45_000_000 : n % 3 == 1 ? 7_000_000 : 0
+            var dueHere = 0
+            for k in copies.indices where copies[k].due(at: start + n * 100_000_000 + late) & slow == slow {
+                dueHere += 1
+                if n >= 100 { perCopyInSteadyState[k] += 1 }
+            }
+            perTick.append(dueHere)
+        }
+        #expect(perTick.dropFirst(80).allSatisfy { $0 == 1 }, "\(perTick)")
+        #expect(perCopyInSteadyState == Array(repeating: 10, count: 10))
+    }
+
     @Test func theTableCoversEveryFileOnce() {
         let rows = ReadCadence.standard.rows
         #expect(rows.reduce(0) { $0 | $1.files } == wd_file_kind.allBits)

@@ -6,7 +6,8 @@ import CSupport
 /// of a tick can be read off it rather than found in conditions scattered through the collector.
 ///
 /// A row is due on the tick nearest to the end of its period (`NearestTick`): a 1 s row is read every tick at a
-/// 1 s interval, every tenth at 0.1 s, every third at 0.3 s (0.9 s apart). The collector adds reads of its own
+/// 1 s interval, every tenth at 0.1 s, and at 0.3 s the tick nearest each second (0.9 or 1.2 s apart, once a
+/// second on average: the schedule is anchored, see `nextDue`). The collector adds reads of its own
 /// outside the table: every file on a container's first tick and after a Docker `update`, and memory.stat when
 /// memory usage moved (see `Collector`).
 ///
@@ -40,7 +41,12 @@ public struct ReadCadence: Sendable {
     public static let everything = ReadCadence(rows: [Row(files: wd_file_kind.allBits, periodNanos: 0)])
 
     public let rows: [Row]
-    /// Monotonic time of each row's last read; 0 = never.
+    /// Monotonic time each periodic row is next due at; 0 = not scheduled yet. Anchored: a read moves it on by
+    /// exactly one period from where it was, not from when the read happened, so a late or missed tick does
+    /// not shift the row's phase (a schedule that counted "a period since the last read" let one stall make
+    /// several staggered copies due on the same tick and keep them together from then on).
+    private var nextDue: ContiguousArray<UInt64>
+    /// When each row was last read (a clock that did not move forward since reads again).
     private var lastRead: ContiguousArray<UInt64>
     private var previousTick: UInt64 = 0
     /// How far into its period each periodic row starts, in 1/1000ths of the period (see `staggered`).
@@ -48,6 +54,7 @@ public struct ReadCadence: Sendable {
 
     public init(rows: [Row]) {
         self.rows = rows
+        nextDue = ContiguousArray(repeating: 0, count: rows.count)
         lastRead = ContiguousArray(repeating: 0, count: rows.count)
     }
 
@@ -71,19 +78,32 @@ public struct ReadCadence: Sendable {
         var mask: UInt32 = 0
         for i in rows.indices {
             let period = rows[i].periodNanos
-            if lastRead[i] == 0, period > 0, phasePermille > 0 {
-                // A staggered copy's first period is shortened by its phase (a new container reads every file
-                // on its first tick anyway): not due now, due once the rest of that period has passed.
-                lastRead[i] = max(now &- period / 1000 &* phasePermille, 1)
+            if period == 0 {
+                mask |= rows[i].files
                 continue
             }
-            let last = lastRead[i]
-            // Due when never read, when the clock did not move forward since the last read (a simulated or
-            // stepped clock), or when the period is within half a tick gap of having passed.
-            if period == 0 || last == 0 || now <= last || NearestTick.isDue(elapsed: now - last, period: period, gap: gap) {
-                mask |= rows[i].files
-                lastRead[i] = now
+            if nextDue[i] == 0 || now <= lastRead[i] {
+                // First tick, or a clock that did not move forward since the last read (simulated, stepped):
+                // read now, unless this is a staggered copy's start — its first period is shortened by its
+                // phase (a new container reads every file on its first tick anyway).
+                let shortened = nextDue[i] == 0 && phasePermille > 0
+                nextDue[i] = now &+ (shortened ? period - period / 1000 &* phasePermille : period)
+                if !shortened {
+                    mask |= rows[i].files
+                    lastRead[i] = now
+                }
+                continue
             }
+            // Due on the tick nearest to its time: early by up to half the gap since the previous tick (so that a
+            // period equal to the interval takes every tick despite jitter), as `NearestTick` says.
+            let slack = min(period, gap / 2)
+            guard now &+ slack >= nextDue[i] else { continue }
+            mask |= rows[i].files
+            lastRead[i] = now
+            nextDue[i] &+= period
+            // Still due after one period's step (ticks slower than the period, or a long stall): start again from
+            // now rather than read on every tick until the schedule has caught up.
+            if now &+ slack >= nextDue[i] { nextDue[i] = now &+ period }
         }
         return mask
     }
