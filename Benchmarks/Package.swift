@@ -24,6 +24,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MonitorCore", package: "wakedock-monitor"),
+                .product(name: "MonitorStore", package: "wakedock-monitor"),
+                .product(name: "MonitorServer", package: "wakedock-monitor"),
                 "RawReadFloor",
             ],
             path: "Benchmarks/CollectorBenchmarks",

@@ -38,7 +38,10 @@ public final class WebhookNotifier: Service, Sendable {
         urls: [String], logger: Logger, attempts: Int = 5, firstBackoff: Duration = .milliseconds(500), timeout: TimeAmount = .seconds(5)
     ) {
         self.urls = urls
-        queues = urls.map { _ in AsyncStream.makeStream(of: AlertRecord.self, bufferingPolicy: .bufferingNewest(Self.queueSize)) }
+        queues = urls.map { _ in
+            let (stream, input) = AsyncStream.makeStream(of: AlertRecord.self, bufferingPolicy: .bufferingNewest(Self.queueSize))
+            return (stream, input)
+        }
         self.logger = logger
         self.attempts = attempts
         self.firstBackoff = firstBackoff

@@ -9,16 +9,12 @@ import Synchronization
 /// object per line, UTC dates.
 ///
 /// Nothing touches the disk on the collector's tick: as a sink it only copies the samples of a tick that is due
-/// for persistence (every `persistInterval`) into a queue. Its own task encodes them into pending buffers;
+/// for persistence (every `persistInterval`) into one of a fixed set of reused batches (`SampleBatchPool`: no
+/// allocation on the tick) and queues it. Its own task encodes them into pending buffers;
 /// another flushes those at least once a second and on shutdown. When the disk refuses (full, read-only,
 /// directory deleted) the failure is counted and logged once, collection goes on, pending lines are kept up
 /// to a cap, and writing resumes by itself when the disk accepts again.
 public final class JSONLStore: SampleSink, Service, Sendable {
-    enum Record: Sendable {
-        case samples([Sample])
-        case alert(AlertRecord)
-    }
-
     /// Lines waiting for the disk, per file.
     struct Pending {
         struct Key: Hashable {
@@ -41,8 +37,12 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     private let periodRates = Mutex(PeriodRates())
     private let precision: @Sendable () -> TimestampPrecision
     private let logger: Logger
-    private let records: AsyncStream<Record>
-    private let input: AsyncStream<Record>.Continuation
+    /// The persisted ticks on their way from the collector's tick to the encoding task, without allocating.
+    private let batches = SampleBatchPool(count: JSONLStore.queuedTicks)
+    /// Persisted ticks that may wait for encoding; beyond, the newest are dropped (and counted).
+    static let queuedTicks = 16
+    private let alerts: AsyncStream<AlertRecord>
+    private let alertInput: AsyncStream<AlertRecord>.Continuation
     private let pending = Mutex(Pending())
     private let files: Mutex<[String: DailyJSONLFile]>
     /// Closed files waiting to be compressed.
@@ -67,8 +67,9 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         self.precision = precision
         self.logger = logger
         persistIntervalNanos = Atomic(Self.nanos(persistInterval))
-        // Bounded: if encoding ever falls behind, the newest ticks win and the rest are counted as dropped.
-        (records, input) = AsyncStream.makeStream(of: Record.self, bufferingPolicy: .bufferingNewest(256))
+        // Bounded: persisted ticks by the pool of batches (a tick finding none free is counted as dropped),
+        // alerts by the stream (the newest win).
+        (alerts, alertInput) = AsyncStream.makeStream(of: AlertRecord.self, bufferingPolicy: .bufferingNewest(256))
         (closedFiles, closedInput) = AsyncStream.makeStream(of: HistoryFileName.self)
         let closed = closedInput
         files = Mutex([
@@ -92,13 +93,14 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     /// `FileMaintenance.compressClosedFiles`). For tools that fill a history directory (the benchmarks); the
     /// daemon persists through the sink, never like this.
     public func writeNow(_ samples: [Sample]) {
-        encode(.samples(samples))
+        var samples = samples
+        encode(&samples)
         flush()
     }
 
     /// Persists an alert (or a resolution).
     public func persist(_ alert: AlertRecord) {
-        if case .dropped = input.yield(.alert(alert)) { statistics.droppedLines.add(1, ordering: .relaxed) }
+        if case .dropped = alertInput.yield(alert) { statistics.droppedLines.add(1, ordering: .relaxed) }
     }
 
     // MARK: Sink
@@ -111,12 +113,11 @@ public final class JSONLStore: SampleSink, Service, Sendable {
                 interval: persistIntervalNanos.load(ordering: .relaxed))
         else { return }
         lastPersisted.store(tick.wallNanos, ordering: .relaxed)
-        var copy: [Sample] = []
-        copy.reserveCapacity(samples.count)
-        for i in samples.indices { copy.append(samples[i]) }
-        if case .dropped(let record) = input.yield(.samples(copy)), case .samples(let lost) = record {
-            statistics.droppedLines.add(UInt64(lost.count), ordering: .relaxed)
+        guard let batch = batches.fill(from: samples, wallNanos: tick.wallNanos) else {
+            statistics.droppedLines.add(UInt64(samples.count), ordering: .relaxed)
+            return
         }
+        batches.pass(batch)
     }
 
     /// A tick is due when it is the nearest to the end of a persistence interval since the last persisted one
@@ -161,12 +162,27 @@ public final class JSONLStore: SampleSink, Service, Sendable {
                     // Compression of closed files, one at a time, in the background.
                     for await file in self.closedFiles { self.compress(file) }
                 }
-                for await record in self.records { self.encode(record) }
+                async let alertsEncoded: Void = { for await alert in self.alerts { self.encode(alert) } }()
+                // Encoding on a thread of its own, woken by the tick with no allocation (SampleBatchPool).
+                await withTaskCancellationHandler {
+                    await DedicatedThread.run(named: "wakedock-store") {
+                        while let batch = self.batches.next() {
+                            batch.withSamples { self.encode(&$0) }
+                            self.batches.recycle(batch)
+                        }
+                    }
+                } onCancel: {
+                    self.batches.finish()
+                }
+                // The alerts queued before shutdown are written too.
+                self.alertInput.finish()
+                await alertsEncoded
                 self.closedInput.finish()
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            self.input.finish()
+            self.batches.finish()
+            self.alertInput.finish()
         }
         flush()
         logger.info(
@@ -199,25 +215,26 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         }
     }
 
-    private func encode(_ record: Record) {
+    private func encode(_ alert: AlertRecord) {
+        var buffer = ByteBuffer()
+        buffer.writeAlertJSON(alert, precision: precision())
+        buffer.writeStaticString("\n")
+        append(buffer, lines: 1, prefix: "alerts", day: DailyJSONLFile.dayNumber(nanos: alert.timestampNanos))
+    }
+
+    /// One persisted tick's lines: their rates over the whole period since the previous persisted tick, then
+    /// the JSON.
+    private func encode<Samples: MutableCollection<Sample> & RandomAccessCollection>(_ samples: inout Samples) {
+        guard let first = samples.first else { return }
         let precision = self.precision()
-        switch record {
-        case .samples(var samples):
-            guard let first = samples.first else { return }
-            periodRates.withLock { $0.apply(to: &samples) }
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(samples.count * 720)
-            for sample in samples {
-                buffer.writeSampleJSON(sample, precision: precision)
-                buffer.writeStaticString("\n")
-            }
-            append(buffer, lines: samples.count, prefix: "metrics", day: DailyJSONLFile.dayNumber(nanos: first.timestampNanos))
-        case .alert(let alert):
-            var buffer = ByteBuffer()
-            buffer.writeAlertJSON(alert, precision: precision)
+        periodRates.withLock { $0.apply(to: &samples) }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(samples.count * 720)
+        for sample in samples {
+            buffer.writeSampleJSON(sample, precision: precision)
             buffer.writeStaticString("\n")
-            append(buffer, lines: 1, prefix: "alerts", day: DailyJSONLFile.dayNumber(nanos: alert.timestampNanos))
         }
+        append(buffer, lines: samples.count, prefix: "metrics", day: DailyJSONLFile.dayNumber(nanos: first.timestampNanos))
     }
 
     private func append(_ lines: ByteBuffer, lines count: Int, prefix: String, day: Int64) {

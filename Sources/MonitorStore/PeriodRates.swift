@@ -27,7 +27,7 @@ struct PeriodRates {
     /// Rewrites each sample's CPU %, network and block I/O rates over the span since that container's
     /// previous persisted sample. The first line of a container, a clock that did not move forward and a
     /// counter that went backwards (a restart) keep the sample's own rates.
-    mutating func apply(to samples: inout [Sample]) {
+    mutating func apply<Samples: MutableCollection<Sample> & RandomAccessCollection>(to samples: inout Samples) {
         generation &+= 1
         for i in samples.indices {
             let s = samples[i]

@@ -1,7 +1,11 @@
 import Benchmark
 import Logging
 import CSupport
+import Foundation
+import Synchronization
 import MonitorCore
+import MonitorServer
+import MonitorStore
 import RawReadFloor
 
 /// One collection tick over N real cgroups, against the raw-read floor (the same preads on the same kind of
@@ -54,14 +58,23 @@ let benchmarks: @Sendable () -> Void = {
         // `+ alert evaluation` adds the evaluator as a sink (default thresholds, nothing crossing them), the
         // steady state the daemon runs in: its mallocs must equal the plain tick's. `network per namespace`
         // reads each container's own /proc/<pid>/net/dev (before the host-side read), `every file` too.
-        let variants = [
-            ("(0.1 s cadence)", ReadCadence.standard, false, true),
-            ("(0.1 s cadence, network per namespace)", ReadCadence.standard, false, false),
-            ("(every file)", ReadCadence.everything, false, false),
-            ("(0.1 s cadence) + alert evaluation", ReadCadence.standard, true, true),
+        // `+ alerts, two hand-offs` adds, beside the evaluator, two sinks that pass every tick's samples to a
+        // waiting task of their own exactly as the store and the WebSocket hub do (`SampleBatchPool`), the tasks
+        // taking each batch and giving it back: the tick's side of the daemon's pipeline, whose mallocs must
+        // equal the plain tick's. `+ store, alerts, batch subscriber` is that whole pipeline: the store
+        // persisting every tick and the hub fanning each tick out to one subscriber to every metric in batch
+        // mode, their tasks running beside the tick. Its malloc count is the process's, so it includes what
+        // those tasks allocate: the message buffer each tick sends, the store's buffers per persisted tick.
+        let variants: [(String, ReadCadence, Fixture.Sinks, Bool)] = [
+            ("(0.1 s cadence)", .standard, .none, true),
+            ("(0.1 s cadence, network per namespace)", .standard, .none, false),
+            ("(every file)", .everything, .none, false),
+            ("(0.1 s cadence) + alert evaluation", .standard, .alerts, true),
+            ("(0.1 s cadence) + alerts, two hand-offs", .standard, .handOffs, true),
+            ("(0.1 s cadence) + store, alerts, batch subscriber", .standard, .daemon, true),
         ]
-        for (variant, cadence, evaluatesAlerts, hostSideNetwork) in variants {
-            let tickFixture = Fixture(count: count, evaluatesAlerts: evaluatesAlerts, cadence: cadence, hostSideNetwork: hostSideNetwork)
+        for (variant, cadence, sinks, hostSideNetwork) in variants {
+            let tickFixture = Fixture(count: count, sinks: sinks, cadence: cadence, hostSideNetwork: hostSideNetwork)
             Benchmark(
                 "tick/\(count) containers \(variant)",
                 configuration: .init(setup: { try tickFixture.setUp() }, teardown: { tickFixture.tearDown() })
@@ -94,8 +107,18 @@ let benchmarks: @Sendable () -> Void = {
 /// opened, so both benchmarks read exactly the same set of files.
 final class Fixture: @unchecked Sendable {
     // @unchecked: set up, used and torn down by the benchmark harness one step at a time, never concurrently.
+    enum Sinks {
+        case none
+        /// The alert evaluator (default thresholds, nothing crossing them).
+        case alerts
+        /// The evaluator and two sinks handing every tick to a waiting task, as the store and the hub do.
+        case handOffs
+        /// The evaluator, a JSONL store persisting every tick and a WebSocket hub with one subscriber to every
+        /// metric in batch mode, with the store's, the hub's and the subscriber's tasks running.
+        case daemon
+    }
     let count: Int
-    let evaluatesAlerts: Bool
+    let sinks: Sinks
     let cadence: ReadCadence
     let hostSideNetwork: Bool
     var cgroups: TestCgroups?
@@ -106,9 +129,16 @@ final class Fixture: @unchecked Sendable {
     /// The simulated monotonic clock of the ticks, 0.1 s a tick.
     private var tickTime: UInt64 = 1_000_000_000_000
 
-    init(count: Int, evaluatesAlerts: Bool = false, cadence: ReadCadence = .standard, hostSideNetwork: Bool) {
+    /// The store's, the hub's and the subscriber's tasks (`.daemon`), and the store's folder.
+    private var tasks: [Task<Void, Never>] = []
+    private var storeDirectory: String?
+    private var handOffs: [HandOffSink] = []
+    /// Bytes the subscriber received (printed at teardown: the pipeline ran).
+    private let received = ReceivedBytes()
+
+    init(count: Int, sinks: Sinks = .none, cadence: ReadCadence = .standard, hostSideNetwork: Bool) {
         self.count = count
-        self.evaluatesAlerts = evaluatesAlerts
+        self.sinks = sinks
         self.cadence = cadence
         self.hostSideNetwork = hostSideNetwork
     }
@@ -124,7 +154,16 @@ final class Fixture: @unchecked Sendable {
         logger.logLevel = .error
         let c = Collector(
             options: .init(layout: made.layout, ringCapacity: 64, cadence: cadence, hostSideNetwork: hostSideNetwork), logger: logger)
-        if evaluatesAlerts { c.add(sink: AlertEvaluator(thresholds: ThresholdTable(), log: AlertLog())) }
+        if sinks != .none { c.add(sink: AlertEvaluator(thresholds: ThresholdTable(), log: AlertLog())) }
+        if sinks == .daemon { attachStoreAndSubscriber(to: c, logger: logger) }
+        if sinks == .handOffs {
+            for _ in 0..<2 {
+                let sink = HandOffSink()
+                c.add(sink: sink)
+                handOffs.append(sink)
+                tasks.append(Task { await sink.consume() })
+            }
+        }
         c.inbox.post(.replaceAll(made.targets))
         c.tick(at: nextTickTime())  // applies the targets: probes opened, rings allocated
         c.tick(at: nextTickTime())  // first samples: every later tick is steady state
@@ -140,10 +179,71 @@ final class Fixture: @unchecked Sendable {
         sixFileDescriptors = c.descriptors(of: [WD_F_CPU_USAGE, WD_F_MEM_USAGE, WD_F_MEM_LIMIT, WD_F_MEM_STAT, WD_F_PIDS, WD_F_NETDEV])
     }
 
+    private func attachStoreAndSubscriber(to collector: Collector, logger: Logger) {
+        let directory = NSTemporaryDirectory() + "wd-bench-store-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        storeDirectory = directory
+        let store = JSONLStore(
+            directory: directory, persistInterval: .zero, retentionDays: 7, precision: { .milliseconds }, logger: logger)
+        collector.add(sink: store)
+        let service = CollectorService(collector: collector, interval: .milliseconds(100), logger: logger)
+        let backend = MonitorBackend(
+            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), retentionDays: 7, storagePath: directory)
+        let hub = MonitorServer.makeHub(
+            backend: backend,
+            options: ServerOptions(
+                host: "127.0.0.1", port: 0, wsMaxClients: 10, wsPingInterval: 30, wsClientTimeout: 60, wsQueueSize: 1024))
+        collector.add(sink: hub)
+        let client = hub.admit()!
+        client.subscribeToMetrics(batch: true, hub: hub)
+        tasks = [
+            Task { try? await store.run() },
+            Task { try? await hub.run() },
+            Task { [received] in
+                for await message in client.stream { received.bytes.add(message.readableBytes, ordering: .relaxed) }
+            },
+        ]
+    }
+
     func tearDown() {
+        for sink in handOffs { sink.pool.finish() }
+        handOffs = []
+        if sinks == .daemon { FileHandle.standardError.write(Data("subscriber received \(received.bytes.load(ordering: .relaxed)) bytes\n".utf8)) }
+        for task in tasks { task.cancel() }
+        tasks = []
+        if let storeDirectory { try? FileManager.default.removeItem(atPath: storeDirectory) }
+        storeDirectory = nil
         collector = nil
         descriptors = []
         cgroups?.remove()
         cgroups = nil
+    }
+}
+
+final class ReceivedBytes: Sendable {
+    let bytes = Atomic<Int>(0)
+}
+
+/// A sink that hands every tick to a task of its own the way the store and the WebSocket hub do, and a task
+/// that takes each batch and gives it back, doing nothing else.
+final class HandOffSink: SampleSink, Sendable {
+    let pool = SampleBatchPool(count: 4)
+    let dropped = Atomic<Int>(0)
+
+    func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
+        guard let batch = pool.fill(from: samples, wallNanos: tick.wallNanos) else {
+            dropped.add(1, ordering: .relaxed)
+            return
+        }
+        pool.pass(batch)
+    }
+
+    func consume() async {
+        await DedicatedThread.run(named: "bench-consumer") {
+            while let batch = self.pool.next() {
+                blackHole(batch.samples.count)
+                self.pool.recycle(batch)
+            }
+        }
     }
 }

@@ -64,25 +64,7 @@ public final class CollectorService: Service, @unchecked Sendable {
         let stopped = Atomic<Bool>(false)
         await cancelWhenGracefulShutdown {
             await withTaskCancellationHandler {
-                await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                    var thread = pthread_t()
-                    let context = Unmanaged.passRetained(CollectorThread { [self] in
-                        self.loop(sleeper: sleeper, stopped: stopped)
-                        done.resume()
-                    })
-                    let created = pthread_create(&thread, nil, { raw in
-                        let body = Unmanaged<CollectorThread>.fromOpaque(raw!).takeRetainedValue()
-                        wd_name_this_thread("wakedock-tick")
-                        body.run()
-                        return nil
-                    }, context.toOpaque())
-                    if created != 0 {
-                        // No thread to be had: tick on this task instead of not at all.
-                        context.takeRetainedValue().run()
-                    } else {
-                        pthread_detach(thread)
-                    }
-                }
+                await DedicatedThread.run(named: "wakedock-tick") { [self] in self.loop(sleeper: sleeper, stopped: stopped) }
             } onCancel: {
                 stopped.store(true, ordering: .relaxed)
                 sleeper.wake()
@@ -131,10 +113,4 @@ public final class CollectorService: Service, @unchecked Sendable {
                 if !sleeper.sleep(untilMonotonicNanos: next) { break }
             }
     }
-}
-
-/// The body of the collector's thread, passed through pthread_create's context pointer.
-private final class CollectorThread {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
 }

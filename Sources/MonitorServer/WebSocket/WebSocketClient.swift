@@ -1,4 +1,5 @@
 import MonitorCore
+import NIOCore
 import Synchronization
 
 /// What one client asked for (SPEC §6). Subscribing again replaces a stream's filters.
@@ -35,9 +36,9 @@ func containerMatches(id: String, name: String, service: String?, refs: [String]
 /// (closed with 1008) instead of letting it hold back the tick or the other clients.
 public final class WebSocketClient: Sendable {
     public let id: String
-    /// The messages queued for this client, in order.
-    public let stream: AsyncStream<String>
-    private let queue: AsyncStream<String>.Continuation
+    /// The messages queued for this client, in order: each the bytes of one text frame.
+    public let stream: AsyncStream<ByteBuffer>
+    private let queue: AsyncStream<ByteBuffer>.Continuation
     let subscriptions = Mutex(Subscriptions())
     /// Monotonic time of the last frame received (for the idle timeout).
     let lastActivityNanos = Atomic<UInt64>(Clocks.monotonicNanos())
@@ -48,12 +49,12 @@ public final class WebSocketClient: Sendable {
     init(id: String, queueCapacity: Int, statistics: WebSocketStatistics) {
         self.id = id
         self.statistics = statistics
-        (stream, queue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(queueCapacity))
+        (stream, queue) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(queueCapacity))
     }
 
     /// Queues a message; on overflow drops the client. Never blocks.
-    func send(_ text: String) {
-        switch queue.yield(text) {
+    func send(_ message: ByteBuffer) {
+        switch queue.yield(message) {
         case .enqueued, .terminated:
             return
         case .dropped:

@@ -3,6 +3,7 @@ import HummingbirdWebSocket
 import Logging
 import MonitorCore
 import NIOCore
+import NIOWebSocket
 
 /// One WebSocket connection (SPEC §6): greeting, client requests, the writer that drains the client's queue,
 /// server pings and the idle timeout. Bad frames get an `error` message; the connection stays open.
@@ -32,8 +33,9 @@ struct WebSocketConnection {
         let options = hub.options
         let failure: (any Error)? = await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await text in client.stream {
-                    do { try await outbound.write(.text(text)) } catch { break }
+                for await message in client.stream {
+                    // A text frame of the message's bytes as they are (`.text` takes a String and copies it).
+                    do { try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message))) } catch { break }
                     statistics.messagesSent.add(1, ordering: .relaxed)
                 }
                 if client.droppedForSlowness.load(ordering: .relaxed) {
@@ -179,7 +181,7 @@ struct WebSocketConnection {
         sendRecent(streamType, to: client, refs: refs, services: services, levels: levels, batch: batch)
     }
 
-    private func ack(_ streamType: String, subscribed: Bool, filters: [String: Any]?) -> String {
+    private func ack(_ streamType: String, subscribed: Bool, filters: [String: Any]?) -> ByteBuffer {
         Messages.envelope(.subscriptionAck) { b in
             b.writeStaticString("{\"stream_type\":")
             b.writeJSONString(streamType)
@@ -205,7 +207,7 @@ struct WebSocketConnection {
                 recent += series.recent(limit: 3).reversed()
             }
             if batch {
-                if !recent.isEmpty { client.send(Messages.batch(recent, precision: precision)) }
+                if !recent.isEmpty { client.send(Messages.batch(recent, expectedCount: recent.count, precision: precision)) }
             } else {
                 for sample in recent { client.send(Messages.sample(sample, precision: precision)) }
             }

@@ -1,29 +1,30 @@
 import Logging
 import MonitorCore
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
 /// Fans samples, alerts and status out to WebSocket subscribers.
 ///
-/// As a sink it runs on the collector's tick: with no subscriber it returns at once (no allocation);
-/// otherwise it copies the tick's samples and hands them to its own task, so that filtering, encoding and
-/// queueing never lengthen the tick. Each sample is encoded once and the same text goes to every matching
-/// client's bounded queue.
+/// As a sink it runs on the collector's tick: with no subscriber it returns at once; otherwise it copies the
+/// tick's samples into one of a few reused batches (`SampleBatchPool`: no allocation on the tick) and hands it
+/// to its own task, so that filtering, encoding and queueing never lengthen the tick. Each sample is encoded
+/// once and the same bytes go to every matching client's bounded queue.
 public final class WebSocketHub: SampleSink, Service, Sendable {
-    struct TickBatch: Sendable {
-        var samples: [Sample]
-        var wallNanos: Int64
-    }
 
     let backend: MonitorBackend
     let options: ServerOptions
     let statusJSON: @Sendable () -> String
-    private let clients = Mutex<[String: WebSocketClient]>([:])
+    /// The connected clients, as a list kept whole (a fan-out takes it with a retain, not a copy per tick).
+    private let clients = Mutex<[WebSocketClient]>([])
     private let nextClientNumber = Atomic<Int>(0)
     /// Clients with a metrics or system_status subscription; zero means the sink has nothing to do.
     private let interestedClients = Atomic<Int>(0)
-    private let ticks: AsyncStream<TickBatch>
-    private let tickInput: AsyncStream<TickBatch>.Continuation
+    /// If fan-out ever falls behind by this many ticks, the newest are not handed on (counted in
+    /// `droppedTicks`) rather than queued without bound.
+    private let batches = SampleBatchPool(count: 4)
+    /// Ticks not fanned out because the hub's task was behind.
+    let droppedTicks = Atomic<Int>(0)
     private let lastStatusNanos = Atomic<Int64>(Int64.min / 2)
     /// At most one `status_update` a second (less 5 % for jitter).
     static let statusPeriodNanos: Int64 = 950_000_000
@@ -32,8 +33,6 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         self.backend = backend
         self.options = options
         self.statusJSON = statusJSON
-        // If fan-out ever falls behind, older ticks are dropped rather than queued without bound.
-        (ticks, tickInput) = AsyncStream.makeStream(of: TickBatch.self, bufferingPolicy: .bufferingNewest(4))
         backend.alerts.addListener { [weak self] alert in self?.broadcast(alert) }
     }
 
@@ -47,7 +46,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
             id: "client_\(number)", queueCapacity: options.wsQueueSize, statistics: backend.websocket)
         let admitted = clients.withLock { clients -> Bool in
             guard clients.count < options.wsMaxClients else { return false }
-            clients[client.id] = client
+            clients.append(client)
             return true
         }
         guard admitted else {
@@ -61,8 +60,12 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
 
     public func remove(_ client: WebSocketClient) {
         client.finish()
-        let removed = clients.withLock { $0.removeValue(forKey: client.id) }
-        guard removed != nil else { return }
+        let removed = clients.withLock { clients -> Bool in
+            guard let i = clients.firstIndex(where: { $0 === client }) else { return false }
+            clients.remove(at: i)
+            return true
+        }
+        guard removed else { return }
         backend.websocket.activeConnections.subtract(1, ordering: .relaxed)
         refreshInterest()
     }
@@ -70,21 +73,22 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     /// Recounts the clients the tick must care about (after a subscription change).
     func refreshInterest() {
         let count = clients.withLock { clients in
-            clients.values.filter { c in c.subscriptions.withLock { $0.metrics != nil || $0.systemStatus } }.count
+            clients.filter { c in c.subscriptions.withLock { $0.metrics != nil || $0.systemStatus } }.count
         }
         interestedClients.store(count, ordering: .relaxed)
     }
 
-    private var snapshot: [WebSocketClient] { clients.withLock { Array($0.values) } }
+    private var snapshot: [WebSocketClient] { clients.withLock { $0 } }
 
     // MARK: Sink (the collector's tick)
 
     public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
         guard interestedClients.load(ordering: .relaxed) > 0 else { return }
-        var copy: [Sample] = []
-        copy.reserveCapacity(samples.count)
-        for i in samples.indices { copy.append(samples[i]) }
-        tickInput.yield(TickBatch(samples: copy, wallNanos: tick.wallNanos))
+        guard let batch = batches.fill(from: samples, wallNanos: tick.wallNanos) else {
+            droppedTicks.add(1, ordering: .relaxed)
+            return
+        }
+        batches.pass(batch)
     }
 
     // MARK: Fan-out task
@@ -92,7 +96,19 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { for await batch in self.ticks { self.fanOut(batch) } }
+                group.addTask {
+                    // Fan-out on a thread of its own, woken by the tick with no allocation (SampleBatchPool).
+                    await withTaskCancellationHandler {
+                        await DedicatedThread.run(named: "wakedock-fanout") {
+                            while let batch = self.batches.next() {
+                                self.fanOut(batch.samples)
+                                self.batches.recycle(batch)
+                            }
+                        }
+                    } onCancel: {
+                        self.batches.finish()
+                    }
+                }
                 // Status once a second even when no tick brings it: monitoring stopped, or an interval over 1 s.
                 group.addTask {
                     while !Task.isCancelled {
@@ -112,7 +128,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         let now = Int64(clamping: Clocks.monotonicNanos())
         guard now - lastStatusNanos.load(ordering: .relaxed) >= Self.statusPeriodNanos else { return }
         lastStatusNanos.store(now, ordering: .relaxed)
-        var statusText: String?
+        var statusText: ByteBuffer?
         for client in snapshot where client.subscriptions.withLock({ $0.systemStatus }) {
             if statusText == nil { statusText = statusMessage() }
             client.send(statusText!)
@@ -121,34 +137,39 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
 
     /// Fans one tick out to every subscriber now, on the caller's task (the sink path calls this from the
     /// hub's own task; the benchmark calls it directly).
-    public func publish(samples: [Sample], wallNanos: Int64) {
-        fanOut(TickBatch(samples: samples, wallNanos: wallNanos))
+    public func publish(samples: [Sample]) {
+        fanOut(samples)
     }
 
-    private func fanOut(_ batch: TickBatch) {
+    private func fanOut<Samples: RandomAccessCollection<Sample>>(_ samples: Samples) where Samples.Index == Int {
         let precision = backend.timestampPrecision
-        var encoded = [String?](repeating: nil, count: batch.samples.count)
+        // Each sample's message, encoded once for every per-sample subscriber (made on first need: batch
+        // subscribers share nothing).
+        var encoded: [ByteBuffer?] = []
         // Paced on the monotonic clock (a wall-clock step back must not stop the status), with 5 % slack so a
         // 1 s interval's jitter does not skip every other tick.
         let now = Int64(clamping: Clocks.monotonicNanos())
         let sendStatus = now - lastStatusNanos.load(ordering: .relaxed) >= Self.statusPeriodNanos
-        var statusText: String?
+        var statusText: ByteBuffer?
         if sendStatus { lastStatusNanos.store(now, ordering: .relaxed) }
 
         for client in snapshot {
             let subscriptions = client.subscriptions.withLock { $0 }
             if let metrics = subscriptions.metrics {
-                let matching = batch.samples.indices.filter { i in
-                    let c = batch.samples[i].container
+                let matching = samples.indices.lazy.filter { i in
+                    let c = samples[i].container
                     return containerMatches(
                         id: c.id, name: c.name, service: c.serviceName, refs: metrics.containerRefs,
                         services: metrics.serviceNames)
                 }
                 if metrics.batch {
-                    if !matching.isEmpty { client.send(Messages.batch(matching.map { batch.samples[$0] }, precision: precision)) }
+                    let unfiltered = metrics.containerRefs.isEmpty && metrics.serviceNames.isEmpty
+                    let count = unfiltered ? samples.count : matching.count
+                    if count > 0 { client.send(Messages.batch(matching.map { samples[$0] }, expectedCount: count, precision: precision)) }
                 } else {
+                    if encoded.isEmpty { encoded = Array(repeating: nil, count: samples.count) }
                     for i in matching {
-                        if encoded[i] == nil { encoded[i] = Messages.sample(batch.samples[i], precision: precision) }
+                        if encoded[i] == nil { encoded[i] = Messages.sample(samples[i], precision: precision) }
                         client.send(encoded[i]!)
                     }
                 }
@@ -160,13 +181,13 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         }
     }
 
-    func statusMessage() -> String {
+    func statusMessage() -> ByteBuffer {
         Messages.envelope(.statusUpdate) { $0.writeString(self.statusJSON()) }
     }
 
     /// Sends an alert (or a resolution) to the `alerts` subscribers whose filters it matches.
     func broadcast(_ alert: AlertRecord) {
-        var text: String?
+        var text: ByteBuffer?
         for client in snapshot {
             guard let filter = client.subscriptions.withLock({ $0.alerts }) else { continue }
             guard alert.matches(levels: filter.levels),
