@@ -108,21 +108,19 @@ extension MonitorBackend {
         var filter = StoredRecordFilter(sinceNanos: since, serviceName: q.serviceName, level: q.level?.rawValue)
         filter.allInMemorySince = alerts.oldestTimestampNanos
         var ids: Set<String>?
-        var nameOrPrefix: String?
+        var nameOrPrefix: ContainerReference?
         if let ref = q.containerRef {
             if let one = try resolveContainer(ref, in: registry) {
                 ids = [one.identity.id]
                 filter.containerID = one.identity.id
             } else {
-                nameOrPrefix = ref  // a container that is gone may still have alerts
+                nameOrPrefix = ContainerReference(ref)  // a container that is gone may still have alerts
                 filter.containerNameOrPrefix = ref
             }
         }
         let memory = alerts.newestFirst(notBeforeNanos: since, limit: q.limit) { a in
             if let ids, !ids.contains(a.containerID) { return false }
-            if let ref = nameOrPrefix, a.containerName != ref, !(ref.count >= 3 && a.containerID.hasPrefix(ref)) {
-                return false
-            }
+            if let ref = nameOrPrefix, !ref.matches(id: a.containerID, name: a.containerName) { return false }
             if let service = q.serviceName, a.serviceName != service { return false }
             if let level = q.level, a.level != level { return false }
             return true

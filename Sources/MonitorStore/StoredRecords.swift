@@ -1,5 +1,6 @@
 import CSupport
 import Glibc
+import MonitorCore
 import NIOCore
 
 /// Which stored records a history query wants. Containers are matched on the lines' own fields, so the
@@ -62,7 +63,8 @@ public final class StoredRecords {
         self.filter = filter
         containerID = filter.containerID.map { Array($0.utf8) }
         nameOrPrefix = filter.containerNameOrPrefix.map { Array($0.utf8) }
-        idPrefixAllowed = (filter.containerNameOrPrefix?.utf8.count ?? 0) >= 3
+        // ContainerReference's rule on the line's bytes: its name, or (long enough) a prefix of its id.
+        idPrefixAllowed = filter.containerNameOrPrefix.map { ContainerReference($0).mayBeIDPrefix } ?? false
         serviceName = filter.serviceName.map { Array($0.utf8) }
         level = filter.level.map { Array($0.utf8) }
         inMemory = filter.inMemorySince.map { (Array($0.key.utf8), $0.value) }

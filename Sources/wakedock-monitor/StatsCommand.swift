@@ -135,8 +135,7 @@ struct StatsCommand: AsyncParsableCommand {
             default: return false
             }
         }
-        return identity.name == filter || identity.serviceName == filter
-            || (filter.count >= 3 && identity.id.hasPrefix(filter))
+        return ContainerReference(filter).matches(identity) || identity.serviceName == filter
     }
 }
 

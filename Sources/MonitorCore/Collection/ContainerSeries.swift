@@ -69,13 +69,16 @@ public final class SeriesRegistry: Sendable {
         case ambiguous(count: Int)
     }
 
-    /// Looks a container up the way Docker does: exact name, full id, or a unique id prefix of at least 3
-    /// characters.
-    public func lookup(_ reference: String) -> Lookup {
+    /// Looks a container up by `ContainerReference`'s rule: exact name or full id first, then a unique id
+    /// prefix.
+    public func lookup(_ text: String) -> Lookup {
+        let reference = ContainerReference(text)
         let all = self.all
-        if let exact = all.first(where: { $0.identity.id == reference || $0.identity.name == reference }) { return .found(exact) }
-        guard reference.count >= 3 else { return .notFound }
-        let matches = all.filter { $0.identity.id.hasPrefix(reference) }
+        if let exact = all.first(where: { reference.matchesExactly(id: $0.identity.id, name: $0.identity.name) }) {
+            return .found(exact)
+        }
+        guard reference.mayBeIDPrefix else { return .notFound }
+        let matches = all.filter { reference.matches($0.identity) }
         switch matches.count {
         case 0: return .notFound
         case 1: return .found(matches[0])

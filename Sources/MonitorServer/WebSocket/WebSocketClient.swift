@@ -5,12 +5,12 @@ import Synchronization
 /// What one client asked for (SPEC §6). Subscribing again replaces a stream's filters.
 struct Subscriptions: Sendable {
     struct Metrics: Sendable {
-        var containerRefs: [String]
+        var containerRefs: [ContainerReference]
         var serviceNames: [String]
         var batch: Bool
     }
     struct Alerts: Sendable {
-        var containerRefs: [String]
+        var containerRefs: [ContainerReference]
         var serviceNames: [String]
         var levels: Set<AlertLevel>
     }
@@ -19,10 +19,10 @@ struct Subscriptions: Sendable {
     var systemStatus = false
 }
 
-/// Matches a container against `container_ids` (ids, prefixes of ≥ 3 characters, or names) and
-/// `service_names`; empty lists match everything.
-func containerMatches(id: String, name: String, service: String?, refs: [String], services: [String]) -> Bool {
-    if !refs.isEmpty && !refs.contains(where: { $0 == name || $0 == id || ($0.count >= 3 && id.hasPrefix($0)) }) {
+/// Matches a container against `container_ids` (see `ContainerReference`) and `service_names`; empty lists
+/// match everything.
+func containerMatches(id: String, name: String, service: String?, refs: [ContainerReference], services: [String]) -> Bool {
+    if !refs.isEmpty && !refs.contains(where: { $0.matches(id: id, name: name) }) {
         return false
     }
     if !services.isEmpty {
@@ -72,7 +72,9 @@ public final class WebSocketClient: Sendable {
 
     /// Subscribes to the metrics stream (what a `subscribe` frame does), for in-process subscribers.
     public func subscribeToMetrics(containerRefs: [String] = [], serviceNames: [String] = [], batch: Bool = false, hub: WebSocketHub) {
-        subscriptions.withLock { $0.metrics = .init(containerRefs: containerRefs, serviceNames: serviceNames, batch: batch) }
+        subscriptions.withLock {
+            $0.metrics = .init(containerRefs: containerRefs.map(ContainerReference.init), serviceNames: serviceNames, batch: batch)
+        }
         hub.refreshInterest()
     }
 }

@@ -161,7 +161,7 @@ struct WebSocketConnection {
             guard let value = filters[key] else { return [] }
             return value as? [String]
         }
-        guard let refs = strings("container_ids"), let services = strings("service_names"), let levelNames = strings("alert_levels") else {
+        guard let refTexts = strings("container_ids"), let services = strings("service_names"), let levelNames = strings("alert_levels") else {
             return reject("Filtres invalides: container_ids, service_names et alert_levels sont des listes de chaînes", to: client)
         }
         var levels = Set<AlertLevel>()
@@ -169,6 +169,7 @@ struct WebSocketConnection {
             guard let level = AlertLevel(rawValue: name) else { return reject("Niveau d'alerte invalide: \(name)", to: client) }
             levels.insert(level)
         }
+        let refs = refTexts.map(ContainerReference.init)
         client.subscriptions.withLock { s in
             switch streamType {
             case "metrics": s.metrics = .init(containerRefs: refs, serviceNames: services, batch: batch)
@@ -196,7 +197,7 @@ struct WebSocketConnection {
 
     /// What a new subscriber sees at once: the last few samples per matching container, the alerts of the
     /// last hour, or one status.
-    private func sendRecent(_ streamType: String, to client: WebSocketClient, refs: [String], services: [String], levels: Set<AlertLevel>, batch: Bool) {
+    private func sendRecent(_ streamType: String, to client: WebSocketClient, refs: [ContainerReference], services: [String], levels: Set<AlertLevel>, batch: Bool) {
         let backend = hub.backend
         let precision = backend.timestampPrecision
         switch streamType {
