@@ -28,15 +28,26 @@ let package = Package(
         .target(name: "CSupport", path: "CSupport"),
         // The daemon's calls into libsystemd (libsystemd-dev): native journal entries and sd_notify.
         .target(name: "CSystemd", path: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
-        // The engine: cgroup layout, probes, rings, discovery, the collection tick. No HTTP, no JSON library.
+        // The engine: cgroup layout, probes, rings, the cgroup-scan discovery, the collection tick. No HTTP, no
+        // JSON library.
         .target(
             name: "MonitorCore",
             dependencies: [
                 "CSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Discovery from the Docker Engine (its API on the unix socket, /events): an adapter that posts the same
+        // target changes as the cgroup scan, so that the engine depends on no HTTP client.
+        .target(
+            name: "MonitorDocker",
+            dependencies: [
+                "MonitorCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -103,6 +114,7 @@ let package = Package(
             name: "wakedock-monitor",
             dependencies: [
                 "MonitorCore",
+                "MonitorDocker",
                 "MonitorEncoding",
                 "MonitorNotifications",
                 "MonitorServer",

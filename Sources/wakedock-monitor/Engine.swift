@@ -2,6 +2,7 @@ import CSupport
 import Foundation
 import Logging
 import MonitorCore
+import MonitorDocker
 import ServiceLifecycle
 
 /// Wires the engine from settings: the cgroup layout, the collector, and the discovery that feeds it

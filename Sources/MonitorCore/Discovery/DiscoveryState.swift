@@ -6,7 +6,7 @@ public final class DiscoveryState: Sendable {
 
     public init() {}
 
-    func setConnected(_ connected: Bool, detail: String) {
+    public func setConnected(_ connected: Bool, detail: String) {
         value.withLock { $0 = (connected, detail) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MonitorCore
 import ServiceLifecycle
 
 /// Learns which containers exist from the Docker Engine: one listing at start, then the `/events` stream.

@@ -1,4 +1,5 @@
 import Glibc
+import MonitorCore
 
 /// Whether something listens on a Unix socket path: one connect(2), closed at once. Cheap enough to ask every
 /// quarter second while Docker is away, so that discovery reconnects as soon as dockerd is back, however long
