@@ -108,7 +108,8 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            resources: [.embedInCode("openapi.json")]
         ),
         .executableTarget(
             name: "wakedock-monitor",
@@ -133,6 +134,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        // The HTTP layer in process (no root, no dockerd, no binary): the OpenAPI document against the routes and
+        // the encoders.
+        .testTarget(
+            name: "MonitorServerTests",
+            dependencies: [
+                "MonitorCore", "MonitorEncoding", "MonitorServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
     ]
 )

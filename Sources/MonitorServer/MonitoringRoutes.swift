@@ -13,7 +13,7 @@ struct MonitoringRoutes {
 
     func register(on router: Router<some RequestContext>) {
         router.get("api/v1/openapi.json") { _, _ in
-            Response.json(ByteBuffer(string: OpenAPIDocument.json))
+            Response.json(ByteBuffer(bytes: OpenAPIDocument.bytes))
         }
         let api = router.group("api/v1/monitoring")
         api.get("status") { _, _ in try self.status() }
