@@ -135,13 +135,14 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
-        // The HTTP layer in process (no root, no dockerd, no binary): the OpenAPI document against the routes and
-        // the encoders.
+        // The HTTP layer in process (no root, no dockerd, no binary): the controllers' answers, validation and error
+        // shapes through Hummingbird's router test client; the OpenAPI document against the routes and encoders.
         .testTarget(
             name: "MonitorServerTests",
             dependencies: [
                 "MonitorCore", "MonitorEncoding", "MonitorServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]

@@ -1,0 +1,146 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MonitorCore
+import NIOCore
+import Testing
+
+@testable import MonitorServer
+
+/// The controllers in process, through Hummingbird's router test client: answers, validation and SPEC §4's
+/// error shape (`{"error", "detail"}`), with no root, no dockerd and no binary. (`Tests/e2e/test_rest_api.py`
+/// does the same against the real daemon with real containers, where the answers carry samples.)
+@Suite struct RoutesTests {
+    /// A fresh backend and the API's router over it, for one test.
+    struct API {
+        let backend = TestBackend.make()
+
+        func test(_ body: @escaping @Sendable (any TestClientProtocol, MonitorBackend) async throws -> Void) async throws {
+            let router = Router(context: MonitorRequestContext.self)
+            router.add(middleware: ErrorMiddleware())
+            MonitoringRoutes(backend: backend, options: TestBackend.options).register(on: router)
+            let backend = self.backend
+            try await Application(router: router).test(.router) { client in try await body(client, backend) }
+        }
+    }
+
+    static let base = "/api/v1/monitoring"
+
+    static func json(_ response: TestResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])
+    }
+
+    /// SPEC §4's error: the status, a JSON object with exactly `error` and `detail`.
+    static func expectError(_ response: TestResponse, _ status: HTTPResponse.Status, code: String? = nil) throws {
+        #expect(response.status == status)
+        let body = try json(response)
+        #expect(Set(body.keys) == ["error", "detail"], "\(body)")
+        if let code { #expect(body["error"] as? String == code) }
+    }
+
+    static func body(_ text: String) -> ByteBuffer { ByteBuffer(string: text) }
+    static let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+    @Test func statusNamesTheMonitoringAndItsSettings() async throws {
+        try await API().test { client, _ in
+            let response = try await client.execute(uri: Self.base + "/status", method: .get)
+            #expect(response.status == .ok)
+            let monitoring = try #require(try Self.json(response)["monitoring"] as? [String: Any])
+            #expect(Set(monitoring.keys).isSuperset(of: ["is_running", "monitored_containers", "collection_interval", "retention_days", "storage_path"]))
+            #expect(monitoring["collection_interval"] as? Double == 1)
+        }
+    }
+
+    @Test func aConfigIsValidatedAsAWholeBeforeAnythingIsApplied() async throws {
+        try await API().test { client, backend in
+            let bad = try await client.execute(
+                uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders,
+                body: Self.body(#"{"collection_interval": 0.5, "retention_days": 99}"#))
+            try Self.expectError(bad, .unprocessableContent, code: "validation_error")
+            #expect(backend.collection.interval == .seconds(1), "nothing applied")
+
+            let good = try await client.execute(
+                uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders,
+                body: Self.body(#"{"collection_interval": 0.5, "retention_days": 10}"#))
+            #expect(good.status == .ok)
+            #expect(try Self.json(good)["message"] as? String == "Configuration mise à jour avec succès")
+            #expect(backend.collection.interval == .milliseconds(500))
+            let retention = backend.retentionDays.load(ordering: .relaxed)
+            #expect(retention == 10)
+        }
+    }
+
+    @Test func thresholdsAreCheckedAndErrorsKeepTheirShape() async throws {
+        try await API().test { client, backend in
+            let put = try await client.execute(
+                uri: Self.base + "/thresholds/pids", method: .put, headers: Self.jsonHeaders,
+                body: Self.body(#"{"metric_type": "pids", "warning_threshold": 100, "critical_threshold": 200, "enabled": true}"#))
+            #expect(put.status == .ok)
+            #expect(try Self.json(put)["message"] as? String == "Seuil pids mis à jour avec succès")
+
+            let inverted = try await client.execute(
+                uri: Self.base + "/thresholds/cpu_percent", method: .put, headers: Self.jsonHeaders,
+                body: Self.body(#"{"warning_threshold": 95, "critical_threshold": 90}"#))
+            try Self.expectError(inverted, .badRequest)
+            #expect(try Self.json(inverted)["detail"] as? String == "Le seuil d'avertissement doit être inférieur au seuil critique")
+            try Self.expectError(
+                try await client.execute(
+                    uri: Self.base + "/thresholds/not_a_metric", method: .put, headers: Self.jsonHeaders,
+                    body: Self.body(#"{"warning_threshold": 1, "critical_threshold": 2}"#)),
+                .notFound)
+            try Self.expectError(
+                try await client.execute(
+                    uri: Self.base + "/thresholds/cpu_percent", method: .put, headers: Self.jsonHeaders,
+                    body: Self.body(#"{"warning_threshold": "high", "critical_threshold": 2}"#)),
+                .unprocessableContent)
+            try Self.expectError(
+                try await client.execute(
+                    uri: Self.base + "/thresholds/cpu_percent", method: .put, headers: Self.jsonHeaders, body: Self.body("{not json")),
+                .badRequest, code: "invalid_json")
+            let cpu = try #require(backend.thresholds.threshold(for: .cpuPercent))
+            #expect(cpu.warning == 70, "a refused change changes nothing")
+        }
+    }
+
+    @Test(arguments: ["hours=-1", "hours=0", "hours=169", "hours=abc", "limit=0", "limit=abc", "limit=10001", "limit=1.5"])
+    func badQueryParametersAre422(query: String) async throws {
+        try await API().test { client, _ in
+            try Self.expectError(
+                try await client.execute(uri: Self.base + "/metrics?" + query, method: .get), .unprocessableContent,
+                code: "validation_error")
+        }
+    }
+
+    @Test func badBodiesAndUnknownRoutes() async throws {
+        try await API().test { client, _ in
+            try Self.expectError(
+                try await client.execute(uri: Self.base + "/metrics/query", method: .post, headers: Self.jsonHeaders, body: Self.body("{oops")),
+                .badRequest, code: "invalid_json")
+            for body in [#"{"hours": "one"}"#, #"{"limit": -5}"#, "[1, 2]"] {
+                try Self.expectError(
+                    try await client.execute(uri: Self.base + "/metrics/query", method: .post, headers: Self.jsonHeaders, body: Self.body(body)),
+                    .unprocessableContent)
+            }
+            try Self.expectError(try await client.execute(uri: "/nope", method: .get), .notFound, code: "not_found")
+            try Self.expectError(
+                try await client.execute(uri: Self.base + "/metrics/ghost/latest", method: .get), .notFound, code: "not_found")
+        }
+    }
+
+    @Test func stopAndStartAreIdempotent() async throws {
+        try await API().test { client, backend in
+            for _ in 0..<2 {
+                let stop = try await client.execute(uri: Self.base + "/stop", method: .post)
+                #expect(try Self.json(stop)["message"] as? String == "Monitoring arrêté avec succès")
+            }
+            let stopped = !backend.collection.isCollecting.load(ordering: .relaxed)
+            #expect(stopped)
+            for _ in 0..<2 {
+                let start = try await client.execute(uri: Self.base + "/start", method: .post)
+                #expect(try Self.json(start)["message"] as? String == "Monitoring démarré avec succès")
+            }
+            let running = backend.collection.isCollecting.load(ordering: .relaxed)
+            #expect(running)
+        }
+    }
+}
