@@ -16,6 +16,9 @@ public struct ServerOptions: Sendable {
     public var wsQueueSize: Int
     /// Time-outs and the body limit enforced on every connection before a route sees it.
     public var httpLimits: HTTPGuardLimits
+    /// What `POST /config` accepts (SPEC §4: 0.1–60 s and 1–30 days; the command line's settings table says).
+    public var runtimeIntervalRange: ClosedRange<Double> = 0.1...60
+    public var runtimeRetentionRange: ClosedRange<Int> = 1...30
 
     public init(
         host: String, port: Int, wsMaxClients: Int, wsPingInterval: Double,

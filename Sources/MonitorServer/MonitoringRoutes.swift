@@ -331,13 +331,18 @@ struct MonitoringRoutes {
         return threshold
     }
 
+    /// 60 as "60", 0.1 as "0.1".
+    private static func plain(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(saturating: v)) : String(v) }
+
     /// Validates the whole configuration first; applies it only if every part is valid.
     private func applyConfiguration(_ body: ConfigBody) throws {
-        if let interval = body.collection_interval, !(interval >= 0.1 && interval <= 60) {
-            throw APIError.validation("collection_interval doit être entre 0.1 et 60 secondes (reçu: \(interval))")
+        let intervals = options.runtimeIntervalRange, days = options.runtimeRetentionRange
+        if let interval = body.collection_interval, !intervals.contains(interval) {
+            throw APIError.validation(
+                "collection_interval doit être entre \(Self.plain(intervals.lowerBound)) et \(Self.plain(intervals.upperBound)) secondes (reçu: \(interval))")
         }
-        if let days = body.retention_days, !(1...30).contains(days) {
-            throw APIError.validation("retention_days doit être entre 1 et 30 (reçu: \(days))")
+        if let retention = body.retention_days, !days.contains(retention) {
+            throw APIError.validation("retention_days doit être entre \(days.lowerBound) et \(days.upperBound) (reçu: \(retention))")
         }
         var thresholds: [(MetricType, ThresholdScope, Threshold)] = []
         for (i, item) in (body.thresholds ?? []).enumerated() {

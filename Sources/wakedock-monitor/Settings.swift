@@ -3,8 +3,9 @@ import Logging
 import MonitorSystemd
 
 /// Everything the daemon can be told, from `WAKEDOCK_*` environment variables and the flags that mirror
-/// them (a flag beats its variable). Every value is validated before anything starts: a bad one stops
-/// start-up with one line naming the variable (or flag) and the value; nothing silently falls back.
+/// them (a flag beats its variable). The property initialisers are the defaults; what each setting is called,
+/// accepts and means is its row in `SettingSpec.all`. Every value is validated before anything starts: a bad
+/// one stops start-up with one line naming the variable (or flag) and the value; nothing silently falls back.
 struct Settings: Sendable {
     var collectionInterval: Double = 5
     var retentionDays = 7
@@ -57,56 +58,28 @@ struct Settings: Sendable {
         var description: String { "invalid \(source)=\"\(value)\": expected \(expected)" }
     }
 
-    /// Reads the environment, then applies flag values (keyed by the variable they override).
+    /// Variables given (by flag or environment), as opposed to left at their default.
+    var given: Set<String> = []
+
+    /// Reads every setting of `SettingSpec.all` from the environment, then the flags (keyed by the variable they
+    /// override), and checks the thresholds' order.
     static func load(environment: [String: String], flags: [String: String?] = [:]) throws -> Settings {
-        var reader = Reader(environment: environment, flags: flags.compactMapValues { $0 })
+        let reader = Reader(environment: environment, flags: flags.compactMapValues { $0 })
         var s = Settings()
-        s.collectionInterval = try reader.seconds("WAKEDOCK_METRICS_INTERVAL", flag: "--interval", default: 5, range: 0.01...3600)
-        s.retentionDays = try reader.integer("WAKEDOCK_METRICS_RETENTION_DAYS", flag: "--retention-days", default: 7, range: 1...3650)
-        s.storagePath = try reader.path("WAKEDOCK_METRICS_STORAGE_PATH", flag: "--storage", default: s.storagePath)
-        if reader.has("WAKEDOCK_PERSIST_INTERVAL") {
-            s.persistInterval = try reader.seconds("WAKEDOCK_PERSIST_INTERVAL", flag: "--persist-interval", default: 5, range: 0.01...86400)
+        for spec in SettingSpec.all {
+            try reader.apply(spec, to: &s)
+            if reader.has(spec.variable) { s.given.insert(spec.variable) }
         }
-        s.maxFileBytes = try reader.integer(
-            "WAKEDOCK_METRICS_MAX_FILE_BYTES", flag: "--max-file-bytes", default: s.maxFileBytes, range: 4096...(1 << 40))
-        s.wsMaxClients = try reader.integer("WAKEDOCK_WS_MAX_CLIENTS", flag: "--ws-max-clients", default: 100, range: 1...100_000)
-        s.wsPingInterval = try reader.seconds("WAKEDOCK_WS_PING_INTERVAL", flag: "--ws-ping-interval", default: 30, range: 0.1...86400)
-        s.wsClientTimeout = try reader.seconds("WAKEDOCK_WS_CLIENT_TIMEOUT", flag: "--ws-client-timeout", default: 60, range: 0.1...86400)
-        s.wsQueueSize = try reader.integer("WAKEDOCK_WS_QUEUE_SIZE", flag: "--ws-queue-size", default: 1024, range: 1...1_000_000)
-        s.cpuWarning = try reader.number("WAKEDOCK_CPU_WARNING_THRESHOLD", flag: "--cpu-warning", default: 70, range: 0...100_000)
-        s.cpuCritical = try reader.number("WAKEDOCK_CPU_CRITICAL_THRESHOLD", flag: "--cpu-critical", default: 90, range: 0...100_000)
-        s.memoryWarning = try reader.number("WAKEDOCK_MEMORY_WARNING_THRESHOLD", flag: "--memory-warning", default: 80, range: 0...100)
-        s.memoryCritical = try reader.number("WAKEDOCK_MEMORY_CRITICAL_THRESHOLD", flag: "--memory-critical", default: 95, range: 0...100)
-        try reader.requireOrdered(
-            ("WAKEDOCK_CPU_WARNING_THRESHOLD", s.cpuWarning), ("WAKEDOCK_CPU_CRITICAL_THRESHOLD", s.cpuCritical))
-        try reader.requireOrdered(
-            ("WAKEDOCK_MEMORY_WARNING_THRESHOLD", s.memoryWarning), ("WAKEDOCK_MEMORY_CRITICAL_THRESHOLD", s.memoryCritical))
-        for (direction, warning, critical) in [
-            ("RX", \Settings.networkRxWarning, \Settings.networkRxCritical), ("TX", \Settings.networkTxWarning, \Settings.networkTxCritical),
-        ] {
-            let w = "WAKEDOCK_NETWORK_\(direction)_WARNING_THRESHOLD", c = "WAKEDOCK_NETWORK_\(direction)_CRITICAL_THRESHOLD"
-            s[keyPath: warning] = try reader.number(w, flag: "--network-\(direction.lowercased())-warning", default: s[keyPath: warning], range: 0...1e15)
-            s[keyPath: critical] = try reader.number(c, flag: "--network-\(direction.lowercased())-critical", default: s[keyPath: critical], range: 0...1e15)
-            try reader.requireOrdered((w, s[keyPath: warning]), (c, s[keyPath: critical]))
+        for (warning, critical) in SettingSpec.orderedPairs {
+            guard let w = SettingSpec.spec(warning), let c = SettingSpec.spec(critical),
+                case .number(let wPath, _) = w.kind, case .number(let cPath, _) = c.kind
+            else { continue }
+            guard s[keyPath: wPath] < s[keyPath: cPath] else {
+                throw Invalid(
+                    source: warning, value: SettingSpec.format(s[keyPath: wPath]),
+                    expected: "a warning threshold below \(critical) (\(SettingSpec.format(s[keyPath: cPath])))")
+            }
         }
-        s.alertCooldown = try reader.seconds("WAKEDOCK_ALERT_COOLDOWN", flag: "--alert-cooldown", default: 300, range: 0...86400)
-        s.alertHysteresis = try reader.number("WAKEDOCK_ALERT_HYSTERESIS", flag: "--alert-hysteresis", default: 0.1, range: 0...0.9)
-        s.alertClearDelay = try reader.seconds("WAKEDOCK_ALERT_CLEAR_DELAY", flag: "--alert-clear-delay", default: 5, range: 0...86400)
-        s.webhookURLs = try reader.urls("WAKEDOCK_WEBHOOK_URLS", flag: "--webhook-url")
-        s.host = try reader.text("WAKEDOCK_HOST", flag: "--host", default: s.host)
-        s.port = try reader.integer("WAKEDOCK_PORT", flag: "--port", default: 8000, range: 0...65535)
-        s.dockerSocket = try reader.dockerSocket()
-        s.cgroupRoot = try reader.path("WAKEDOCK_CGROUP_ROOT", flag: "--cgroup-root", default: s.cgroupRoot)
-        s.procRoot = try reader.path("WAKEDOCK_PROC_ROOT", flag: "--proc-root", default: s.procRoot)
-        s.logLevel = try reader.logLevel()
-        let target = try reader.text("WAKEDOCK_LOG_TARGET", flag: "--log-target", default: "auto")
-        guard let parsed = LogTarget(rawValue: target) else {
-            throw Invalid(source: reader.source(of: "WAKEDOCK_LOG_TARGET", flag: "--log-target"), value: target, expected: "auto, journal or stderr")
-        }
-        s.logTarget = parsed
-        s.ringCapacity = try reader.integer("WAKEDOCK_MEMORY_SAMPLES", flag: "--memory-samples", default: 720, range: 1...1_000_000)
-        s.httpHeaderTimeout = try reader.seconds("WAKEDOCK_HTTP_HEADER_TIMEOUT", flag: "--http-header-timeout", default: 10, range: 0.1...3600)
-        s.httpBodyTimeout = try reader.seconds("WAKEDOCK_HTTP_BODY_TIMEOUT", flag: "--http-body-timeout", default: 20, range: 0.1...3600)
         return s
     }
 
@@ -123,69 +96,60 @@ struct Settings: Sendable {
 
         func has(_ variable: String) -> Bool { flags[variable] != nil || environment[variable] != nil }
 
-        /// The flag or variable a value came from, for error lines.
-        func source(of variable: String, flag: String) -> String { flags[variable] != nil ? flag : variable }
-
-        private func raw(_ variable: String, flag: String) -> (value: String, source: String)? {
-            if let value = flags[variable] { return (value, flag) }
-            if let value = environment[variable] { return (value, variable) }
+        private func raw(_ spec: SettingSpec) -> (value: String, source: String)? {
+            if let value = flags[spec.variable] { return (value, spec.flag) }
+            if let value = environment[spec.variable] { return (value, spec.variable) }
             return nil
         }
 
-        mutating func number(_ variable: String, flag: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
-            guard let (text, source) = raw(variable, flag: flag) else { return value }
+        /// Sets `spec`'s value when it is given; throws one line naming it when the value is bad.
+        func apply(_ spec: SettingSpec, to s: inout Settings) throws {
+            if case .dockerSocket = spec.kind {
+                s.dockerSocket = try dockerSocket(spec)
+                return
+            }
+            guard let (text, source) = raw(spec) else { return }
+            let bad = Invalid(source: source, value: text, expected: spec.expected)
             let trimmed = text.trimmingCharacters(in: .whitespaces)
-            guard let parsed = Double(trimmed), parsed.isFinite, range.contains(parsed) else {
-                throw Invalid(source: source, value: text, expected: "a number from \(format(range.lowerBound)) to \(format(range.upperBound))")
-            }
-            return parsed
-        }
-
-        mutating func seconds(_ variable: String, flag: String, default value: Double, range: ClosedRange<Double>) throws -> Double {
-            guard let (text, source) = raw(variable, flag: flag) else { return value }
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
-            guard let parsed = Double(trimmed), parsed.isFinite, range.contains(parsed) else {
-                throw Invalid(source: source, value: text, expected: "seconds, a number from \(format(range.lowerBound)) to \(format(range.upperBound))")
-            }
-            return parsed
-        }
-
-        mutating func integer(_ variable: String, flag: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-            guard let (text, source) = raw(variable, flag: flag) else { return value }
-            guard let parsed = Int(text.trimmingCharacters(in: .whitespaces)), range.contains(parsed) else {
-                throw Invalid(source: source, value: text, expected: "a whole number from \(range.lowerBound) to \(range.upperBound)")
-            }
-            return parsed
-        }
-
-        mutating func text(_ variable: String, flag: String, default value: String) throws -> String {
-            guard let (text, source) = raw(variable, flag: flag) else { return value }
-            guard !text.isEmpty, !text.contains(where: \.isWhitespace) else {
-                throw Invalid(source: source, value: text, expected: "a non-empty value without blanks")
-            }
-            return text
-        }
-
-        mutating func path(_ variable: String, flag: String, default value: String) throws -> String {
-            guard let (text, source) = raw(variable, flag: flag) else { return value }
-            guard text.hasPrefix("/"), !text.contains("\0") else {
-                throw Invalid(source: source, value: text, expected: "an absolute path")
-            }
-            return text
-        }
-
-        func requireOrdered(_ warning: (String, Double), _ critical: (String, Double)) throws {
-            guard warning.1 < critical.1 else {
-                throw Invalid(
-                    source: warning.0, value: format(warning.1),
-                    expected: "a warning threshold below \(critical.0) (\(format(critical.1)))")
+            switch spec.kind {
+            case .seconds(let path, let range), .number(let path, let range):
+                guard let v = Double(trimmed), v.isFinite, range.contains(v) else { throw bad }
+                s[keyPath: path] = v
+            case .optionalSeconds(let path, let range):
+                guard let v = Double(trimmed), v.isFinite, range.contains(v) else { throw bad }
+                s[keyPath: path] = v
+            case .integer(let path, let range):
+                guard let v = Int(trimmed), range.contains(v) else { throw bad }
+                s[keyPath: path] = v
+            case .text(let path):
+                guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw bad }
+                s[keyPath: path] = text
+            case .path(let path):
+                guard text.hasPrefix("/"), !text.contains("\0") else { throw bad }
+                s[keyPath: path] = text
+            case .urls(let path):
+                let urls = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                for url in urls {
+                    guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                        throw bad
+                    }
+                }
+                s[keyPath: path] = urls
+            case .logLevel:
+                guard let level = Logger.Level(rawValue: text.lowercased()) else { throw bad }
+                s.logLevel = level
+            case .logTarget:
+                guard let target = LogTarget(rawValue: text) else { throw bad }
+                s.logTarget = target
+            case .dockerSocket:
+                break
             }
         }
 
         /// WAKEDOCK_DOCKER_SOCKET, else DOCKER_HOST (unix:// only), else the default socket.
-        mutating func dockerSocket() throws -> String {
-            if let (text, source) = raw("WAKEDOCK_DOCKER_SOCKET", flag: "--docker-socket") {
-                guard text.hasPrefix("/") else { throw Invalid(source: source, value: text, expected: "an absolute socket path") }
+        private func dockerSocket(_ spec: SettingSpec) throws -> String {
+            if let (text, source) = raw(spec) {
+                guard text.hasPrefix("/") else { throw Invalid(source: source, value: text, expected: spec.expected) }
                 return text
             }
             if let host = environment["DOCKER_HOST"], !host.isEmpty {
@@ -196,33 +160,7 @@ struct Settings: Sendable {
                 }
                 return String(host.dropFirst("unix://".count))
             }
-            return "/var/run/docker.sock"
-        }
-
-        /// A comma-separated list of http(s) URLs.
-        mutating func urls(_ variable: String, flag: String) throws -> [String] {
-            guard let (value, source) = raw(variable, flag: flag) else { return [] }
-            let urls = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            for url in urls {
-                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                    throw Invalid(source: source, value: value, expected: "comma-separated http:// or https:// URLs")
-                }
-            }
-            return urls
-        }
-
-        mutating func logLevel() throws -> Logger.Level {
-            guard let (text, source) = raw("WAKEDOCK_LOG_LEVEL", flag: "--log-level") else { return .info }
-            guard let level = Logger.Level(rawValue: text.lowercased()) else {
-                throw Invalid(
-                    source: source, value: text,
-                    expected: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
-            }
-            return level
-        }
-
-        private func format(_ v: Double) -> String {
-            v == v.rounded() && abs(v) < 1e15 ? String(Int64(saturating: v)) : String(v)
+            return Settings().dockerSocket
         }
     }
 }

@@ -11,13 +11,19 @@ import NIOCore
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Print every container's usage once, like `docker stats --no-stream`.")
+        abstract: "Print every container's usage once, like `docker stats --no-stream`.",
+        discussion: """
+            SETTINGS (each also read from its variable; a flag beats its variable):
+            \(SettingSpec.helpText(for: [.common]))
+            """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case table, json
     }
 
-    @OptionGroup var common: CommonOptions
+    /// The common settings' flags (`SettingSpec.all`, scope `.common`), parsed from what ArgumentParser did not
+    /// recognize.
+    @Argument(parsing: .allUnrecognized, help: .private) var settingArguments: [String] = []
 
     @Option(help: "table (default) or json: one object per line with the fields of a sample.")
     var format: Format = .table
@@ -40,6 +46,7 @@ struct StatsCommand: AsyncParsableCommand {
     var local = false
 
     func validate() throws {
+        _ = try SettingFlags.parse(settingArguments, scopes: [.common])
         guard sampleInterval.isFinite, sampleInterval >= 0.01, sampleInterval <= 60 else {
             throw ValidationError("--sample-interval must be from 0.01 to 60 seconds")
         }
@@ -52,8 +59,9 @@ struct StatsCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let settings = try common.loadSettings()
-        let logger = LoggingSetup.bootstrap(level: common.logLevel == nil ? .warning : settings.logLevel).logger
+        let settings = try SettingFlags.loadSettings(settingArguments, scopes: [.common])
+        // Quiet unless a log level was asked for: the table is the output.
+        let logger = LoggingSetup.bootstrap(level: settings.given.contains("WAKEDOCK_LOG_LEVEL") ? settings.logLevel : .warning).logger
         var samples = try await fromDaemon(settings: settings, logger: logger)
         if samples == nil { samples = try await fromKernel(settings: settings, logger: logger) }
         print((samples ?? []).filter { sample in filters.allSatisfy { Self.matches(sample.container, $0) } }

@@ -63,3 +63,30 @@ def test_stats_rejects_a_bad_sample_interval(binary):
     result = run_binary(binary, "stats", "--sample-interval", "-3")
     assert result.returncode != 0
     assert "--sample-interval" in result.stderr
+
+
+def test_readme_configuration_table_is_the_settings_table(binary):
+    """Each setting is declared once (SettingSpec.all): the README's table is what `settings` prints from it."""
+    from pathlib import Path
+
+    result = run_binary(binary, "settings")
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.strip()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert table in readme, "README's configuration table differs from `wakedock-monitor settings`: paste its output"
+    assert table.count("\n") + 1 >= 2 + 31  # header, rule, one row per setting
+
+
+@pytest.mark.parametrize("args", [["--interval=abc"], ["--interval", "abc"]])
+def test_a_flag_takes_its_value_either_way(binary, args):
+    result = run_binary(binary, "serve", *args, timeout=20)
+    assert result.returncode == 78
+    assert "--interval" in result.stderr and "abc" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["--no-such-setting", "1"], ["--interval"], ["stats", "--port", "1"]])
+def test_unknown_or_incomplete_flags_are_usage_errors(binary, args):
+    command = [] if args[0] == "stats" else ["serve"]
+    result = run_binary(binary, *command, *args, timeout=20)
+    assert result.returncode == 64, (result.returncode, result.stderr)
+    assert "Usage" in result.stderr

@@ -1,0 +1,202 @@
+import Logging
+import MonitorSystemd
+
+/// One setting, declared once: its environment variable, its flag, what it holds (its type, the range a value
+/// must fall in, where it goes in `Settings`, whose property initialisers are the defaults) and its help. From
+/// `SettingSpec.all` come the flags `serve` and `stats` accept, `--help`, `wakedock-monitor settings` (the
+/// README's configuration table, checked by a test), start-up validation, and the ranges `POST /config`
+/// accepts at run time.
+struct SettingSpec {
+    enum Kind {
+        case seconds(WritableKeyPath<Settings, Double>, ClosedRange<Double>)
+        /// Unset unless given (its default is computed from other settings: `shownDefault` says how).
+        case optionalSeconds(WritableKeyPath<Settings, Double?>, ClosedRange<Double>)
+        case number(WritableKeyPath<Settings, Double>, ClosedRange<Double>)
+        case integer(WritableKeyPath<Settings, Int>, ClosedRange<Int>)
+        /// Non-empty, no blanks.
+        case text(WritableKeyPath<Settings, String>)
+        case path(WritableKeyPath<Settings, String>)
+        /// Comma-separated http(s) URLs.
+        case urls(WritableKeyPath<Settings, [String]>)
+        case logLevel
+        case logTarget
+        /// Also read from DOCKER_HOST (unix:// only) when its variable is unset.
+        case dockerSocket
+    }
+
+    /// Which commands take the setting: `serve` only, or `serve` and `stats`.
+    enum Scope {
+        case serve
+        case common
+    }
+
+    let variable: String
+    let flag: String
+    let kind: Kind
+    var scope: Scope = .serve
+    /// The default as shown, when it is not simply the value `Settings()` holds.
+    var shownDefault: String?
+    /// The range `POST /config` accepts for it at run time (SPEC §4), when it can be changed there.
+    var runtimeRange: ClosedRange<Double>?
+    let help: String
+
+    /// Thresholds whose warning must stay under their critical (checked after every setting is read).
+    static let orderedPairs: [(warning: String, critical: String)] = [
+        ("WAKEDOCK_CPU_WARNING_THRESHOLD", "WAKEDOCK_CPU_CRITICAL_THRESHOLD"),
+        ("WAKEDOCK_MEMORY_WARNING_THRESHOLD", "WAKEDOCK_MEMORY_CRITICAL_THRESHOLD"),
+        ("WAKEDOCK_NETWORK_RX_WARNING_THRESHOLD", "WAKEDOCK_NETWORK_RX_CRITICAL_THRESHOLD"),
+        ("WAKEDOCK_NETWORK_TX_WARNING_THRESHOLD", "WAKEDOCK_NETWORK_TX_CRITICAL_THRESHOLD"),
+    ]
+
+    /// Every setting, in the order `--help` and the README list them.
+    static var all: [SettingSpec] {
+        [
+            .init(
+                variable: "WAKEDOCK_METRICS_INTERVAL", flag: "--interval", kind: .seconds(\.collectionInterval, 0.01...3600),
+                runtimeRange: 0.1...60, help: "collection interval, seconds, fractional allowed"),
+            .init(
+                variable: "WAKEDOCK_METRICS_RETENTION_DAYS", flag: "--retention-days", kind: .integer(\.retentionDays, 1...3650),
+                runtimeRange: 1...30, help: "days of history on disk"),
+            .init(
+                variable: "WAKEDOCK_METRICS_STORAGE_PATH", flag: "--storage", kind: .path(\.storagePath),
+                help: "JSONL history directory"),
+            .init(
+                variable: "WAKEDOCK_PERSIST_INTERVAL", flag: "--persist-interval", kind: .optionalSeconds(\.persistInterval, 0.01...86400),
+                shownDefault: "the collection interval, at least 1", help: "seconds between persisted samples"),
+            .init(
+                variable: "WAKEDOCK_METRICS_MAX_FILE_BYTES", flag: "--max-file-bytes", kind: .integer(\.maxFileBytes, 4096...(1 << 40)),
+                help: "a history file is closed and gzipped when it would grow past this"),
+            .init(
+                variable: "WAKEDOCK_WS_MAX_CLIENTS", flag: "--ws-max-clients", kind: .integer(\.wsMaxClients, 1...100_000),
+                help: "WebSocket clients at once"),
+            .init(
+                variable: "WAKEDOCK_WS_PING_INTERVAL", flag: "--ws-ping-interval", kind: .seconds(\.wsPingInterval, 0.1...86400),
+                help: "seconds between WebSocket pings"),
+            .init(
+                variable: "WAKEDOCK_WS_CLIENT_TIMEOUT", flag: "--ws-client-timeout", kind: .seconds(\.wsClientTimeout, 0.1...86400),
+                help: "seconds without a frame from a client before it is closed"),
+            .init(
+                variable: "WAKEDOCK_WS_QUEUE_SIZE", flag: "--ws-queue-size", kind: .integer(\.wsQueueSize, 1...1_000_000),
+                help: "messages a WebSocket client may have waiting before it is dropped as too slow"),
+            .init(
+                variable: "WAKEDOCK_CPU_WARNING_THRESHOLD", flag: "--cpu-warning", kind: .number(\.cpuWarning, 0...100_000),
+                help: "CPU % warning threshold (under the critical one)"),
+            .init(
+                variable: "WAKEDOCK_CPU_CRITICAL_THRESHOLD", flag: "--cpu-critical", kind: .number(\.cpuCritical, 0...100_000),
+                help: "CPU % critical threshold"),
+            .init(
+                variable: "WAKEDOCK_MEMORY_WARNING_THRESHOLD", flag: "--memory-warning", kind: .number(\.memoryWarning, 0...100),
+                help: "memory % warning threshold (under the critical one)"),
+            .init(
+                variable: "WAKEDOCK_MEMORY_CRITICAL_THRESHOLD", flag: "--memory-critical", kind: .number(\.memoryCritical, 0...100),
+                help: "memory % critical threshold"),
+            .init(
+                variable: "WAKEDOCK_NETWORK_RX_WARNING_THRESHOLD", flag: "--network-rx-warning",
+                kind: .number(\.networkRxWarning, 0...1e15), help: "network RX warning threshold, bytes/s (100 MB/s)"),
+            .init(
+                variable: "WAKEDOCK_NETWORK_RX_CRITICAL_THRESHOLD", flag: "--network-rx-critical",
+                kind: .number(\.networkRxCritical, 0...1e15), help: "network RX critical threshold, bytes/s (500 MB/s)"),
+            .init(
+                variable: "WAKEDOCK_NETWORK_TX_WARNING_THRESHOLD", flag: "--network-tx-warning",
+                kind: .number(\.networkTxWarning, 0...1e15), help: "network TX warning threshold, bytes/s"),
+            .init(
+                variable: "WAKEDOCK_NETWORK_TX_CRITICAL_THRESHOLD", flag: "--network-tx-critical",
+                kind: .number(\.networkTxCritical, 0...1e15), help: "network TX critical threshold, bytes/s"),
+            .init(
+                variable: "WAKEDOCK_ALERT_COOLDOWN", flag: "--alert-cooldown", kind: .seconds(\.alertCooldown, 0...86400),
+                help: "seconds before an alert that persists is raised again"),
+            .init(
+                variable: "WAKEDOCK_ALERT_HYSTERESIS", flag: "--alert-hysteresis", kind: .number(\.alertHysteresis, 0...0.9),
+                help: "an alert ends below threshold × (1 − this)"),
+            .init(
+                variable: "WAKEDOCK_ALERT_CLEAR_DELAY", flag: "--alert-clear-delay", kind: .seconds(\.alertClearDelay, 0...86400),
+                help: "… once the value has stayed there this many seconds"),
+            .init(
+                variable: "WAKEDOCK_HTTP_HEADER_TIMEOUT", flag: "--http-header-timeout", kind: .seconds(\.httpHeaderTimeout, 0.1...3600),
+                help: "seconds a client has to send a request head; also an idle keep-alive connection's life"),
+            .init(
+                variable: "WAKEDOCK_HTTP_BODY_TIMEOUT", flag: "--http-body-timeout", kind: .seconds(\.httpBodyTimeout, 0.1...3600),
+                help: "seconds a client has to send a request body"),
+            .init(
+                variable: "WAKEDOCK_WEBHOOK_URLS", flag: "--webhook-url", kind: .urls(\.webhookURLs), shownDefault: "none",
+                help: "comma-separated http(s):// URLs that receive every alert and resolution"),
+            .init(variable: "WAKEDOCK_HOST", flag: "--host", kind: .text(\.host), help: "address the HTTP API listens on"),
+            .init(variable: "WAKEDOCK_PORT", flag: "--port", kind: .integer(\.port, 0...65535), help: "port the HTTP API listens on"),
+            .init(
+                variable: "WAKEDOCK_MEMORY_SAMPLES", flag: "--memory-samples", kind: .integer(\.ringCapacity, 1...1_000_000),
+                help: "samples kept in memory per container"),
+            .init(
+                variable: "WAKEDOCK_DOCKER_SOCKET", flag: "--docker-socket", kind: .dockerSocket, scope: .common,
+                shownDefault: "DOCKER_HOST (unix:// only), else /var/run/docker.sock",
+                help: "Docker Engine socket; if it does not exist, the cgroup tree is scanned instead"),
+            .init(
+                variable: "WAKEDOCK_CGROUP_ROOT", flag: "--cgroup-root", kind: .path(\.cgroupRoot), scope: .common,
+                help: "cgroup root (tests point it at fixture trees)"),
+            .init(variable: "WAKEDOCK_PROC_ROOT", flag: "--proc-root", kind: .path(\.procRoot), scope: .common, help: "procfs root"),
+            .init(
+                variable: "WAKEDOCK_LOG_LEVEL", flag: "--log-level", kind: .logLevel, scope: .common,
+                help: Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")),
+            .init(
+                variable: "WAKEDOCK_LOG_TARGET", flag: "--log-target", kind: .logTarget, scope: .common,
+                help: "auto (the journal if it is there, else stderr), journal or stderr"),
+        ]
+    }
+
+    static func spec(_ variable: String) -> SettingSpec? { all.first { $0.variable == variable } }
+
+    // MARK: What is shown
+
+    /// The default, as `--help` and the README show it.
+    var defaultText: String {
+        if let shownDefault { return shownDefault }
+        let defaults = Settings()
+        switch kind {
+        case .seconds(let path, _), .number(let path, _): return Self.format(defaults[keyPath: path])
+        case .integer(let path, _): return String(defaults[keyPath: path])
+        case .text(let path), .path(let path): return defaults[keyPath: path]
+        case .optionalSeconds(let path, _): return defaults[keyPath: path].map(Self.format) ?? "none"
+        case .urls(let path): return defaults[keyPath: path].isEmpty ? "none" : defaults[keyPath: path].joined(separator: ",")
+        case .logLevel: return defaults.logLevel.rawValue
+        case .logTarget: return defaults.logTarget.rawValue
+        case .dockerSocket: return defaults.dockerSocket
+        }
+    }
+
+    /// What a value must be, as error lines and the help say it.
+    var expected: String {
+        switch kind {
+        case .seconds(_, let r), .optionalSeconds(_, let r): "seconds, a number from \(Self.format(r.lowerBound)) to \(Self.format(r.upperBound))"
+        case .number(_, let r): "a number from \(Self.format(r.lowerBound)) to \(Self.format(r.upperBound))"
+        case .integer(_, let r): "a whole number from \(r.lowerBound) to \(r.upperBound)"
+        case .text: "a non-empty value without blanks"
+        case .path: "an absolute path"
+        case .urls: "comma-separated http:// or https:// URLs"
+        case .logLevel: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        case .logTarget: "auto, journal or stderr"
+        case .dockerSocket: "an absolute socket path"
+        }
+    }
+
+    /// The flags of one command, for its `--help`.
+    static func helpText(for scopes: Set<Scope>) -> String {
+        // Short lines: ArgumentParser wraps the discussion at 80 columns without keeping an indent.
+        all.filter { scopes.contains($0.scope) }.map { spec in
+            "  \(spec.flag)  \(spec.variable)\n      \(spec.help)\n      default \(spec.defaultText); \(spec.expected)"
+        }.joined(separator: "\n")
+    }
+
+    /// The README's configuration table (`wakedock-monitor settings`).
+    static var markdownTable: String {
+        var lines = ["| variable | flag | default | meaning | accepted |", "|---|---|---|---|---|"]
+        for spec in all {
+            var accepted = spec.expected
+            if let r = spec.runtimeRange { accepted += "; `POST /config`: \(format(r.lowerBound)) to \(format(r.upperBound))" }
+            lines.append("| `\(spec.variable)` | `\(spec.flag)` | \(spec.defaultText) | \(spec.help) | \(accepted) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func format(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(saturating: v)) : String(v)
+    }
+}
