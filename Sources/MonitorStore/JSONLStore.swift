@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// Nothing touches the disk on the collector's tick: as a sink it only copies the samples of a tick that is due
 /// for persistence (every `persistInterval`) into one of a fixed set of reused batches (`SampleBatchPool`: no
-/// allocation on the tick) and queues it. Its own task encodes them into pending buffers;
+/// allocation on the tick) and queues it. Its own thread (`wakedock-store`) encodes them into pending buffers;
 /// another flushes those at least once a second and on shutdown. When the disk refuses (full, read-only,
 /// directory deleted) the failure is counted and logged once, collection goes on, pending lines are kept up
 /// to a cap, and writing resumes by itself when the disk accepts again.
@@ -32,7 +32,7 @@ public final class JSONLStore: SampleSink, Service, Sendable {
     private let lastPersisted = Atomic<Int64>(0)
     /// The previous tick's wall time: half the gap since it is the slack a due tick may come early by.
     private let lastTick = Atomic<Int64>(0)
-    /// Each persisted line's rates over its whole period: applied by the store's own task as it encodes, in
+    /// Each persisted line's rates over its whole period: applied by the store's own thread as it encodes, in
     /// the order ticks were persisted, so the collector's tick does not pay for it.
     private let periodRates = Mutex(PeriodRates())
     private let precision: @Sendable () -> TimestampPrecision

@@ -80,6 +80,34 @@ import Testing
         #expect(perCopyInSteadyState == Array(repeating: 10, count: 10))
     }
 
+    /// Longer gaps: a pause of 3.1 s (monitoring stopped and started, a host stall), and ticks every 5 s then
+    /// every 0.1 s (the interval changed by POST /config). One copy per tick again from the first tick back.
+    @Test(arguments: [[UInt64(3_100_000_000)], [5_000_000_000, 5_000_000_000, 5_000_000_000]])
+    func staggeredCopiesStayApartAfterLongGaps(gaps: [UInt64]) {
+        var copies = ReadCadence.standard.staggered(into: 10)
+        let slow = ReadCadence.standard.rows[1].files
+        var now: UInt64 = 5_000_000_000
+        func tick() -> Int { copies.indices.filter { copies[$0].due(at: now) & slow == slow }.count }
+        for _ in 0..<30 {
+            _ = tick()
+            now += 100_000_000
+        }
+        for gap in gaps {
+            _ = tick()
+            now += gap
+        }
+        // Back on a 0.1 s grid (the daemon's ticks keep to theirs), every third tick 7 ms late.
+        let grid = now
+        var perTick: [Int] = []
+        for n in 0..<60 as Range<UInt64> {
+            now = grid + n * 100_000_000 + (n % 3 == 1 ? 7_000_000 : 0)
+            perTick.append(tick())
+        }
+        // Every copy was overdue: all read on the first tick back, then each at its own tick of the second.
+        #expect(perTick.first == 10)
+        #expect(perTick.dropFirst().allSatisfy { $0 == 1 }, "\(perTick)")
+    }
+
     @Test func theTableCoversEveryFileOnce() {
         let rows = ReadCadence.standard.rows
         #expect(rows.reduce(0) { $0 | $1.files } == wd_file_kind.allBits)

@@ -42,8 +42,8 @@ public struct ReadCadence: Sendable {
 
     public let rows: [Row]
     /// Monotonic time each periodic row is next due at; 0 = not scheduled yet. Anchored: a read moves it on by
-    /// exactly one period from where it was, not from when the read happened, so a late or missed tick does
-    /// not shift the row's phase (a schedule that counted "a period since the last read" let one stall make
+    /// whole periods from where it was, not from when the read happened, so a late tick, missed ticks or a
+    /// pause of any length do not shift the row's phase (a schedule that counted "a period since the last read" let one stall make
     /// several staggered copies due on the same tick and keep them together from then on).
     private var nextDue: ContiguousArray<UInt64>
     /// When each row was last read (a clock that did not move forward since reads again).
@@ -100,10 +100,12 @@ public struct ReadCadence: Sendable {
             guard now &+ slack >= nextDue[i] else { continue }
             mask |= rows[i].files
             lastRead[i] = now
-            nextDue[i] &+= period
-            // Still due after one period's step (ticks slower than the period, or a long stall): start again from
-            // now rather than read on every tick until the schedule has caught up.
-            if now &+ slack >= nextDue[i] { nextDue[i] = now &+ period }
+            // On by whole periods, past this tick: the periods a stall or slow ticks missed are skipped, not read
+            // on every tick until the schedule has caught up, and the phase is kept (starting again from `now`
+            // put every copy overdue after a gap of a second or more on the same tick for good).
+            // (Counted past `now`, not past `now + slack`: a row read early by the slack moves on one period.)
+            let periods = now >= nextDue[i] ? (now - nextDue[i]) / period + 1 : 1
+            nextDue[i] &+= periods &* period
         }
         return mask
     }

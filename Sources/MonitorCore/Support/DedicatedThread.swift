@@ -10,8 +10,9 @@ import Glibc
 /// thread, whose per-thread cache a thread outside dispatch never refills).
 public enum DedicatedThread {
     /// Runs `body` on a new thread named `name` (at most 15 characters show) and returns when it has returned.
-    /// Stopping it is the body's business (see `SampleBatchPool.finish`). With no thread to be had, runs it on
-    /// the calling task instead of not at all.
+    /// Stopping it is the body's business (see `SampleBatchPool.finish`). With no thread to be had (the
+    /// process's thread limit), runs it on the calling task instead of not at all — holding one of the
+    /// cooperative pool's threads for as long as the body runs, which is still better than no collection.
     public static func run(named name: String, _ body: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let context = Unmanaged.passRetained(

@@ -8,7 +8,7 @@ import Synchronization
 ///
 /// As a sink it runs on the collector's tick: with no subscriber it returns at once; otherwise it copies the
 /// tick's samples into one of a few reused batches (`SampleBatchPool`: no allocation on the tick) and hands it
-/// to its own task, so that filtering, encoding and queueing never lengthen the tick. Each sample is encoded
+/// to its own thread (`wakedock-fanout`), so that filtering, encoding and queueing never lengthen the tick. Each sample is encoded
 /// once and the same bytes go to every matching client's bounded queue.
 public final class WebSocketHub: SampleSink, Service, Sendable {
 
@@ -135,8 +135,8 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         }
     }
 
-    /// Fans one tick out to every subscriber now, on the caller's task (the sink path calls this from the
-    /// hub's own task; the benchmark calls it directly).
+    /// Fans one tick out to every subscriber now, on the caller's thread (the benchmark's way in; the sink's
+    /// batches are fanned out on the hub's own thread).
     public func publish(samples: [Sample]) {
         fanOut(samples)
     }
