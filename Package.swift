@@ -111,9 +111,12 @@ let package = Package(
             ],
             resources: [.embedInCode("openapi.json")]
         ),
-        .executableTarget(
-            name: "wakedock-monitor",
+        // The application: settings (one table), the engine's start, logging, and `Daemon.build`, the one place
+        // that wires every part into a ServiceGroup. No command-line parsing: commands and tests call it.
+        .target(
+            name: "MonitorApp",
             dependencies: [
+                "CSupport",
                 "MonitorCore",
                 "MonitorDocker",
                 "MonitorEncoding",
@@ -121,7 +124,20 @@ let package = Package(
                 "MonitorServer",
                 "MonitorStore",
                 "MonitorSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "wakedock-monitor",
+            dependencies: [
+                "MonitorApp",
+                "MonitorCore",
+                "MonitorEncoding",
+                // `stats --from`: the serving daemon's rings over HTTP.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,6 +150,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        // The application in process: the settings table, and the whole daemon built, run and stopped.
+        .testTarget(
+            name: "MonitorAppTests",
+            dependencies: [
+                "MonitorApp",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         // The HTTP layer in process (no root, no dockerd, no binary): the controllers' answers, validation and error
         // shapes through Hummingbird's router test client; the OpenAPI document against the routes and encoders.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MonitorApp
 import MonitorCore
 import NIOCore
 import NIOFoundationCompat

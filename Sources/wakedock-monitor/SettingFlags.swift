@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MonitorApp
 
 /// The settings' flags on a command line — `--flag value` or `--flag=value`, each a row of `SettingSpec.all` —
 /// read from what ArgumentParser left unrecognized, so that a setting's flag is declared once, in its row.

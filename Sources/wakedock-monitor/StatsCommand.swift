@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import MonitorApp
 import MonitorCore
 import MonitorEncoding
 import NIOCore

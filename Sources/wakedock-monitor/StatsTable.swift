@@ -1,4 +1,5 @@
 import Foundation
+import MonitorApp
 import MonitorCore
 
 /// The `docker stats` table: same columns and the same unit conventions (binary units for memory,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MonitorApp
 
 @main
 struct WakeDockMonitor: AsyncParsableCommand {

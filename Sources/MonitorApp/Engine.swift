@@ -7,25 +7,25 @@ import ServiceLifecycle
 
 /// Wires the engine from settings: the cgroup layout, the collector, and the discovery that feeds it
 /// (the Docker Engine when its socket exists, else a scan of the cgroup tree).
-struct Engine {
-    enum DiscoveryMode: String {
+public struct Engine {
+    public enum DiscoveryMode: String {
         case docker
         case cgroupScan = "cgroup-scan"
     }
 
-    let layout: CgroupLayout
-    let collector: Collector
-    let discoveryMode: DiscoveryMode
+    public let layout: CgroupLayout
+    public let collector: Collector
+    public let discoveryMode: DiscoveryMode
 
-    enum StartError: Error, CustomStringConvertible {
+    public enum StartError: Error, CustomStringConvertible {
         case cgroups(String)
-        var description: String {
+        public var description: String {
             switch self { case .cgroups(let why): "cannot read cgroups: \(why)" }
         }
     }
 
     /// `cadence`: how often the collector reads each file (`stats`, a one-shot read, wants every file).
-    init(settings: Settings, logger: Logger, cadence: ReadCadence = .standard) throws {
+    public init(settings: Settings, logger: Logger, cadence: ReadCadence = .standard) throws {
         let mountinfo = try? String(contentsOfFile: settings.procRoot + "/self/mountinfo", encoding: .utf8)
         do {
             layout = try CgroupLayout.detect(root: settings.cgroupRoot, mountinfo: mountinfo)
@@ -55,7 +55,7 @@ struct Engine {
     }
 
     /// One listing, for `stats`: Docker's when it answers, else the cgroup scan.
-    func discoverOnce(settings: Settings, logger: Logger, pids: Bool = true) async -> (targets: [CollectionTarget], mode: DiscoveryMode) {
+    public func discoverOnce(settings: Settings, logger: Logger, pids: Bool = true) async -> (targets: [CollectionTarget], mode: DiscoveryMode) {
         if discoveryMode == .docker {
             let client = DockerClient(socketPath: settings.dockerSocket)
             do {

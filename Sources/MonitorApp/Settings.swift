@@ -6,64 +6,67 @@ import MonitorSystemd
 /// them (a flag beats its variable). The property initialisers are the defaults; what each setting is called,
 /// accepts and means is its row in `SettingSpec.all`. Every value is validated before anything starts: a bad
 /// one stops start-up with one line naming the variable (or flag) and the value; nothing silently falls back.
-struct Settings: Sendable {
-    var collectionInterval: Double = 5
-    var retentionDays = 7
-    var storagePath = "/var/log/wakedock/metrics"
-    var persistInterval: Double?  // nil: the collection interval, never under a second (persistenceInterval)
+public struct Settings: Sendable {
+    public var collectionInterval: Double = 5
+    public var retentionDays = 7
+    public var storagePath = "/var/log/wakedock/metrics"
+    public var persistInterval: Double?  // nil: the collection interval, never under a second (persistenceInterval)
     /// A history file is closed (then compressed) when it would grow past this.
-    var maxFileBytes = 50_000_000
-    var wsMaxClients = 100
-    var wsPingInterval: Double = 30
-    var wsClientTimeout: Double = 60
+    public var maxFileBytes = 50_000_000
+    public var wsMaxClients = 100
+    public var wsPingInterval: Double = 30
+    public var wsClientTimeout: Double = 60
     /// Messages a WebSocket client may have waiting before it is dropped as too slow.
-    var wsQueueSize = 1024
-    var cpuWarning: Double = 70
-    var cpuCritical: Double = 90
-    var memoryWarning: Double = 80
-    var memoryCritical: Double = 95
+    public var wsQueueSize = 1024
+    public var cpuWarning: Double = 70
+    public var cpuCritical: Double = 90
+    public var memoryWarning: Double = 80
+    public var memoryCritical: Double = 95
     /// Network thresholds, bytes per second (MB = 1024 × 1024 as the original).
-    var networkRxWarning: Double = 100 * 1_048_576
-    var networkRxCritical: Double = 500 * 1_048_576
-    var networkTxWarning: Double = 100 * 1_048_576
-    var networkTxCritical: Double = 500 * 1_048_576
+    public var networkRxWarning: Double = 100 * 1_048_576
+    public var networkRxCritical: Double = 500 * 1_048_576
+    public var networkTxWarning: Double = 100 * 1_048_576
+    public var networkTxCritical: Double = 500 * 1_048_576
     /// A level that persists is raised again after this many seconds.
-    var alertCooldown: Double = 300
+    public var alertCooldown: Double = 300
     /// A level ends below threshold × (1 − hysteresis).
-    var alertHysteresis: Double = 0.1
+    public var alertHysteresis: Double = 0.1
     /// …once the value has stayed there this many seconds (a flapping value makes no storm).
-    var alertClearDelay: Double = 5
+    public var alertClearDelay: Double = 5
     /// Alerts are POSTed to each of these.
-    var webhookURLs: [String] = []
-    var host = "127.0.0.1"
-    var port = 8000
-    var dockerSocket = "/var/run/docker.sock"
-    var cgroupRoot = "/sys/fs/cgroup"
-    var procRoot = "/proc"
-    var logLevel: Logger.Level = .info
+    public var webhookURLs: [String] = []
+    public var host = "127.0.0.1"
+    public var port = 8000
+    public var dockerSocket = "/var/run/docker.sock"
+    public var cgroupRoot = "/sys/fs/cgroup"
+    public var procRoot = "/proc"
+    public var logLevel: Logger.Level = .info
     /// Where log lines go: the journal when it is there (auto), or forced.
-    var logTarget: LogTarget = .auto
+    public var logTarget: LogTarget = .auto
     /// Samples kept in memory per container.
-    var ringCapacity = 720
+    public var ringCapacity = 720
     /// Seconds a client has to send a complete request head (also the idle keep-alive time).
-    var httpHeaderTimeout: Double = 10
+    public var httpHeaderTimeout: Double = 10
     /// Seconds a client has to send a request's body once its head is in.
-    var httpBodyTimeout: Double = 20
+    public var httpBodyTimeout: Double = 20
 
     /// A setting that failed validation: printed as one line, then the process exits with EX_CONFIG (78).
-    struct Invalid: Error, CustomStringConvertible {
-        let source: String
-        let value: String
-        let expected: String
-        var description: String { "invalid \(source)=\"\(value)\": expected \(expected)" }
+    public struct Invalid: Error, CustomStringConvertible {
+        public let source: String
+        public let value: String
+        public let expected: String
+        public var description: String { "invalid \(source)=\"\(value)\": expected \(expected)" }
     }
 
+    /// Every setting at its default.
+    public init() {}
+
     /// Variables given (by flag or environment), as opposed to left at their default.
-    var given: Set<String> = []
+    public var given: Set<String> = []
 
     /// Reads every setting of `SettingSpec.all` from the environment, then the flags (keyed by the variable they
     /// override), and checks the thresholds' order.
-    static func load(environment: [String: String], flags: [String: String?] = [:]) throws -> Settings {
+    public static func load(environment: [String: String], flags: [String: String?] = [:]) throws -> Settings {
         let reader = Reader(environment: environment, flags: flags.compactMapValues { $0 })
         var s = Settings()
         for spec in SettingSpec.all {
@@ -83,11 +86,11 @@ struct Settings: Sendable {
         return s
     }
 
-    var intervalDuration: Duration { .seconds(saturating: collectionInterval) }
+    public var intervalDuration: Duration { .seconds(saturating: collectionInterval) }
 
     /// Seconds between persisted samples: WAKEDOCK_PERSIST_INTERVAL, else the collection interval but never under
     /// 1 s (SPEC §7: sub-second collection does not multiply disk use).
-    var persistenceInterval: Double { persistInterval ?? max(collectionInterval, 1) }
+    public var persistenceInterval: Double { persistInterval ?? max(collectionInterval, 1) }
 
     /// Resolves one setting at a time: the flag when given, else the variable, else the default.
     struct Reader {

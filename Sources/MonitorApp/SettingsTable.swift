@@ -6,7 +6,7 @@ import MonitorSystemd
 /// `SettingSpec.all` come the flags `serve` and `stats` accept, `--help`, `wakedock-monitor settings` (the
 /// README's configuration table, checked by a test), start-up validation, and the ranges `POST /config`
 /// accepts at run time.
-struct SettingSpec {
+public struct SettingSpec {
     enum Kind {
         case seconds(WritableKeyPath<Settings, Double>, ClosedRange<Double>)
         /// Unset unless given (its default is computed from other settings: `shownDefault` says how).
@@ -25,20 +25,20 @@ struct SettingSpec {
     }
 
     /// Which commands take the setting: `serve` only, or `serve` and `stats`.
-    enum Scope {
+    public enum Scope: Sendable {
         case serve
         case common
     }
 
-    let variable: String
-    let flag: String
+    public let variable: String
+    public let flag: String
     let kind: Kind
-    var scope: Scope = .serve
+    public internal(set) var scope: Scope = .serve
     /// The default as shown, when it is not simply the value `Settings()` holds.
     var shownDefault: String?
     /// The range `POST /config` accepts for it at run time (SPEC §4), when it can be changed there.
-    var runtimeRange: ClosedRange<Double>?
-    let help: String
+    public internal(set) var runtimeRange: ClosedRange<Double>?
+    public let help: String
 
     /// Thresholds whose warning must stay under their critical (checked after every setting is read).
     static let orderedPairs: [(warning: String, critical: String)] = [
@@ -49,7 +49,7 @@ struct SettingSpec {
     ]
 
     /// Every setting, in the order `--help` and the README list them.
-    static var all: [SettingSpec] {
+    public static var all: [SettingSpec] {
         [
             .init(
                 variable: "WAKEDOCK_METRICS_INTERVAL", flag: "--interval", kind: .seconds(\.collectionInterval, 0.01...3600),
@@ -142,12 +142,12 @@ struct SettingSpec {
         ]
     }
 
-    static func spec(_ variable: String) -> SettingSpec? { all.first { $0.variable == variable } }
+    public static func spec(_ variable: String) -> SettingSpec? { all.first { $0.variable == variable } }
 
     // MARK: What is shown
 
     /// The default, as `--help` and the README show it.
-    var defaultText: String {
+    public var defaultText: String {
         if let shownDefault { return shownDefault }
         let defaults = Settings()
         switch kind {
@@ -163,7 +163,7 @@ struct SettingSpec {
     }
 
     /// What a value must be, as error lines and the help say it.
-    var expected: String {
+    public var expected: String {
         switch kind {
         case .seconds(_, let r), .optionalSeconds(_, let r): "seconds, a number from \(Self.format(r.lowerBound)) to \(Self.format(r.upperBound))"
         case .number(_, let r): "a number from \(Self.format(r.lowerBound)) to \(Self.format(r.upperBound))"
@@ -178,7 +178,7 @@ struct SettingSpec {
     }
 
     /// The flags of one command, for its `--help`.
-    static func helpText(for scopes: Set<Scope>) -> String {
+    public static func helpText(for scopes: Set<Scope>) -> String {
         // Short lines: ArgumentParser wraps the discussion at 80 columns without keeping an indent.
         all.filter { scopes.contains($0.scope) }.map { spec in
             "  \(spec.flag)  \(spec.variable)\n      \(spec.help)\n      default \(spec.defaultText); \(spec.expected)"
@@ -186,7 +186,7 @@ struct SettingSpec {
     }
 
     /// The README's configuration table (`wakedock-monitor settings`).
-    static var markdownTable: String {
+    public static var markdownTable: String {
         var lines = ["| variable | flag | default | meaning | accepted |", "|---|---|---|---|---|"]
         for spec in all {
             var accepted = spec.expected
@@ -196,7 +196,7 @@ struct SettingSpec {
         return lines.joined(separator: "\n")
     }
 
-    static func format(_ v: Double) -> String {
+    public static func format(_ v: Double) -> String {
         v == v.rounded() && abs(v) < 1e15 ? String(Int64(saturating: v)) : String(v)
     }
 }

@@ -1,0 +1,153 @@
+import CSupport
+import Foundation
+import Logging
+import MonitorCore
+import MonitorEncoding
+import MonitorNotifications
+import MonitorServer
+import MonitorStore
+import MonitorSystemd
+import ServiceLifecycle
+
+/// The daemon, assembled from its settings: the engine and its discovery, alerts and their listeners, the store,
+/// the WebSocket hub, the HTTP server and systemd's notifier, wired together and returned as one
+/// `ServiceGroup` for `serve` to run (tests can build and run one in process). The one place that knows how
+/// the parts fit; each part knows nothing of the others beyond what it is handed here.
+public enum Daemon {
+    /// Builds everything; throws when the cgroups cannot be read (`Engine.StartError`). `logTarget`: where the
+    /// process's logging went and why, for the start-up line.
+    public static func build(
+        settings: Settings, logger: Logger, environment: [String: String], logTarget: (target: LogTarget, reason: String)
+    ) throws -> ServiceGroup {
+        let fileLimit = wd_raise_nofile_limit()
+        let engine = try Engine(settings: settings, logger: logger)
+        logger.info(
+            "starting wakedock-monitor",
+            metadata: [
+                "interval_s": "\(settings.collectionInterval)", "cgroup_mode": "\(engine.layout.mode.rawValue)",
+                "cgroup_root": "\(engine.layout.root)", "discovery": "\(engine.discoveryMode.rawValue)",
+                "docker_socket": "\(settings.dockerSocket)", "configured_storage_path": "\(settings.storagePath)",
+                "open_files_limit": "\(fileLimit)", "log_target": "\(logTarget.target.rawValue)", "log_target_reason": "\(logTarget.reason)",
+                "port": "\(settings.port)", "host": "\(settings.host)", "persist_interval_s": "\(settings.persistenceInterval)",
+                "retention_days": "\(settings.retentionDays)", "webhooks": "\(settings.webhookURLs.count)",
+            ])
+        if engine.discoveryMode == .cgroupScan {
+            logger.warning(
+                "no Docker socket; discovering containers from the cgroup tree and naming them by id",
+                metadata: ["socket": "\(settings.dockerSocket)"])
+        }
+        let storagePath = StorageDirectory.resolve(configured: settings.storagePath, environment: environment, logger: logger)
+        let collectorStatistics = engine.collector.statistics
+        let notifier = SystemdNotifier(logger: LoggingSetup.component("systemd", of: logger)) {
+            "\(collectorStatistics.monitoredContainers.load(ordering: .relaxed)) containers every \(settings.collectionInterval) s; "
+                + "API on \(settings.host):\(settings.port); history in \(storagePath)"
+        }
+        if notifier.isWatchdogEnabled, Double(notifier.watchdogPingNanos) / 1e9 < settings.collectionInterval {
+            logger.warning(
+                "the collection interval is longer than half the systemd watchdog: pings will be late",
+                metadata: ["interval_s": "\(settings.collectionInterval)", "watchdog_ping_s": "\(Double(notifier.watchdogPingNanos) / 1e9)"])
+        }
+        let collection = CollectorService(
+            collector: engine.collector, interval: settings.intervalDuration, logger: LoggingSetup.component("collector", of: logger),
+            onFirstTick: { notifier.firstTickDidRun() }, onLoop: { notifier.collectorLoopDidRun() })
+        var defaultThresholds = ThresholdTable.defaults(
+            cpu: (settings.cpuWarning, settings.cpuCritical), memory: (settings.memoryWarning, settings.memoryCritical))
+        defaultThresholds[.networkRx] = Threshold(warning: settings.networkRxWarning, critical: settings.networkRxCritical)
+        defaultThresholds[.networkTx] = Threshold(warning: settings.networkTxWarning, critical: settings.networkTxCritical)
+        let thresholds = ThresholdTable(defaultThresholds)
+        // Thresholds changed through the API survive restarts.
+        let thresholdFile = ThresholdFile(directory: storagePath)
+        thresholdFile.load(into: thresholds, logger: logger)
+        let alerts = AlertLog()
+        let evaluator = AlertEvaluator(
+            thresholds: thresholds, log: alerts,
+            policy: AlertPolicy(
+                cooldownSeconds: settings.alertCooldown, hysteresis: settings.alertHysteresis, clearSeconds: settings.alertClearDelay))
+        engine.collector.add(sink: evaluator)
+        let alertLogger = LoggingSetup.component("alerts", of: logger)
+        alerts.addListener { AlertLogLine.log($0, to: alertLogger) }
+        let webhooks =
+            settings.webhookURLs.isEmpty
+            ? nil : WebhookNotifier(urls: settings.webhookURLs, logger: LoggingSetup.component("webhooks", of: logger))
+        if let webhooks { alerts.addListener { webhooks.enqueue($0) } }
+        let timestampPrecision: @Sendable () -> TimestampPrecision = {
+            collection.interval < .seconds(1) ? .milliseconds : .seconds
+        }
+        let store = JSONLStore(
+            directory: storagePath,
+            persistInterval: .seconds(saturating: settings.persistenceInterval),
+            retentionDays: settings.retentionDays, maxFileBytes: settings.maxFileBytes, precision: timestampPrecision,
+            logger: LoggingSetup.component("store", of: logger))
+        engine.collector.add(sink: store)
+        alerts.addListener { store.persist($0) }
+        let discovery = engine.discoveryService(settings: settings, logger: logger)
+        let backend = MonitorBackend(
+            collection: collection, thresholds: thresholds, alerts: alerts, retentionDays: settings.retentionDays,
+            storagePath: storagePath, store: store.statistics, history: store.history, evaluator: evaluator,
+            webhooks: webhooks?.statistics, discovery: discovery.state,
+            onConfigurationChange: { [persistIntervalIsOwn = settings.persistInterval != nil] interval, retentionDays in
+                // Without a persistence interval of its own, persistence follows the collection interval, never
+                // under a second (SPEC §7): sub-second collection does not multiply disk use.
+                if let interval, !persistIntervalIsOwn { store.setPersistInterval(max(interval, .seconds(1))) }
+                if let retentionDays { store.retentionDays.store(retentionDays, ordering: .relaxed) }
+            },
+            saveThresholds: { changedGlobal in
+                do {
+                    try thresholdFile.save(thresholds, changedGlobal: changedGlobal)
+                    return nil
+                } catch {
+                    logger.error("cannot save thresholds; the change applies until the next restart", metadata: ["error": "\(error)"])
+                    return "\(error)"
+                }
+            })
+        if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
+            logger.warning(
+                "listening beyond loopback without authentication: anyone who can reach this port can read and control monitoring",
+                metadata: ["host": "\(settings.host)"])
+        }
+        var serverOptions = ServerOptions(
+            host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,
+            wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout,
+            wsQueueSize: settings.wsQueueSize,
+            httpLimits: HTTPGuardLimits(
+                headerTimeout: .nanoseconds(Int64(saturating: settings.httpHeaderTimeout * 1e9)),
+                bodyTimeout: .nanoseconds(Int64(saturating: settings.httpBodyTimeout * 1e9))))
+        // What POST /config accepts comes from the settings table too.
+        if let range = SettingSpec.spec("WAKEDOCK_METRICS_INTERVAL")?.runtimeRange { serverOptions.runtimeIntervalRange = range }
+        if let range = SettingSpec.spec("WAKEDOCK_METRICS_RETENTION_DAYS")?.runtimeRange {
+            serverOptions.runtimeRetentionRange = Int(saturating: range.lowerBound)...Int(saturating: range.upperBound)
+        }
+        let hub = MonitorServer.makeHub(backend: backend, options: serverOptions)
+        engine.collector.add(sink: hub)
+        let server = MonitorServer.makeApplication(
+            backend: backend, hub: hub, options: serverOptions,
+            logger: logger,
+            onServerRunning: { port in
+                logger.notice("HTTP API listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])
+                notifier.serverDidBind()
+                // Start-up is over a few seconds after the server is up: its code and data pages go back.
+                Task.detached {
+                    try? await Task.sleep(for: .seconds(5))
+                    let released = wd_release_executable_pages()
+                    logger.debug("start-up pages of the executable released", metadata: ["bytes_advised": "\(released)"])
+                }
+            })
+        // Shut down in reverse order: the store goes last, so its final flush sees the last tick.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: store)]
+        if let webhooks { services.append(.init(service: webhooks)) }
+        services += [
+            .init(service: collection),
+            .init(service: discovery.service),
+            .init(service: hub),
+            .init(service: server),
+            // Last: told of the shutdown first, so STOPPING=1 goes out at once.
+            .init(service: notifier),
+        ]
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        return group
+    }
+}
