@@ -85,7 +85,8 @@ class DockerClient:
 
     def run(self, name: str, script: str, *options: str) -> str:
         """Starts a detached container running `sh -c script` under --init; returns its full id."""
-        out = self.docker("run", "-d", "--init", "--name", name, *options, IMAGE, "sh", "-c", script).stdout
+        network = ("--network", "none") if getattr(self, "private", False) and "--network" not in options else ()
+        out = self.docker("run", "-d", "--init", "--name", name, *network, *options, IMAGE, "sh", "-c", script).stdout
         return out.strip().splitlines()[-1]
 
     def remove(self, *names: str) -> None:
@@ -103,9 +104,14 @@ class DockerClient:
 
 
 class DockerEngine(DockerClient):
-    """A dockerd of the tests' own, in temporary folders, and the client aimed at it."""
+    """A dockerd of the tests' own, in temporary folders, and the client aimed at it.
 
-    def __init__(self) -> None:
+    `private`: a throw-away engine beside the session's (RECIPES.md): no default bridge (`--bridge=none`, so it
+    leaves docker0 to the other), for tests that stop and restart Docker without touching anyone's containers.
+    Its containers run with `--network none`."""
+
+    def __init__(self, private: bool = False) -> None:
+        self.private = private
         self.root = Path(tempfile.mkdtemp(prefix="wd-docker-"))
         self.data = self.root / "data"
         self.exec_root = self.root / "exec"
@@ -121,11 +127,11 @@ class DockerEngine(DockerClient):
         if shutil.which("dockerd") is None:
             raise EngineError("dockerd is not installed: run the README's test command (it installs docker.io)")
         others = _run(["pgrep", "-x", "dockerd"], check=False).stdout.split()
-        if others and self.process is None:
+        if others and self.process is None and not self.private:
             raise EngineError(
                 f"another dockerd is running (pid {', '.join(others)}); stop it first, the tests need docker0"
             )
-        if self.process is None:
+        if self.process is None and not self.private:
             self._clean_stale_bridge()
         if os.path.exists(self.socket):
             os.unlink(self.socket)
@@ -139,6 +145,7 @@ class DockerEngine(DockerClient):
                 "-H", f"unix://{self.socket}",
                 "--storage-driver", "overlay2",
                 "--iptables=false", "--ip-forward=false", "--ip-masq=false",
+                *(["--bridge=none"] if self.private else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -177,7 +184,8 @@ class DockerEngine(DockerClient):
                 self.docker("rm", "-f", *ids, check=False)
         self.stop()
         _umount_under(str(self.root))
-        self._clean_stale_bridge()
+        if not self.private:
+            self._clean_stale_bridge()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _clean_stale_bridge(self) -> None:
