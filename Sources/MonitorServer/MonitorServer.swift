@@ -41,15 +41,17 @@ public struct MonitorRequestContext: RequestContext {
     /// Bodies are small JSON documents: anything larger is a 413 (the HTTP guard refuses it before the route,
     /// this is the route's own check for the same limit).
     public var maxUploadSize: Int { HTTPGuardLimits().maxBodyBytes }
+    /// JSON bodies, with SPEC §4's 400 and 422 answers.
+    public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
 }
 
 /// Builds the HTTP application (a ServiceLifecycle service) serving the API from the backend.
 public enum MonitorServer {
     /// The WebSocket hub: add it to the collector as a sink and run it as a service.
     public static func makeHub(backend: MonitorBackend, options: ServerOptions) -> WebSocketHub {
-        let routes = MonitoringRoutes(backend: backend, options: options)
+        let status = StatusController(backend: backend, options: options)
         return WebSocketHub(backend: backend, options: options) {
-            (try? encodeJSON(routes.systemStatusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            (try? encodeJSON(status.systemStatusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         }
     }
 

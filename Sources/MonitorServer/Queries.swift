@@ -122,31 +122,6 @@ func decimalNumber(_ text: String) -> Double? {
     return Double(text)
 }
 
-/// Decodes a JSON body: malformed JSON is a 400, JSON of the wrong shape or types a 422 naming the field.
-func decodeJSONBody<T: Decodable>(_ type: T.Type, from request: Request, context: some RequestContext) async throws -> T {
-    var request = request
-    let buffer = try await request.collectBody(upTo: context.maxUploadSize)
-    let data = Data(buffer.readableBytesView)
-    guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else {
-        throw APIError.malformedJSON("Corps JSON invalide")
-    }
-    do {
-        return try JSONDecoder().decode(T.self, from: data)
-    } catch let DecodingError.typeMismatch(_, context) {
-        throw APIError.validation("Type invalide pour \(fieldName(context.codingPath)): \(context.debugDescription)")
-    } catch let DecodingError.keyNotFound(key, _) {
-        throw APIError.validation("Champ requis manquant: \(key.stringValue)")
-    } catch let DecodingError.valueNotFound(_, context) {
-        throw APIError.validation("Valeur manquante pour \(fieldName(context.codingPath))")
-    } catch let DecodingError.dataCorrupted(context) {
-        throw APIError.validation("Valeur invalide pour \(fieldName(context.codingPath)): \(context.debugDescription)")
-    }
-}
-
-private func fieldName(_ path: [any CodingKey]) -> String {
-    path.isEmpty ? "le corps" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-}
-
 /// A container reference resolved by the registry: nil means "no such live container"; an ambiguous id prefix
 /// is a 422.
 func resolveContainer(_ reference: String, in registry: SeriesRegistry) throws(APIError) -> ContainerSeries? {

@@ -3,9 +3,19 @@ import Hummingbird
 import MonitorCore
 import NIOCore
 
-extension MonitoringRoutes {
-    /// `GET /statistics`: the original's four sections plus the collector's own health.
-    func statistics() throws -> Response {
+/// `GET /statistics`: the original's four sections plus the collector's own health; its collector and
+/// WebSocket sections are also in the WebSocket's `status_update`.
+struct StatisticsController: Sendable {
+    let backend: MonitorBackend
+    let options: ServerOptions
+
+    var routes: RouteCollection<MonitorRequestContext> {
+        let routes = RouteCollection(context: MonitorRequestContext.self)
+        routes.get("statistics", use: show)
+        return routes
+    }
+
+    @Sendable func show(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         // Performance over the last hour of in-memory samples.
         let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
         var cpuSum = 0.0
@@ -68,7 +78,8 @@ extension MonitoringRoutes {
         let samples = stats.samples.load(ordering: .relaxed)
         let failed = stats.failedSamples.load(ordering: .relaxed)
         return .init(
-            status: monitoringStatus(), thresholds: thresholdsJSON(),
+            status: StatusController(backend: backend, options: options).monitoringStatus(),
+            thresholds: ThresholdsController(backend: backend).thresholdsJSON(),
             health: .init(
                 ticks: ticks, missed_ticks: stats.missedTicks.load(ordering: .relaxed), samples_collected: samples,
                 failed_samples: failed, read_errors: stats.readErrors.load(ordering: .relaxed),
