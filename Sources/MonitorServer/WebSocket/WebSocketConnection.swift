@@ -11,7 +11,7 @@ struct WebSocketConnection {
     let hub: WebSocketHub
     let logger: Logger
 
-    static let streamTypes = ["metrics", "alerts", "system_status"]
+    static let streamTypes = ClientRequest.StreamType.allCases.map(\.rawValue)
 
     /// Rethrows what ended the inbound stream, so that the WebSocket layer closes with the matching code (a
     /// message over the limit, even in fragments, is closed with 1009).
@@ -91,103 +91,63 @@ struct WebSocketConnection {
 
     /// One client request: subscribe, unsubscribe, ping (or pong, which only counts as activity).
     func handle(_ text: String, from client: WebSocketClient) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-            return reject("Message JSON invalide", to: client)
+        let request: ClientRequest
+        do {
+            request = try ClientRequest.parse(text)
+        } catch {
+            return reject(error.message, to: client)
         }
-        let action = object["action"] as? String
-        switch action {
-        case "ping":
+        switch request {
+        case .ping:
             client.send(
                 Messages.envelope(.pong) { b in
                     b.writeStaticString("{\"timestamp\":\"")
                     b.writeRFC3339(nanos: Clocks.wallNanos(), precision: .milliseconds)
                     b.writeStaticString("\"}")
                 })
-        case "pong":
+        case .pong:
             return
-        case "subscribe", "unsubscribe":
-            let streamType = object["stream_type"] as? String ?? "\(object["stream_type"] ?? "null")"
-            guard Self.streamTypes.contains(streamType) else {
-                return reject("Type de flux invalide: \(streamType)", to: client)
+        case .subscribe(let stream, let subscription):
+            subscribe(client, to: stream, subscription)
+        case .unsubscribe(let stream):
+            client.subscriptions.withLock { s in
+                switch stream {
+                case .metrics: s.metrics = nil
+                case .alerts: s.alerts = nil
+                case .systemStatus: s.systemStatus = false
+                }
             }
-            if action == "subscribe" {
-                let filters: [String: Any]
-                switch object["filters"] {
-                case nil, is NSNull: filters = [:]
-                case let value as [String: Any]: filters = value
-                default: return reject("Filtres invalides: filters doit être un objet", to: client)
-                }
-                guard let batch = Self.boolean(object["batch"]) else {
-                    return reject("batch doit être un booléen (true ou false)", to: client)
-                }
-                subscribe(client, to: streamType, filters: filters, batch: batch)
-            } else {
-                client.subscriptions.withLock { s in
-                    switch streamType {
-                    case "metrics": s.metrics = nil
-                    case "alerts": s.alerts = nil
-                    default: s.systemStatus = false
-                    }
-                }
-                hub.refreshInterest()
-                client.send(ack(streamType, subscribed: false, filters: nil))
-            }
-        default:
-            reject("Action non reconnue: \(action ?? "\(object["action"] ?? "null")")", to: client)
+            hub.refreshInterest()
+            client.send(ack(stream, subscribed: false, filters: nil))
         }
     }
 
-    /// A JSON boolean, absent (false) or nil when it is anything else: JSONSerialization hands numbers and booleans
-    /// over as NSNumber, and `1 as? Bool` would succeed, so the boolean is told apart by its type identity.
-    static func boolean(_ value: Any?) -> Bool? {
-        switch value {
-        case nil, is NSNull: return false
-        case let number as NSNumber:
-            // Foundation gives booleans their own NSNumber subclass (__NSCFBoolean); plain numbers are NSNumber.
-            guard type(of: number) == Self.booleanClass else { return nil }
-            return number.boolValue
-        default: return nil
-        }
-    }
-
-    /// The class JSONSerialization uses for `true`/`false`, learnt from the parser itself.
-    private static let booleanClass: Any.Type = {
-        let parsed = try? JSONSerialization.jsonObject(with: Data("[true]".utf8)) as? [Any]
-        return parsed.map { type(of: $0[0]) } ?? Bool.self
-    }()
-
-    private func subscribe(_ client: WebSocketClient, to streamType: String, filters: [String: Any], batch: Bool) {
-        func strings(_ key: String) -> [String]? {
-            guard let value = filters[key] else { return [] }
-            return value as? [String]
-        }
-        guard let refTexts = strings("container_ids"), let services = strings("service_names"), let levelNames = strings("alert_levels") else {
-            return reject("Filtres invalides: container_ids, service_names et alert_levels sont des listes de chaînes", to: client)
-        }
-        var levels = Set<AlertLevel>()
-        for name in levelNames {
-            guard let level = AlertLevel(rawValue: name) else { return reject("Niveau d'alerte invalide: \(name)", to: client) }
-            levels.insert(level)
-        }
-        let refs = refTexts.map(ContainerReference.init)
+    private func subscribe(_ client: WebSocketClient, to stream: ClientRequest.StreamType, _ request: ClientRequest.Subscription) {
         client.subscriptions.withLock { s in
-            switch streamType {
-            case "metrics": s.metrics = .init(containerRefs: refs, serviceNames: services, batch: batch)
-            case "alerts": s.alerts = .init(containerRefs: refs, serviceNames: services, levels: levels)
-            default: s.systemStatus = true
+            switch stream {
+            case .metrics:
+                s.metrics = .init(containerRefs: request.containerRefs, serviceNames: request.serviceNames, batch: request.batch)
+            case .alerts:
+                s.alerts = .init(containerRefs: request.containerRefs, serviceNames: request.serviceNames, levels: request.levels)
+            case .systemStatus: s.systemStatus = true
             }
         }
         hub.refreshInterest()
-        client.send(ack(streamType, subscribed: true, filters: filters))
-        sendRecent(streamType, to: client, refs: refs, services: services, levels: levels, batch: batch)
+        client.send(ack(stream, subscribed: true, filters: request.filters))
+        sendRecent(
+            stream.rawValue, to: client, refs: request.containerRefs, services: request.serviceNames, levels: request.levels,
+            batch: request.batch)
     }
 
-    private func ack(_ streamType: String, subscribed: Bool, filters: [String: Any]?) -> ByteBuffer {
+    /// The acknowledgement, echoing the filters as the client sent them (keys sorted).
+    private func ack(_ stream: ClientRequest.StreamType, subscribed: Bool, filters: [String: JSONValue]?) -> ByteBuffer {
         Messages.envelope(.subscriptionAck) { b in
             b.writeStaticString("{\"stream_type\":")
-            b.writeJSONString(streamType)
+            b.writeJSONString(stream.rawValue)
             b.writeStaticString(subscribed ? ",\"subscribed\":true" : ",\"subscribed\":false")
-            if let filters, let data = try? JSONSerialization.data(withJSONObject: filters, options: [.sortedKeys]) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            if let filters, let data = try? encoder.encode(filters) {
                 b.writeStaticString(",\"filters\":")
                 b.writeBytes(data)
             }
