@@ -143,13 +143,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A test target per module. The engine: parsers, cgroup v1 (this kernel) and v2 (fixture trees), the tick,
+        // rings, cadence, alerts.
         .testTarget(
             name: "MonitorCoreTests",
-            dependencies: [
-                "MonitorCore", "MonitorEncoding", "MonitorStore", "CSupport", .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["MonitorCore", "CSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"]
+        ),
+        // The hand-written JSON against Foundation's reading of it.
+        .testTarget(
+            name: "MonitorEncodingTests",
+            dependencies: ["MonitorCore", "MonitorEncoding", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        // History files: lines, rotation, gzip members, the newest-first reader, period rates.
+        .testTarget(
+            name: "MonitorStoreTests",
+            dependencies: [
+                "MonitorCore", "MonitorEncoding", "MonitorStore", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The application in process: the settings table, and the whole daemon built, run and stopped.
         .testTarget(
