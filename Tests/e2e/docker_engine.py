@@ -85,8 +85,7 @@ class DockerClient:
 
     def run(self, name: str, script: str, *options: str) -> str:
         """Starts a detached container running `sh -c script` under --init; returns its full id."""
-        network = ("--network", "none") if getattr(self, "private", False) and "--network" not in options else ()
-        out = self.docker("run", "-d", "--init", "--name", name, *network, *options, IMAGE, "sh", "-c", script).stdout
+        out = self.docker("run", "-d", "--init", "--name", name, *options, IMAGE, "sh", "-c", script).stdout
         return out.strip().splitlines()[-1]
 
     def remove(self, *names: str) -> None:
@@ -104,14 +103,9 @@ class DockerClient:
 
 
 class DockerEngine(DockerClient):
-    """A dockerd of the tests' own, in temporary folders, and the client aimed at it.
+    """A dockerd of the tests' own, in temporary folders, and the client aimed at it."""
 
-    `private`: a throw-away engine beside the session's (RECIPES.md): no default bridge (`--bridge=none`, so it
-    leaves docker0 to the other), for tests that stop and restart Docker without touching anyone's containers.
-    Its containers run with `--network none`."""
-
-    def __init__(self, private: bool = False) -> None:
-        self.private = private
+    def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="wd-docker-"))
         self.data = self.root / "data"
         self.exec_root = self.root / "exec"
@@ -127,11 +121,11 @@ class DockerEngine(DockerClient):
         if shutil.which("dockerd") is None:
             raise EngineError("dockerd is not installed: run the README's test command (it installs docker.io)")
         others = _run(["pgrep", "-x", "dockerd"], check=False).stdout.split()
-        if others and self.process is None and not self.private:
+        if others and self.process is None:
             raise EngineError(
                 f"another dockerd is running (pid {', '.join(others)}); stop it first, the tests need docker0"
             )
-        if self.process is None and not self.private:
+        if self.process is None:
             self._clean_stale_bridge()
         if os.path.exists(self.socket):
             os.unlink(self.socket)
@@ -145,7 +139,6 @@ class DockerEngine(DockerClient):
                 "-H", f"unix://{self.socket}",
                 "--storage-driver", "overlay2",
                 "--iptables=false", "--ip-forward=false", "--ip-masq=false",
-                *(["--bridge=none"] if self.private else []),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -184,8 +177,7 @@ class DockerEngine(DockerClient):
                 self.docker("rm", "-f", *ids, check=False)
         self.stop()
         _umount_under(str(self.root))
-        if not self.private:
-            self._clean_stale_bridge()
+        self._clean_stale_bridge()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _clean_stale_bridge(self) -> None:

@@ -1,32 +1,12 @@
 """dockerd goes away and comes back: discovery says so, reconnects with back-off and lists again.
-The engine stopped and restarted is a private one (its own data, no bridge), so this module runs in any order
-and leaves the session's engine and its containers alone."""
+(Named zz so that it runs last: it restarts the session's engine.)"""
 
 from __future__ import annotations
 
 import time
 
-import pytest
 
-from docker_engine import DockerEngine, EngineError
-
-
-@pytest.fixture(scope="module")
-def private_engine(engine):
-    """A throw-away dockerd beside the session's (which must be up first: it cleans docker0 as it starts)."""
-    eng = DockerEngine(private=True)
-    try:
-        eng.start()
-        eng.import_busybox()
-    except EngineError as error:
-        eng.teardown()
-        pytest.fail(f"cannot start a private Docker engine: {error}")
-    yield eng
-    eng.teardown()
-
-
-def test_discovery_recovers_after_dockerd_restarts(private_engine, start_daemon):
-    engine = private_engine
+def test_discovery_recovers_after_dockerd_restarts(engine, start_daemon):
     daemon = start_daemon("--interval", "0.5", env={"WAKEDOCK_DOCKER_SOCKET": engine.socket})
     engine.run("wd-survivor", "exec sleep 100000")
     daemon.wait_for(r"container_name=wd-survivor .*container discovered", timeout=10)
@@ -48,12 +28,11 @@ def test_discovery_recovers_after_dockerd_restarts(private_engine, start_daemon)
         engine.remove("wd-survivor", "wd-phoenix")
 
 
-def test_containers_are_back_within_a_second_of_a_long_docker_outage(private_engine, binary):
+def test_containers_are_back_within_a_second_of_a_long_docker_outage(engine, binary):
     """Issue 10: dockerd down 30 s (the reconnect back-off must not have grown meanwhile), then back: a container
     started right after it answers `_ping` is listed within a second; while it was away, /status said why."""
     from conftest import start_api_daemon
 
-    engine = private_engine
     # At 0.2 s a new container is sampled (and so listed) at most 0.2 s after discovery learns of it.
     api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.2")
     try:
