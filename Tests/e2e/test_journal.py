@@ -86,7 +86,7 @@ def test_entries_reach_the_journal_with_fields_and_filter_by_container(binary, e
                                  "SYSLOG_IDENTIFIER=wakedock-monitor", since=since)
         assert started["LOG_TARGET"] == "journal" and "accepts datagrams" in started["LOG_TARGET_REASON"]
         assert started["PRIORITY"] == "6" and started["LOGGER_LABEL"] == "wakedock.monitoring"
-        assert started["CODE_FILE"].endswith("ServeCommand.swift") and int(started["CODE_LINE"]) > 0 and started["CODE_FUNC"]
+        assert started["CODE_FILE"].endswith("Daemon.swift") and int(started["CODE_LINE"]) > 0 and started["CODE_FUNC"]
         for key in ["CGROUP_MODE", "DISCOVERY", "CONFIGURED_STORAGE_PATH", "INTERVAL_S"]:
             assert key in started, key
         # journalctl CONTAINER_NAME=… finds the container's lines.
