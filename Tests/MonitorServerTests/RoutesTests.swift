@@ -102,6 +102,29 @@ import Testing
         }
     }
 
+    /// A valid body with a wrong value is a 422, whatever the decoder calls it; malformed JSON anywhere, even
+    /// under a key no body declares, is a 400 and changes nothing.
+    @Test func wrongValuesAre422AndMalformedJSONAnywhereIs400() async throws {
+        try await API().test { client, backend in
+            for body in [#"{"retention_days": 1.5}"#, #"{"retention_days": 1e20}"#, #"{"retention_days": 9223372036854775808}"#] {
+                try Self.expectError(
+                    try await client.execute(uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders, body: Self.body(body)),
+                    .unprocessableContent, code: "validation_error")
+            }
+            try Self.expectError(
+                try await client.execute(
+                    uri: Self.base + "/metrics/query", method: .post, headers: Self.jsonHeaders, body: Self.body(#"{"limit": 1.5}"#)),
+                .unprocessableContent)
+            for body in [#"{"retention_days": 3, "zz": "\q"}"#, #"{"retention_days": 3, "zz": -}"#, #"{"retention_days": 3, "zz": 01}"#, ""] {
+                try Self.expectError(
+                    try await client.execute(uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders, body: Self.body(body)),
+                    .badRequest, code: "invalid_json")
+            }
+            let retention = backend.retentionDays.load(ordering: .relaxed)
+            #expect(retention == 7, "nothing applied")
+        }
+    }
+
     @Test(arguments: ["hours=-1", "hours=0", "hours=169", "hours=abc", "limit=0", "limit=abc", "limit=10001", "limit=1.5"])
     func badQueryParametersAre422(query: String) async throws {
         try await API().test { client, _ in
