@@ -77,6 +77,8 @@ public final class WebSocketStatistics: Sendable {
     public let droppedClients = Atomic<Int>(0)
     /// Messages not delivered because a client's queue was full.
     public let droppedMessages = Atomic<Int>(0)
+    /// Ticks not fanned out at all because the hub's thread was behind (every batch still held).
+    public let droppedTicks = Atomic<Int>(0)
     public let refusedConnections = Atomic<Int>(0)
     public init() {}
 }

@@ -183,6 +183,7 @@ struct StatisticsJSON: Encodable {
         var client_timeout: Double
         var dropped_clients: Int
         var dropped_messages: Int
+        var dropped_ticks: Int
         var refused_connections: Int
     }
     struct Alerts: Codable {

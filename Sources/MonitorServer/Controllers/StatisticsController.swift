@@ -104,6 +104,7 @@ struct StatisticsController: Sendable {
             max_clients: options.wsMaxClients, ping_interval: options.wsPingInterval,
             client_timeout: options.wsClientTimeout, dropped_clients: ws.droppedClients.load(ordering: .relaxed),
             dropped_messages: ws.droppedMessages.load(ordering: .relaxed),
+            dropped_ticks: ws.droppedTicks.load(ordering: .relaxed),
             refused_connections: ws.refusedConnections.load(ordering: .relaxed))
     }
 

@@ -21,10 +21,8 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     /// Clients with a metrics or system_status subscription; zero means the sink has nothing to do.
     private let interestedClients = Atomic<Int>(0)
     /// If fan-out ever falls behind by this many ticks, the newest are not handed on (counted in
-    /// `droppedTicks`) rather than queued without bound.
+    /// `/statistics` as the WebSocket's `dropped_ticks`) rather than queued without bound.
     private let batches = SampleBatchPool(count: 4)
-    /// Ticks not fanned out because the hub's task was behind.
-    let droppedTicks = Atomic<Int>(0)
     private let lastStatusNanos = Atomic<Int64>(Int64.min / 2)
     /// At most one `status_update` a second (less 5 % for jitter).
     static let statusPeriodNanos: Int64 = 950_000_000
@@ -85,7 +83,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
         guard interestedClients.load(ordering: .relaxed) > 0 else { return }
         guard let batch = batches.fill(from: samples, wallNanos: tick.wallNanos) else {
-            droppedTicks.add(1, ordering: .relaxed)
+            backend.websocket.droppedTicks.add(1, ordering: .relaxed)
             return
         }
         batches.pass(batch)
