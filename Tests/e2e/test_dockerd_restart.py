@@ -1,9 +1,22 @@
 """dockerd goes away and comes back: discovery says so, reconnects with back-off and lists again.
-(Named zz so that it runs last: it restarts the session's engine.)"""
+
+These tests stop and start the session's engine. Whatever happens in them, the engine is running again when
+each one ends (the autouse fixture below), so the modules after this one find it as they would have: its data
+root, and so the busybox image, survive a restart. The module may run in any place of the session."""
 
 from __future__ import annotations
 
 import time
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _engine_running_afterwards(engine):
+    yield
+    if engine.process is None or engine.process.poll() is not None:
+        engine.process = None
+        engine.start()
 
 
 def test_discovery_recovers_after_dockerd_restarts(engine, start_daemon):
