@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "wakedock-monitor", targets: ["wakedock-monitor"]),
         .library(name: "MonitorCore", targets: ["MonitorCore"]),
         .library(name: "MonitorEncoding", targets: ["MonitorEncoding"]),
+        .library(name: "MonitorRuntime", targets: ["MonitorRuntime"]),
         .library(name: "MonitorServer", targets: ["MonitorServer"]),
         .library(name: "MonitorStore", targets: ["MonitorStore"]),
     ],
@@ -26,6 +27,8 @@ let package = Package(
         // The only code that opens cgroup and proc files: kept descriptors, pread into caller buffers,
         // allocation-free parsers.
         .target(name: "CSupport", path: "CSupport"),
+        // glibc's memmem and memrchr, which Swift's Glibc module does not export: the history reader's byte search.
+        .target(name: "CByteSearch", path: "CByteSearch"),
         // The daemon's calls into libsystemd (libsystemd-dev): native journal entries and sd_notify.
         .target(name: "CSystemd", path: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
         // The engine: cgroup layout, probes, rings, the cgroup-scan discovery, the collection tick. No HTTP, no
@@ -61,7 +64,7 @@ let package = Package(
         .target(
             name: "MonitorStore",
             dependencies: [
-                "CSupport",
+                "CByteSearch",
                 "MonitorCore",
                 "MonitorEncoding",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -93,13 +96,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // The HTTP facade: REST API and WebSocket stream on Hummingbird. Knows the engine's types, no cgroup file.
+        // The monitoring as it runs, below any protocol: runtime configuration, thresholds and their file, alert
+        // fan-out, statistics, history queries (memory and the store merged). No HTTP.
+        .target(
+            name: "MonitorRuntime",
+            dependencies: [
+                "MonitorCore",
+                "MonitorEncoding",
+                "MonitorNotifications",
+                "MonitorStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The HTTP facade: REST API and WebSocket stream on Hummingbird, over the runtime. No cgroup file.
         .target(
             name: "MonitorServer",
             dependencies: [
                 "MonitorCore",
                 "MonitorEncoding",
                 "MonitorNotifications",
+                "MonitorRuntime",
                 "MonitorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -121,6 +138,7 @@ let package = Package(
                 "MonitorDocker",
                 "MonitorEncoding",
                 "MonitorNotifications",
+                "MonitorRuntime",
                 "MonitorServer",
                 "MonitorStore",
                 "MonitorSystemd",
@@ -163,6 +181,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The runtime without HTTP: configuration changes, thresholds and their file, history merged from memory
+        // and a store (in memory), statistics.
+        .testTarget(
+            name: "MonitorRuntimeTests",
+            dependencies: [
+                "MonitorCore", "MonitorEncoding", "MonitorRuntime", "MonitorStore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         // The application in process: the settings table, and the whole daemon built, run and stopped.
         .testTarget(
             name: "MonitorAppTests",
@@ -177,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "MonitorServerTests",
             dependencies: [
-                "MonitorCore", "MonitorEncoding", "MonitorServer",
+                "MonitorCore", "MonitorEncoding", "MonitorRuntime", "MonitorServer", "MonitorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

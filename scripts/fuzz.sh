@@ -48,7 +48,7 @@ if [ -x "$(dirname "$(command -v clang)")/ld.lld" ]; then clang_ld=(-fuse-ld=lld
 
 run=$build/run
 rm -rf "$run"
-mkdir -p "$build/obj" "$build/modules/CSupport" "$run/logs"
+mkdir -p "$build/obj" "$build/modules/CByteSearch" "$run/logs"
 
 # ---- build -----------------------------------------------------------------------------------------------
 build_parsers() {
@@ -56,15 +56,15 @@ build_parsers() {
         -I CSupport/include CSupport/parse.c CSupport/netdev.c Tests/fuzz/parsers_fuzz.c -o "$build/parsers_fuzz"
 }
 
-# HistoryLine.swift imports CSupport for wd_memmem/wd_memrchr (CSupport/search.c). SwiftPM would make the
+# HistoryLine.swift imports CByteSearch for wd_memmem/wd_memrchr (CByteSearch/search.c). SwiftPM would make the
 # module map; here it is written into the build folder, and the two Swift files that compile without NIO are
 # built with the harness as one module (HistoryStubs.swift stands in for the one NIO-bound helper they name).
 build_history() {
-    printf 'module CSupport {\n    header "%s/CSupport/include/csupport.h"\n    export *\n}\n' "$root" \
-        >"$build/modules/CSupport/module.modulemap"
-    clang -g -O1 -fsanitize=fuzzer-no-link,address -I CSupport/include -c CSupport/search.c -o "$build/obj/search.o"
+    printf 'module CByteSearch {\n    header "%s/CByteSearch/include/cbytesearch.h"\n    export *\n}\n' "$root" \
+        >"$build/modules/CByteSearch/module.modulemap"
+    clang -g -O1 -fsanitize=fuzzer-no-link,address -I CByteSearch/include -c CByteSearch/search.c -o "$build/obj/search.o"
     swiftc -O -g -parse-as-library -sanitize=fuzzer,address "${swift_ld[@]}" -module-name HistoryFuzz \
-        -I "$build/modules/CSupport" -module-cache-path "$build/module-cache" \
+        -I "$build/modules/CByteSearch" -module-cache-path "$build/module-cache" \
         Sources/MonitorStore/HistoryLine.swift Sources/MonitorStore/HistoryFileName.swift \
         Tests/fuzz/HistoryStubs.swift Tests/fuzz/HistoryLineFuzz.swift "$build/obj/search.o" -o "$build/history_fuzz"
 }
@@ -137,7 +137,7 @@ fi
 # ---- report ----------------------------------------------------------------------------------------------
 # The first lines that say what went wrong in a libFuzzer/sanitizer log.
 explain() {
-    grep -m 8 -E 'fuzz property failed|runtime error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer)|Swift runtime failure|^ *#[0-9]+ .* in .*(/Sources/|/CSupport/|/Tests/fuzz/)|^SUMMARY' "$1" |
+    grep -m 8 -E 'fuzz property failed|runtime error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer|UndefinedBehaviorSanitizer)|Swift runtime failure|^ *#[0-9]+ .* in .*(/Sources/|/CSupport/|/CByteSearch/|/Tests/fuzz/)|^SUMMARY' "$1" |
         sed 's/^/    /' || true
 }
 

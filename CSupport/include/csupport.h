@@ -147,10 +147,6 @@ long wd_release_executable_pages(void);
 /// Names the calling thread (at most 15 characters), as `top -H` and perf show it.
 void wd_name_this_thread(const char *name);
 
-/// glibc's memmem and memrchr (GNU extensions), for finding fields and line ends in history files.
-const void *wd_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
-const void *wd_memrchr(const void *s, int c, size_t n);
-
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@ import Logging
 import MonitorCore
 import MonitorEncoding
 import MonitorNotifications
+import MonitorRuntime
 import MonitorServer
 import MonitorStore
 import MonitorSystemd
@@ -24,11 +25,11 @@ public enum Daemon {
         logger.info(
             "starting wakedock-monitor",
             metadata: [
-                "interval_s": "\(settings.collectionInterval)", "cgroup_mode": "\(engine.layout.mode.rawValue)",
+                "interval_s": "\(settings.collectionInterval.secondsText)", "cgroup_mode": "\(engine.layout.mode.rawValue)",
                 "cgroup_root": "\(engine.layout.root)", "discovery": "\(engine.discoveryMode.rawValue)",
                 "docker_socket": "\(settings.dockerSocket)", "configured_storage_path": "\(settings.storagePath)",
                 "open_files_limit": "\(fileLimit)", "log_target": "\(logTarget.target.rawValue)", "log_target_reason": "\(logTarget.reason)",
-                "port": "\(settings.port)", "host": "\(settings.host)", "persist_interval_s": "\(settings.persistenceInterval)",
+                "port": "\(settings.port)", "host": "\(settings.host)", "persist_interval_s": "\(settings.persistenceInterval.secondsText)",
                 "retention_days": "\(settings.retentionDays)", "webhooks": "\(settings.webhookURLs.count)",
             ])
         if engine.discoveryMode == .cgroupScan {
@@ -39,88 +40,70 @@ public enum Daemon {
         let storagePath = StorageDirectory.resolve(configured: settings.storagePath, environment: environment, logger: logger)
         let collectorStatistics = engine.collector.statistics
         let notifier = SystemdNotifier(logger: LoggingSetup.component("systemd", of: logger)) {
-            "\(collectorStatistics.monitoredContainers.load(ordering: .relaxed)) containers every \(settings.collectionInterval) s; "
+            "\(collectorStatistics.monitoredContainers.load(ordering: .relaxed)) containers every \(settings.collectionInterval.secondsText) s; "
                 + "API on \(settings.host):\(settings.port); history in \(storagePath)"
         }
-        if notifier.isWatchdogEnabled, Double(notifier.watchdogPingNanos) / 1e9 < settings.collectionInterval {
+        if notifier.isWatchdogEnabled, Duration.nanoseconds(notifier.watchdogPingNanos) < settings.collectionInterval {
             logger.warning(
                 "the collection interval is longer than half the systemd watchdog: pings will be late",
-                metadata: ["interval_s": "\(settings.collectionInterval)", "watchdog_ping_s": "\(Double(notifier.watchdogPingNanos) / 1e9)"])
+                metadata: [
+                    "interval_s": "\(settings.collectionInterval.secondsText)",
+                    "watchdog_ping_s": "\(Duration.nanoseconds(notifier.watchdogPingNanos).secondsText)",
+                ])
         }
         let collection = CollectorService(
-            collector: engine.collector, interval: settings.intervalDuration, logger: LoggingSetup.component("collector", of: logger),
+            collector: engine.collector, interval: settings.collectionInterval, logger: LoggingSetup.component("collector", of: logger),
             onFirstTick: { notifier.firstTickDidRun() }, onLoop: { notifier.collectorLoopDidRun() })
         var defaultThresholds = ThresholdTable.defaults(
             cpu: (settings.cpuWarning, settings.cpuCritical), memory: (settings.memoryWarning, settings.memoryCritical))
         defaultThresholds[.networkRx] = Threshold(warning: settings.networkRxWarning, critical: settings.networkRxCritical)
         defaultThresholds[.networkTx] = Threshold(warning: settings.networkTxWarning, critical: settings.networkTxCritical)
         let thresholds = ThresholdTable(defaultThresholds)
-        // Thresholds changed through the API survive restarts.
-        let thresholdFile = ThresholdFile(directory: storagePath)
-        thresholdFile.load(into: thresholds, logger: logger)
         let alerts = AlertLog()
         let evaluator = AlertEvaluator(
             thresholds: thresholds, log: alerts,
             policy: AlertPolicy(
-                cooldownSeconds: settings.alertCooldown, hysteresis: settings.alertHysteresis, clearSeconds: settings.alertClearDelay))
+                cooldown: settings.alertCooldown, hysteresis: settings.alertHysteresis, clear: settings.alertClearDelay))
         engine.collector.add(sink: evaluator)
-        let alertLogger = LoggingSetup.component("alerts", of: logger)
-        alerts.addListener { AlertLogLine.log($0, to: alertLogger) }
         let webhooks =
             settings.webhookURLs.isEmpty
             ? nil : WebhookNotifier(urls: settings.webhookURLs, logger: LoggingSetup.component("webhooks", of: logger))
-        if let webhooks { alerts.addListener { webhooks.enqueue($0) } }
         let timestampPrecision: @Sendable () -> TimestampPrecision = {
             collection.interval < .seconds(1) ? .milliseconds : .seconds
         }
         let store = JSONLStore(
             directory: storagePath,
-            persistInterval: .seconds(saturating: settings.persistenceInterval),
+            persistInterval: settings.persistenceInterval,
             retentionDays: settings.retentionDays, maxFileBytes: settings.maxFileBytes, precision: timestampPrecision,
             logger: LoggingSetup.component("store", of: logger))
         engine.collector.add(sink: store)
-        alerts.addListener { store.persist($0) }
         let discovery = engine.discoveryService(settings: settings, logger: logger)
-        let backend = MonitorBackend(
-            collection: collection, thresholds: thresholds, alerts: alerts, retentionDays: settings.retentionDays,
-            storagePath: storagePath, store: store.statistics, history: store.history, evaluator: evaluator,
-            webhooks: webhooks?.statistics, discovery: discovery.state,
-            onConfigurationChange: { [persistIntervalIsOwn = settings.persistInterval != nil] interval, retentionDays in
-                // Without a persistence interval of its own, persistence follows the collection interval, never
-                // under a second (SPEC §7): sub-second collection does not multiply disk use.
-                if let interval, !persistIntervalIsOwn { store.setPersistInterval(max(interval, .seconds(1))) }
-                if let retentionDays { store.retentionDays.store(retentionDays, ordering: .relaxed) }
-            },
-            saveThresholds: { changedGlobal in
-                do {
-                    try thresholdFile.save(thresholds, changedGlobal: changedGlobal)
-                    return nil
-                } catch {
-                    logger.error("cannot save thresholds; the change applies until the next restart", metadata: ["error": "\(error)"])
-                    return "\(error)"
-                }
-            })
+        let runtime = MonitoringRuntime(
+            collection: collection, thresholds: thresholds, alerts: alerts, evaluator: evaluator, history: store,
+            storagePath: storagePath, retentionDays: settings.retentionDays, limits: SettingSpec.runtimeLimits,
+            persistIntervalIsOwn: settings.persistInterval != nil,
+            // Thresholds changed through the API survive restarts.
+            thresholdFile: ThresholdFile(directory: storagePath), webhooks: webhooks?.statistics, discovery: discovery.state,
+            logger: logger)
+        let alertLogger = LoggingSetup.component("alerts", of: logger)
+        runtime.addAlertListener { AlertLogLine.log($0, to: alertLogger) }
+        if let webhooks { runtime.addAlertListener { webhooks.enqueue($0) } }
         if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
             logger.warning(
                 "listening beyond loopback without authentication: anyone who can reach this port can read and control monitoring",
                 metadata: ["host": "\(settings.host)"])
         }
-        var serverOptions = ServerOptions(
+        let serverOptions = ServerOptions(
             host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,
             wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout,
             wsQueueSize: settings.wsQueueSize,
             httpLimits: HTTPGuardLimits(
-                headerTimeout: .nanoseconds(Int64(saturating: settings.httpHeaderTimeout * 1e9)),
-                bodyTimeout: .nanoseconds(Int64(saturating: settings.httpBodyTimeout * 1e9))))
-        // What POST /config accepts comes from the settings table too.
-        if let range = SettingSpec.spec("WAKEDOCK_METRICS_INTERVAL")?.runtimeRange { serverOptions.runtimeIntervalRange = range }
-        if let range = SettingSpec.spec("WAKEDOCK_METRICS_RETENTION_DAYS")?.runtimeRange {
-            serverOptions.runtimeRetentionRange = Int(saturating: range.lowerBound)...Int(saturating: range.upperBound)
-        }
-        let hub = MonitorServer.makeHub(backend: backend, options: serverOptions)
+                headerTimeout: settings.httpHeaderTimeout, bodyTimeout: settings.httpBodyTimeout))
+        let serverStatistics = ServerStatistics()
+        let hub = MonitorServer.makeHub(runtime: runtime, statistics: serverStatistics, options: serverOptions)
         engine.collector.add(sink: hub)
         let server = MonitorServer.makeApplication(
-            backend: backend, hub: hub, options: serverOptions,
+            runtime: runtime, statistics: serverStatistics, hub: hub, options: serverOptions,
             logger: logger,
             onServerRunning: { port in
                 logger.notice("HTTP API listening", metadata: ["host": "\(settings.host)", "port": "\(port)"])

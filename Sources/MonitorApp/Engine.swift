@@ -46,10 +46,9 @@ public struct Engine {
                 client: DockerClient(socketPath: settings.dockerSocket), inbox: collector.inbox, logger: logger)
             return (discovery, discovery.state)
         case .cgroupScan:
-            let rescan = max(settings.collectionInterval, 2)
             let discovery = CgroupScanDiscovery(
                 scanner: CgroupScanner(layout: layout), inbox: collector.inbox,
-                rescanInterval: .seconds(saturating: rescan), logger: logger)
+                rescanInterval: max(settings.collectionInterval, .seconds(2)), logger: logger)
             return (discovery, discovery.state)
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MonitorCore
 import MonitorSystemd
 
 /// Everything the daemon can be told, from `WAKEDOCK_*` environment variables and the flags that mirror
@@ -7,15 +8,15 @@ import MonitorSystemd
 /// accepts and means is its row in `SettingSpec.all`. Every value is validated before anything starts: a bad
 /// one stops start-up with one line naming the variable (or flag) and the value; nothing silently falls back.
 public struct Settings: Sendable {
-    public var collectionInterval: Double = 5
+    public var collectionInterval: Duration = .seconds(5)
     public var retentionDays = 7
     public var storagePath = "/var/log/wakedock/metrics"
-    public var persistInterval: Double?  // nil: the collection interval, never under a second (persistenceInterval)
+    public var persistInterval: Duration?  // nil: the collection interval, never under a second (persistenceInterval)
     /// A history file is closed (then compressed) when it would grow past this.
     public var maxFileBytes = 50_000_000
     public var wsMaxClients = 100
-    public var wsPingInterval: Double = 30
-    public var wsClientTimeout: Double = 60
+    public var wsPingInterval: Duration = .seconds(30)
+    public var wsClientTimeout: Duration = .seconds(60)
     /// Messages a WebSocket client may have waiting before it is dropped as too slow.
     public var wsQueueSize = 1024
     public var cpuWarning: Double = 70
@@ -27,12 +28,12 @@ public struct Settings: Sendable {
     public var networkRxCritical: Double = 500 * 1_048_576
     public var networkTxWarning: Double = 100 * 1_048_576
     public var networkTxCritical: Double = 500 * 1_048_576
-    /// A level that persists is raised again after this many seconds.
-    public var alertCooldown: Double = 300
+    /// A level that persists is raised again after this long.
+    public var alertCooldown: Duration = .seconds(300)
     /// A level ends below threshold × (1 − hysteresis).
     public var alertHysteresis: Double = 0.1
-    /// …once the value has stayed there this many seconds (a flapping value makes no storm).
-    public var alertClearDelay: Double = 5
+    /// …once the value has stayed there this long (a flapping value makes no storm).
+    public var alertClearDelay: Duration = .seconds(5)
     /// Alerts are POSTed to each of these.
     public var webhookURLs: [String] = []
     public var host = "127.0.0.1"
@@ -45,10 +46,10 @@ public struct Settings: Sendable {
     public var logTarget: LogTarget = .auto
     /// Samples kept in memory per container.
     public var ringCapacity = 720
-    /// Seconds a client has to send a complete request head (also the idle keep-alive time).
-    public var httpHeaderTimeout: Double = 10
-    /// Seconds a client has to send a request's body once its head is in.
-    public var httpBodyTimeout: Double = 20
+    /// How long a client has to send a complete request head (also the idle keep-alive time).
+    public var httpHeaderTimeout: Duration = .seconds(10)
+    /// How long a client has to send a request's body once its head is in.
+    public var httpBodyTimeout: Duration = .seconds(20)
 
     /// A setting that failed validation: printed as one line, then the process exits with EX_CONFIG (78).
     public struct Invalid: Error, CustomStringConvertible {
@@ -86,11 +87,9 @@ public struct Settings: Sendable {
         return s
     }
 
-    public var intervalDuration: Duration { .seconds(saturating: collectionInterval) }
-
-    /// Seconds between persisted samples: WAKEDOCK_PERSIST_INTERVAL, else the collection interval but never under
-    /// 1 s (SPEC §7: sub-second collection does not multiply disk use).
-    public var persistenceInterval: Double { persistInterval ?? max(collectionInterval, 1) }
+    /// The time between persisted samples: WAKEDOCK_PERSIST_INTERVAL, else the collection interval but never
+    /// under 1 s (SPEC §7: sub-second collection does not multiply disk use).
+    public var persistenceInterval: Duration { persistInterval ?? max(collectionInterval, .seconds(1)) }
 
     /// Resolves one setting at a time: the flag when given, else the variable, else the default.
     struct Reader {
@@ -115,12 +114,13 @@ public struct Settings: Sendable {
             let bad = Invalid(source: source, value: text, expected: spec.expected)
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             switch spec.kind {
-            case .seconds(let path, let range), .number(let path, let range):
+            case .number(let path, let range):
                 guard let v = Double(trimmed), v.isFinite, range.contains(v) else { throw bad }
                 s[keyPath: path] = v
-            case .optionalSeconds(let path, let range):
-                guard let v = Double(trimmed), v.isFinite, range.contains(v) else { throw bad }
-                s[keyPath: path] = v
+            case .duration(let path, let range):
+                s[keyPath: path] = try Self.duration(trimmed, in: range, or: bad)
+            case .optionalDuration(let path, let range):
+                s[keyPath: path] = try Self.duration(trimmed, in: range, or: bad)
             case .integer(let path, let range):
                 guard let v = Int(trimmed), range.contains(v) else { throw bad }
                 s[keyPath: path] = v
@@ -147,6 +147,14 @@ public struct Settings: Sendable {
             case .dockerSocket:
                 break
             }
+        }
+
+        /// Seconds as written (`5`, `0.25`), within `range`.
+        private static func duration(_ text: String, in range: ClosedRange<Duration>, or bad: Invalid) throws -> Duration {
+            guard let seconds = Double(text), seconds.isFinite else { throw bad }
+            let d = Duration.seconds(saturating: seconds)
+            guard range.contains(d) else { throw bad }
+            return d
         }
 
         /// WAKEDOCK_DOCKER_SOCKET, else DOCKER_HOST (unix:// only), else the default socket.

@@ -1,4 +1,6 @@
 import Logging
+import MonitorCore
+import MonitorRuntime
 import MonitorSystemd
 
 /// One setting, declared once: its environment variable, its flag, what it holds (its type, the range a value
@@ -8,9 +10,10 @@ import MonitorSystemd
 /// accepts at run time.
 public struct SettingSpec {
     enum Kind {
-        case seconds(WritableKeyPath<Settings, Double>, ClosedRange<Double>)
+        /// Written in seconds (`5`, `0.25`), held as a `Duration`.
+        case duration(WritableKeyPath<Settings, Duration>, ClosedRange<Duration>)
         /// Unset unless given (its default is computed from other settings: `shownDefault` says how).
-        case optionalSeconds(WritableKeyPath<Settings, Double?>, ClosedRange<Double>)
+        case optionalDuration(WritableKeyPath<Settings, Duration?>, ClosedRange<Duration>)
         case number(WritableKeyPath<Settings, Double>, ClosedRange<Double>)
         case integer(WritableKeyPath<Settings, Int>, ClosedRange<Int>)
         /// Non-empty, no blanks.
@@ -37,7 +40,12 @@ public struct SettingSpec {
     /// The default as shown, when it is not simply the value `Settings()` holds.
     var shownDefault: String?
     /// The range `POST /config` accepts for it at run time (SPEC §4), when it can be changed there.
-    public internal(set) var runtimeRange: ClosedRange<Double>?
+    public internal(set) var runtimeRange: RuntimeRange?
+
+    public enum RuntimeRange: Sendable {
+        case duration(ClosedRange<Duration>)
+        case integer(ClosedRange<Int>)
+    }
     public let help: String
 
     /// Thresholds whose warning must stay under their critical (checked after every setting is read).
@@ -52,16 +60,16 @@ public struct SettingSpec {
     public static var all: [SettingSpec] {
         [
             .init(
-                variable: "WAKEDOCK_METRICS_INTERVAL", flag: "--interval", kind: .seconds(\.collectionInterval, 0.01...3600),
-                runtimeRange: 0.1...60, help: "collection interval, seconds, fractional allowed"),
+                variable: "WAKEDOCK_METRICS_INTERVAL", flag: "--interval", kind: .duration(\.collectionInterval, .milliseconds(10)...(.seconds(3600))),
+                runtimeRange: .duration(.milliseconds(100)...(.seconds(60))), help: "collection interval, seconds, fractional allowed"),
             .init(
                 variable: "WAKEDOCK_METRICS_RETENTION_DAYS", flag: "--retention-days", kind: .integer(\.retentionDays, 1...3650),
-                runtimeRange: 1...30, help: "days of history on disk"),
+                runtimeRange: .integer(1...30), help: "days of history on disk"),
             .init(
                 variable: "WAKEDOCK_METRICS_STORAGE_PATH", flag: "--storage", kind: .path(\.storagePath),
                 help: "JSONL history directory"),
             .init(
-                variable: "WAKEDOCK_PERSIST_INTERVAL", flag: "--persist-interval", kind: .optionalSeconds(\.persistInterval, 0.01...86400),
+                variable: "WAKEDOCK_PERSIST_INTERVAL", flag: "--persist-interval", kind: .optionalDuration(\.persistInterval, .milliseconds(10)...(.seconds(86400))),
                 shownDefault: "the collection interval, at least 1", help: "seconds between persisted samples"),
             .init(
                 variable: "WAKEDOCK_METRICS_MAX_FILE_BYTES", flag: "--max-file-bytes", kind: .integer(\.maxFileBytes, 4096...(1 << 40)),
@@ -70,10 +78,10 @@ public struct SettingSpec {
                 variable: "WAKEDOCK_WS_MAX_CLIENTS", flag: "--ws-max-clients", kind: .integer(\.wsMaxClients, 1...100_000),
                 help: "WebSocket clients at once"),
             .init(
-                variable: "WAKEDOCK_WS_PING_INTERVAL", flag: "--ws-ping-interval", kind: .seconds(\.wsPingInterval, 0.1...86400),
+                variable: "WAKEDOCK_WS_PING_INTERVAL", flag: "--ws-ping-interval", kind: .duration(\.wsPingInterval, .milliseconds(100)...(.seconds(86400))),
                 help: "seconds between WebSocket pings"),
             .init(
-                variable: "WAKEDOCK_WS_CLIENT_TIMEOUT", flag: "--ws-client-timeout", kind: .seconds(\.wsClientTimeout, 0.1...86400),
+                variable: "WAKEDOCK_WS_CLIENT_TIMEOUT", flag: "--ws-client-timeout", kind: .duration(\.wsClientTimeout, .milliseconds(100)...(.seconds(86400))),
                 help: "seconds without a frame from a client before it is closed"),
             .init(
                 variable: "WAKEDOCK_WS_QUEUE_SIZE", flag: "--ws-queue-size", kind: .integer(\.wsQueueSize, 1...1_000_000),
@@ -103,19 +111,19 @@ public struct SettingSpec {
                 variable: "WAKEDOCK_NETWORK_TX_CRITICAL_THRESHOLD", flag: "--network-tx-critical",
                 kind: .number(\.networkTxCritical, 0...1e15), help: "network TX critical threshold, bytes/s"),
             .init(
-                variable: "WAKEDOCK_ALERT_COOLDOWN", flag: "--alert-cooldown", kind: .seconds(\.alertCooldown, 0...86400),
+                variable: "WAKEDOCK_ALERT_COOLDOWN", flag: "--alert-cooldown", kind: .duration(\.alertCooldown, .zero...(.seconds(86400))),
                 help: "seconds before an alert that persists is raised again"),
             .init(
                 variable: "WAKEDOCK_ALERT_HYSTERESIS", flag: "--alert-hysteresis", kind: .number(\.alertHysteresis, 0...0.9),
                 help: "an alert ends below threshold × (1 − this)"),
             .init(
-                variable: "WAKEDOCK_ALERT_CLEAR_DELAY", flag: "--alert-clear-delay", kind: .seconds(\.alertClearDelay, 0...86400),
+                variable: "WAKEDOCK_ALERT_CLEAR_DELAY", flag: "--alert-clear-delay", kind: .duration(\.alertClearDelay, .zero...(.seconds(86400))),
                 help: "… once the value has stayed there this many seconds"),
             .init(
-                variable: "WAKEDOCK_HTTP_HEADER_TIMEOUT", flag: "--http-header-timeout", kind: .seconds(\.httpHeaderTimeout, 0.1...3600),
+                variable: "WAKEDOCK_HTTP_HEADER_TIMEOUT", flag: "--http-header-timeout", kind: .duration(\.httpHeaderTimeout, .milliseconds(100)...(.seconds(3600))),
                 help: "seconds a client has to send a request head; also an idle keep-alive connection's life"),
             .init(
-                variable: "WAKEDOCK_HTTP_BODY_TIMEOUT", flag: "--http-body-timeout", kind: .seconds(\.httpBodyTimeout, 0.1...3600),
+                variable: "WAKEDOCK_HTTP_BODY_TIMEOUT", flag: "--http-body-timeout", kind: .duration(\.httpBodyTimeout, .milliseconds(100)...(.seconds(3600))),
                 help: "seconds a client has to send a request body"),
             .init(
                 variable: "WAKEDOCK_WEBHOOK_URLS", flag: "--webhook-url", kind: .urls(\.webhookURLs), shownDefault: "none",
@@ -144,6 +152,14 @@ public struct SettingSpec {
 
     public static func spec(_ variable: String) -> SettingSpec? { all.first { $0.variable == variable } }
 
+    /// What `POST /config` accepts, from the rows' `runtimeRange`s.
+    public static var runtimeLimits: RuntimeLimits {
+        var limits = RuntimeLimits()
+        if case .duration(let r) = spec("WAKEDOCK_METRICS_INTERVAL")?.runtimeRange { limits.interval = r }
+        if case .integer(let r) = spec("WAKEDOCK_METRICS_RETENTION_DAYS")?.runtimeRange { limits.retentionDays = r }
+        return limits
+    }
+
     // MARK: What is shown
 
     /// The default, as `--help` and the README show it.
@@ -151,10 +167,11 @@ public struct SettingSpec {
         if let shownDefault { return shownDefault }
         let defaults = Settings()
         switch kind {
-        case .seconds(let path, _), .number(let path, _): return Self.format(defaults[keyPath: path])
+        case .number(let path, _): return Self.format(defaults[keyPath: path])
+        case .duration(let path, _): return defaults[keyPath: path].secondsText
         case .integer(let path, _): return String(defaults[keyPath: path])
         case .text(let path), .path(let path): return defaults[keyPath: path]
-        case .optionalSeconds(let path, _): return defaults[keyPath: path].map(Self.format) ?? "none"
+        case .optionalDuration(let path, _): return defaults[keyPath: path]?.secondsText ?? "none"
         case .urls(let path): return defaults[keyPath: path].isEmpty ? "none" : defaults[keyPath: path].joined(separator: ",")
         case .logLevel: return defaults.logLevel.rawValue
         case .logTarget: return defaults.logTarget.rawValue
@@ -165,7 +182,7 @@ public struct SettingSpec {
     /// What a value must be, as error lines and the help say it.
     public var expected: String {
         switch kind {
-        case .seconds(_, let r), .optionalSeconds(_, let r): "seconds, a number from \(Self.format(r.lowerBound)) to \(Self.format(r.upperBound))"
+        case .duration(_, let r), .optionalDuration(_, let r): "seconds, a number from \(r.lowerBound.secondsText) to \(r.upperBound.secondsText)"
         case .number(_, let r): "a number from \(Self.format(r.lowerBound)) to \(Self.format(r.upperBound))"
         case .integer(_, let r): "a whole number from \(r.lowerBound) to \(r.upperBound)"
         case .text: "a non-empty value without blanks"
@@ -190,7 +207,11 @@ public struct SettingSpec {
         var lines = ["| variable | flag | default | meaning | accepted |", "|---|---|---|---|---|"]
         for spec in all {
             var accepted = spec.expected
-            if let r = spec.runtimeRange { accepted += "; `POST /config`: \(format(r.lowerBound)) to \(format(r.upperBound))" }
+            switch spec.runtimeRange {
+            case .duration(let r): accepted += "; `POST /config`: \(r.lowerBound.secondsText) to \(r.upperBound.secondsText)"
+            case .integer(let r): accepted += "; `POST /config`: \(r.lowerBound) to \(r.upperBound)"
+            case nil: break
+            }
             lines.append("| `\(spec.variable)` | `\(spec.flag)` | \(spec.defaultText) | \(spec.help) | \(accepted) |")
         }
         return lines.joined(separator: "\n")

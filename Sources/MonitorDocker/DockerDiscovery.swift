@@ -27,7 +27,7 @@ public final class DockerDiscovery: Service {
     }
 
     private func loop() async {
-            var backoff: Double = 0.1
+            var backoff: Duration = .milliseconds(100)
             var wasLost = false
             while !Task.isCancelled {
                 do {
@@ -43,7 +43,7 @@ public final class DockerDiscovery: Service {
                             metadata: ["socket": "\(self.client.socketPath)", "containers": "\(targets.count)"])
                     }
                     wasLost = false
-                    backoff = 0.1
+                    backoff = .milliseconds(100)
                     try await self.client.followEvents(since: since) { event in await self.handle(event) }
                 } catch {
                     if Task.isCancelled { break }
@@ -52,17 +52,17 @@ public final class DockerDiscovery: Service {
                         self.logger.warning("Docker connection lost", metadata: ["error": "\(error)"])
                         wasLost = true
                     }
-                    await self.waitForSocket(atLeast: backoff, atMost: 5)
-                    backoff = min(backoff * 2, 1)
+                    await self.waitForSocket(atLeast: backoff, atMost: .seconds(5))
+                    backoff = min(backoff * 2, .seconds(1))
                 }
             }
     }
 
-    /// Waits before the next attempt: `atLeast` seconds while Docker's socket accepts (its API failed: back off),
-    /// but as soon as it accepts again after refusing (dockerd is back), and at most `atMost` seconds.
-    private func waitForSocket(atLeast minimum: Double, atMost maximum: Double) async {
-        let step = 0.25
-        var waited = 0.0
+    /// Waits before the next attempt: `atLeast` while Docker's socket accepts (its API failed: back off), but as
+    /// soon as it accepts again after refusing (dockerd is back), and at most `atMost`.
+    private func waitForSocket(atLeast minimum: Duration, atMost maximum: Duration) async {
+        let step = Duration.milliseconds(250)
+        var waited = Duration.zero
         var refused = false
         while waited < maximum, !Task.isCancelled {
             if UnixSocketProbe.accepts(client.socketPath) {
@@ -71,7 +71,7 @@ public final class DockerDiscovery: Service {
                 refused = true
             }
             let nap = refused ? step : min(step, minimum - waited)
-            try? await Task.sleep(for: .seconds(saturating: nap))
+            try? await Task.sleep(for: nap)
             waited += nap
         }
     }

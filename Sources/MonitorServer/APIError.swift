@@ -1,4 +1,5 @@
 import Hummingbird
+import MonitorRuntime
 import NIOCore
 
 /// An error as SPEC §4 answers it: a status and a JSON body `{"error": "<code>", "detail": "<sentence>"}`
@@ -18,6 +19,15 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     public static func validation(_ detail: String) -> APIError { APIError(.unprocessableContent, "validation_error", detail) }
     public static func malformedJSON(_ detail: String) -> APIError { APIError(.badRequest, "invalid_json", detail) }
     public static func notFound(_ detail: String) -> APIError { APIError(.notFound, "not_found", detail) }
+
+    /// The runtime's refusal, with its status: 422, 404, or the original's 400 for a threshold out of order.
+    public init(_ error: RuntimeError) {
+        switch error {
+        case .invalid(let detail): self = .validation(detail)
+        case .notFound(let detail): self = .notFound(detail)
+        case .invalidThreshold(let detail): self.init(.badRequest, "invalid_threshold", detail)
+        }
+    }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var buffer = ByteBuffer()

@@ -1,4 +1,5 @@
 import Hummingbird
+import MonitorRuntime
 import Logging
 
 /// Turns every error a route or the router throws into the JSON error of SPEC §4: unknown routes (404),
@@ -10,6 +11,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as RuntimeError {
+            throw APIError(error)
         } catch let error as any HTTPResponseError {
             throw Self.translate(error.status, request: request)
         } catch {

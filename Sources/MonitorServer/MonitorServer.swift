@@ -3,6 +3,7 @@ import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import MonitorCore
+import MonitorRuntime
 import NIOCore
 
 /// Where and how the HTTP API listens.
@@ -10,19 +11,16 @@ public struct ServerOptions: Sendable {
     public var host: String
     public var port: Int
     public var wsMaxClients: Int
-    public var wsPingInterval: Double
-    public var wsClientTimeout: Double
+    public var wsPingInterval: Duration
+    public var wsClientTimeout: Duration
     /// Messages a client may have waiting before it counts as stuck and is dropped.
     public var wsQueueSize: Int
     /// Time-outs and the body limit enforced on every connection before a route sees it.
     public var httpLimits: HTTPGuardLimits
-    /// What `POST /config` accepts (SPEC §4: 0.1–60 s and 1–30 days; the command line's settings table says).
-    public var runtimeIntervalRange: ClosedRange<Double> = 0.1...60
-    public var runtimeRetentionRange: ClosedRange<Int> = 1...30
 
     public init(
-        host: String, port: Int, wsMaxClients: Int, wsPingInterval: Double,
-        wsClientTimeout: Double, wsQueueSize: Int = 1024, httpLimits: HTTPGuardLimits = .init()
+        host: String, port: Int, wsMaxClients: Int, wsPingInterval: Duration,
+        wsClientTimeout: Duration, wsQueueSize: Int = 1024, httpLimits: HTTPGuardLimits = .init()
     ) {
         self.httpLimits = httpLimits
         self.host = host
@@ -48,9 +46,9 @@ public struct MonitorRequestContext: RequestContext {
 /// Builds the HTTP application (a ServiceLifecycle service) serving the API from the backend.
 public enum MonitorServer {
     /// The WebSocket hub: add it to the collector as a sink and run it as a service.
-    public static func makeHub(backend: MonitorBackend, options: ServerOptions) -> WebSocketHub {
-        let status = StatusController(backend: backend, options: options)
-        return WebSocketHub(backend: backend, options: options) {
+    public static func makeHub(runtime: MonitoringRuntime, statistics: ServerStatistics, options: ServerOptions) -> WebSocketHub {
+        let status = StatusController(runtime: runtime, statistics: statistics, options: options)
+        return WebSocketHub(runtime: runtime, websocket: statistics.websocket, options: options) {
             (try? encodeJSON(status.systemStatusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         }
     }
@@ -58,19 +56,19 @@ public enum MonitorServer {
     public static let webSocketPath = "/api/v1/monitoring/ws"
 
     public static func makeApplication(
-        backend: MonitorBackend, hub: WebSocketHub, options: ServerOptions, logger: Logger,
+        runtime: MonitoringRuntime, statistics: ServerStatistics, hub: WebSocketHub, options: ServerOptions, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: MonitorRequestContext.self)
-        router.add(middleware: RequestTimingMiddleware(statistics: backend.requests))
+        router.add(middleware: RequestTimingMiddleware(statistics: statistics.requests))
         router.add(middleware: ErrorMiddleware())
         // One thread for history answers: the other core stays free for the tick, the API and the streams.
-        let heavy = HeavyQueries(threads: 1, maxInFlight: 4, maxStreams: 4, statistics: backend.requests)
-        MonitoringRoutes(backend: backend, options: options, heavy: heavy).register(on: router)
+        let heavy = HeavyQueries(threads: 1, maxInFlight: 4, maxStreams: 4, statistics: statistics.requests)
+        MonitoringRoutes(runtime: runtime, statistics: statistics, options: options, heavy: heavy).register(on: router)
         let connection = WebSocketConnection(hub: hub, logger: logger)
-        let pingPeriod = Duration.seconds(saturating: options.wsPingInterval)
+        let pingPeriod = options.wsPingInterval
         let limits = options.httpLimits
-        let statistics = backend.requests
+        let requestStatistics = statistics.requests
         let server = HTTPServerBuilder { responder in
             GuardedChildChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
@@ -84,7 +82,7 @@ public enum MonitorServer {
                         try await connection.run(inbound: inbound, outbound: outbound)
                     }
                 },
-                limits: limits, statistics: statistics)
+                limits: limits, statistics: requestStatistics)
         }
         return Application(
             router: router,

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import MonitorCore
+import MonitorRuntime
 
 /// The filters of `GET /metrics` and `GET /alerts` (query string) and of their `POST …/query` twins (JSON
 /// body), validated to SPEC §4's ranges. A bad value is a 422 that says which and why.
@@ -93,7 +94,12 @@ struct HistoryQuery: Sendable {
         }
     }
 
-    var windowStartNanos: Int64 { Clocks.wallNanos() &- Int64(saturating: hours * 3600 * 1e9) }
+    /// What the runtime is asked: the window from `hours` ago until now.
+    var request: HistoryRequest {
+        HistoryRequest(
+            containerRef: containerRef, serviceName: serviceName,
+            sinceNanos: Clocks.wallNanos() &- Int64(saturating: hours * 3600 * 1e9), limit: limit, level: level)
+    }
 }
 
 /// A decimal number as a person writes it in a query string — `2`, `0.5`, `-1`, `1e3` — and nothing else:
@@ -120,15 +126,4 @@ func decimalNumber(_ text: String) -> Double? {
     }
     guard digits > 0, text.utf8.count <= 64 else { return nil }
     return Double(text)
-}
-
-/// A container reference resolved by the registry: nil means "no such live container"; an ambiguous id prefix
-/// is a 422.
-func resolveContainer(_ reference: String, in registry: SeriesRegistry) throws(APIError) -> ContainerSeries? {
-    switch registry.lookup(reference) {
-    case .found(let series): return series
-    case .notFound: return nil
-    case .ambiguous(let count):
-        throw .validation("Préfixe d'identifiant ambigu: \(reference) (\(count) conteneurs)")
-    }
 }

@@ -38,6 +38,11 @@ struct ThresholdBody: Codable {
     var duration: Double?
     var service_name: String?
     var container_id: String?
+
+    /// The threshold the body describes (not yet checked: the runtime does).
+    var threshold: Threshold {
+        Threshold(warning: warning_threshold, critical: critical_threshold, enabled: enabled ?? true, duration: duration ?? 0)
+    }
 }
 
 struct MonitoringStatusJSON: Codable {

@@ -1,4 +1,4 @@
-import CSupport
+import CByteSearch
 import Glibc
 
 /// One line of a history file, read in place: the few fields a query filters on are found without parsing

@@ -14,7 +14,7 @@ import Synchronization
 /// another flushes those at least once a second and on shutdown. When the disk refuses (full, read-only,
 /// directory deleted) the failure is counted and logged once, collection goes on, pending lines are kept up
 /// to a cap, and writing resumes by itself when the disk accepts again.
-public final class JSONLStore: SampleSink, Service, Sendable {
+public final class JSONLStore: HistoryStore, Service, Sendable {
     /// Lines waiting for the disk, per file.
     struct Pending {
         struct Key: Hashable {
@@ -66,7 +66,7 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         self.retentionDays = Atomic(retentionDays)
         self.precision = precision
         self.logger = logger
-        persistIntervalNanos = Atomic(Self.nanos(persistInterval))
+        persistIntervalNanos = Atomic(persistInterval.saturatingNanoseconds)
         // Bounded: persisted ticks by the pool of batches (a tick finding none free is counted as dropped),
         // alerts by the stream (the newest win).
         (alerts, alertInput) = AsyncStream.makeStream(of: AlertRecord.self, bufferingPolicy: .bufferingNewest(256))
@@ -78,15 +78,18 @@ public final class JSONLStore: SampleSink, Service, Sendable {
         ])
     }
 
-    /// The files this store writes, for history queries.
-    public var history: StoredHistory { StoredHistory(directory: directory) }
-
-    private static func nanos(_ d: Duration) -> Int64 {
-        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    /// The records of the files this store writes, newest first.
+    public func records(_ kind: HistoryKind, matching filter: StoredRecordFilter) -> any StoredRecordReader {
+        StoredRecords(directory: directory, prefix: kind.rawValue, filter: filter)
     }
 
     public func setPersistInterval(_ interval: Duration) {
-        persistIntervalNanos.store(Self.nanos(interval), ordering: .relaxed)
+        persistIntervalNanos.store(interval.saturatingNanoseconds, ordering: .relaxed)
+    }
+
+    /// Applied to the files at the next daily pass (and at start).
+    public func setRetentionDays(_ days: Int) {
+        retentionDays.store(days, ordering: .relaxed)
     }
 
     /// Encodes and writes `samples` at once, on the caller's thread, rotating as usual (closed parts wait for

@@ -1,4 +1,4 @@
-import CSupport
+import CByteSearch
 import Glibc
 import MonitorCore
 import NIOCore
@@ -40,16 +40,9 @@ public struct StoredRecord: Sendable {
 /// The stored records of one prefix that match a filter, newest first, read lazily from the files: a caller
 /// that wants 1,000 records reads as many chunks as those take, a streaming export never holds more than a
 /// chunk. Lines that do not parse (a torn line, foreign text) are skipped.
-public final class StoredRecords {
+public final class StoredRecords: StoredRecordReader {
     private let cursor: HistoryCursor
-    private let filter: StoredRecordFilter
-    private let containerID: [UInt8]?
-    private let nameOrPrefix: [UInt8]?
-    private let idPrefixAllowed: Bool
-    private let serviceName: [UInt8]?
-    private let level: [UInt8]?
-    private let inMemory: [(id: [UInt8], since: Int64)]
-    private let inMemoryFrom: Int64
+    private let matcher: StoredRecordMatcher
     /// `"container_id":"<id>"` when the filter names one container: lines without it are never looked at.
     private let needle: [UInt8]?
     /// Offsets in `chunk` where `needle` occurs, found in one pass per chunk; walked from the last.
@@ -60,15 +53,7 @@ public final class StoredRecords {
 
     public init(directory: String, prefix: String, filter: StoredRecordFilter) {
         cursor = HistoryCursor(directory: directory, prefix: prefix, sinceNanos: filter.sinceNanos)
-        self.filter = filter
-        containerID = filter.containerID.map { Array($0.utf8) }
-        nameOrPrefix = filter.containerNameOrPrefix.map { Array($0.utf8) }
-        // ContainerReference's rule on the line's bytes: its name, or (long enough) a prefix of its id.
-        idPrefixAllowed = filter.containerNameOrPrefix.map { ContainerReference($0).mayBeIDPrefix } ?? false
-        serviceName = filter.serviceName.map { Array($0.utf8) }
-        level = filter.level.map { Array($0.utf8) }
-        inMemory = filter.inMemorySince.map { (Array($0.key.utf8), $0.value) }
-        inMemoryFrom = min(filter.allInMemorySince ?? .max, inMemory.map(\.since).min() ?? .max)
+        matcher = StoredRecordMatcher(filter)
         needle = filter.containerID.map { Array("\"container_id\":\"\($0)\"".utf8) }
     }
 
@@ -94,7 +79,7 @@ public final class StoredRecords {
                         let lineEnd = raw.baseAddress!.distance(to: newlineAfter)
                         end = start
                         let line = HistoryLine(UnsafeRawBufferPointer(rebasing: raw[start..<lineEnd]))
-                        if let time = accept(line) { return (start, lineEnd - start, time) }
+                        if let time = matcher.accept(line) { return (start, lineEnd - start, time) }
                     }
                     end = 0
                     return nil
@@ -106,7 +91,7 @@ public final class StoredRecords {
                     end = start
                     guard lineEnd > start else { continue }
                     let line = HistoryLine(UnsafeRawBufferPointer(rebasing: raw[start..<lineEnd]))
-                    if let time = accept(line) { return (start, lineEnd - start, time) }
+                    if let time = matcher.accept(line) { return (start, lineEnd - start, time) }
                 }
                 return nil
             }
@@ -129,13 +114,38 @@ public final class StoredRecords {
             }
         }
     }
+}
+
+/// `StoredRecordFilter`'s rules on one line's bytes, the filter's strings turned into bytes once: the one test
+/// both the files' reader and the memory store apply.
+struct StoredRecordMatcher {
+    private let filter: StoredRecordFilter
+    private let containerID: [UInt8]?
+    private let nameOrPrefix: [UInt8]?
+    private let idPrefixAllowed: Bool
+    private let serviceName: [UInt8]?
+    private let level: [UInt8]?
+    private let inMemory: [(id: [UInt8], since: Int64)]
+    private let inMemoryFrom: Int64
+
+    init(_ filter: StoredRecordFilter) {
+        self.filter = filter
+        containerID = filter.containerID.map { Array($0.utf8) }
+        nameOrPrefix = filter.containerNameOrPrefix.map { Array($0.utf8) }
+        // ContainerReference's rule on the line's bytes: its name, or (long enough) a prefix of its id.
+        idPrefixAllowed = filter.containerNameOrPrefix.map { ContainerReference($0).mayBeIDPrefix } ?? false
+        serviceName = filter.serviceName.map { Array($0.utf8) }
+        level = filter.level.map { Array($0.utf8) }
+        inMemory = filter.inMemorySince.map { (Array($0.key.utf8), $0.value) }
+        inMemoryFrom = min(filter.allInMemorySince ?? .max, inMemory.map(\.since).min() ?? .max)
+    }
 
     private func truncated(_ nanos: Int64, _ resolution: Int64) -> Int64 {
         nanos == .max ? .max : nanos - nanos % resolution
     }
 
     /// The line's time when it matches the filter, nil when not.
-    private func accept(_ line: HistoryLine) -> Int64? {
+    func accept(_ line: HistoryLine) -> Int64? {
         guard line.isWhole, let (time, resolution) = line.timestamp, time >= filter.sinceNanos else { return nil }
         if let containerID, !line.has(.containerID, equalTo: containerID) { return nil }
         if let nameOrPrefix, !line.has(.containerName, equalTo: nameOrPrefix),
@@ -153,16 +163,5 @@ public final class StoredRecords {
             }
         }
         return time
-    }
-}
-
-/// The history files of a storage directory, for queries.
-public struct StoredHistory: Sendable {
-    public let directory: String
-    public init(directory: String) { self.directory = directory }
-
-    /// The records of `prefix` (`metrics` or `alerts`) that `filter` wants, newest first.
-    public func records(_ prefix: String, _ filter: StoredRecordFilter) -> StoredRecords {
-        StoredRecords(directory: directory, prefix: prefix, filter: filter)
     }
 }

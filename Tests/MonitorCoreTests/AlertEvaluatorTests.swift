@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func aLevelThatPersistsIsRepeatedAfterTheCooldown() {
-        let records = run(Array(repeating: 95, count: 31), policy: AlertPolicy(cooldownSeconds: 1))
+        let records = run(Array(repeating: 95, count: 31), policy: AlertPolicy(cooldown: .seconds(1)))
         // Ticks 0, 10, 20, 30 (every second at 100 ms).
         #expect(records.count == 4)
         #expect(Set(records.map(\.level)) == [.critical])
@@ -54,26 +54,26 @@ import Testing
         // On for 0.5 s, off for 0.5 s, for 30 s, at 100 ms: without a clear delay nor re-opening, 60 raises and
         // 60 resolutions. With a 1 s clear delay the episode never ends while it flaps…
         let flapping = (0..<60).flatMap { _ in Array(repeating: 100.0, count: 5) + Array(repeating: 0.0, count: 5) }
-        let steady = run(flapping + Array(repeating: 0, count: 20), policy: AlertPolicy(cooldownSeconds: 300, clearSeconds: 1))
+        let steady = run(flapping + Array(repeating: 0, count: 20), policy: AlertPolicy(cooldown: .seconds(300), clear: .seconds(1)))
         #expect(steady.map(\.level) == [.critical, .info])
         // …and with a clear delay shorter than the gaps, the episodes after the first resolution are re-opened
         // quietly within the cool-down: still one raise and one resolution.
-        let short = run(flapping + Array(repeating: 0, count: 20), policy: AlertPolicy(cooldownSeconds: 300, clearSeconds: 0.2))
+        let short = run(flapping + Array(repeating: 0, count: 20), policy: AlertPolicy(cooldown: .seconds(300), clear: .milliseconds(200)))
         #expect(short.map(\.level) == [.critical, .info])
         // A re-opened episode that outlasts the cool-down is announced then, and its end too.
         let long = run([100, 0, 0, 0, 100] + Array(repeating: 100, count: 10) + [0, 0, 0],
-                       policy: AlertPolicy(cooldownSeconds: 1, clearSeconds: 0.2))
+                       policy: AlertPolicy(cooldown: .seconds(1), clear: .milliseconds(200)))
         #expect(long.map(\.level) == [.critical, .info, .critical, .info])
     }
 
     @Test func anEscalationAfterAResolutionIsNewsEvenWithinTheCooldown() {
         // Warning raised, resolved, then critical within the cool-down: the critical is announced at once.
-        let records = run([75, 10, 10, 95, 95], policy: AlertPolicy(cooldownSeconds: 300, clearSeconds: 0.1))
+        let records = run([75, 10, 10, 95, 95], policy: AlertPolicy(cooldown: .seconds(300), clear: .milliseconds(100)))
         #expect(records.map(\.level) == [.warning, .info, .critical])
     }
 
     @Test func aResolutionWaitsForTheClearDelay() {
-        let records = run([95, 10, 10, 95, 10, 10, 10, 10], policy: AlertPolicy(clearSeconds: 0.3))
+        let records = run([95, 10, 10, 95, 10, 10, 10, 10], policy: AlertPolicy(clear: .milliseconds(300)))
         #expect(records.map(\.level) == [.critical, .info])
         #expect(records[1].timestampNanos == start + 7 * 100_000_000)
     }

@@ -67,6 +67,34 @@ import Testing
             #expect(object[key] != nil, "missing \(key)")
         }
     }
+
+    /// The sample's keys are the container's, the time, then the catalog's metrics in its order — every one of
+    /// them, each once, each with the JSON type its entry declares (absent PSI as null).
+    @Test func aSampleCarriesEveryCatalogMetricInOrder() throws {
+        var sample = Sample(container: ContainerIdentity(id: "abc", name: "web"), timestampNanos: 1_737_023_400_000_000_000)
+        sample.psiCPU = 1.5
+        var buffer = ByteBuffer()
+        buffer.writeSampleJSON(sample, precision: .seconds)
+        let text = String(buffer: buffer)
+        var keys: [String] = []
+        var rest = Substring(text)
+        while let open = rest.range(of: "\""), let close = rest[open.upperBound...].range(of: "\":") {
+            keys.append(String(rest[open.upperBound..<close.lowerBound]))
+            rest = rest[close.upperBound...]
+            // Skip a string value, so that its quotes are not read as a key's.
+            if rest.first == "\"", let end = rest.dropFirst().firstIndex(of: "\"") { rest = rest[rest.index(after: end)...] }
+        }
+        #expect(keys == ["container_id", "container_name", "service_name", "project_name", "timestamp"] + MetricCatalog.metrics.map(\.name))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
+        for metric in MetricCatalog.metrics {
+            switch metric.value {
+            case .integer: #expect(object[metric.name] as? Int == 0, "\(metric.name)")
+            case .decimal: #expect(object[metric.name] as? Double == 0, "\(metric.name)")
+            case .optionalDecimal(let read, _):
+                if read(sample) == nil { #expect(object[metric.name] is NSNull, "\(metric.name)") } else { #expect(object[metric.name] as? Double == 1.5) }
+            }
+        }
+    }
 }
 
 @Suite struct JSONCursorBoundTests {

@@ -3,6 +3,8 @@ import Hummingbird
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
+import MonitorStore
 import NIOCore
 import Testing
 
@@ -38,7 +40,7 @@ import Testing
 
     @Test func everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() throws {
         let router = Router(context: MonitorRequestContext.self)
-        MonitoringRoutes(backend: TestBackend.make(), options: TestBackend.options).register(on: router)
+        MonitoringRoutes(runtime: TestRuntime.make(), statistics: ServerStatistics(), options: TestRuntime.options).register(on: router)
         // Hummingbird writes a parameter as `:name`, OpenAPI as `{name}`.
         let routed = Set(router.routes.map { route -> String in
             let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
@@ -72,17 +74,19 @@ import Testing
     }
 }
 
-/// A backend over a collector with no containers (nothing is read: the routes only need to exist).
-enum TestBackend {
-    static let options = ServerOptions(host: "127.0.0.1", port: 0, wsMaxClients: 4, wsPingInterval: 30, wsClientTimeout: 60)
+/// A runtime over a collector with no containers (nothing is read: the routes only need to exist), its history
+/// in memory.
+enum TestRuntime {
+    static let options = ServerOptions(host: "127.0.0.1", port: 0, wsMaxClients: 4, wsPingInterval: .seconds(30), wsClientTimeout: .seconds(60))
 
-    static func make() -> MonitorBackend {
+    static func make() -> MonitoringRuntime {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let layout = CgroupLayout(mode: .v2, root: "/nonexistent", controllers: [:], unified: "/nonexistent")
         let collector = Collector(options: .init(layout: layout), logger: logger)
         let service = CollectorService(collector: collector, interval: .seconds(1), logger: logger)
-        return MonitorBackend(
-            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), retentionDays: 7, storagePath: "/nonexistent")
+        return MonitoringRuntime(
+            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), history: MemoryHistoryStore(),
+            storagePath: "/nonexistent", retentionDays: 7, logger: logger)
     }
 }

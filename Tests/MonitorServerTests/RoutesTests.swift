@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MonitorCore
+import MonitorRuntime
 import NIOCore
 import Testing
 
@@ -11,16 +12,16 @@ import Testing
 /// error shape (`{"error", "detail"}`), with no root, no dockerd and no binary. (`Tests/e2e/test_rest_api.py`
 /// does the same against the real daemon with real containers, where the answers carry samples.)
 @Suite struct RoutesTests {
-    /// A fresh backend and the API's router over it, for one test.
+    /// A fresh runtime and the API's router over it, for one test.
     struct API {
-        let backend = TestBackend.make()
+        let runtime = TestRuntime.make()
 
-        func test(_ body: @escaping @Sendable (any TestClientProtocol, MonitorBackend) async throws -> Void) async throws {
+        func test(_ body: @escaping @Sendable (any TestClientProtocol, MonitoringRuntime) async throws -> Void) async throws {
             let router = Router(context: MonitorRequestContext.self)
             router.add(middleware: ErrorMiddleware())
-            MonitoringRoutes(backend: backend, options: TestBackend.options).register(on: router)
-            let backend = self.backend
-            try await Application(router: router).test(.router) { client in try await body(client, backend) }
+            MonitoringRoutes(runtime: runtime, statistics: ServerStatistics(), options: TestRuntime.options).register(on: router)
+            let runtime = self.runtime
+            try await Application(router: router).test(.router) { client in try await body(client, runtime) }
         }
     }
 
@@ -52,26 +53,26 @@ import Testing
     }
 
     @Test func aConfigIsValidatedAsAWholeBeforeAnythingIsApplied() async throws {
-        try await API().test { client, backend in
+        try await API().test { client, runtime in
             let bad = try await client.execute(
                 uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders,
                 body: Self.body(#"{"collection_interval": 0.5, "retention_days": 99}"#))
             try Self.expectError(bad, .unprocessableContent, code: "validation_error")
-            #expect(backend.collection.interval == .seconds(1), "nothing applied")
+            #expect(runtime.interval == .seconds(1), "nothing applied")
 
             let good = try await client.execute(
                 uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders,
                 body: Self.body(#"{"collection_interval": 0.5, "retention_days": 10}"#))
             #expect(good.status == .ok)
             #expect(try Self.json(good)["message"] as? String == "Configuration mise à jour avec succès")
-            #expect(backend.collection.interval == .milliseconds(500))
-            let retention = backend.retentionDays.load(ordering: .relaxed)
+            #expect(runtime.interval == .milliseconds(500))
+            let retention = runtime.retentionDays
             #expect(retention == 10)
         }
     }
 
     @Test func thresholdsAreCheckedAndErrorsKeepTheirShape() async throws {
-        try await API().test { client, backend in
+        try await API().test { client, runtime in
             let put = try await client.execute(
                 uri: Self.base + "/thresholds/pids", method: .put, headers: Self.jsonHeaders,
                 body: Self.body(#"{"metric_type": "pids", "warning_threshold": 100, "critical_threshold": 200, "enabled": true}"#))
@@ -97,7 +98,7 @@ import Testing
                 try await client.execute(
                     uri: Self.base + "/thresholds/cpu_percent", method: .put, headers: Self.jsonHeaders, body: Self.body("{not json")),
                 .badRequest, code: "invalid_json")
-            let cpu = try #require(backend.thresholds.threshold(for: .cpuPercent))
+            let cpu = try #require(runtime.thresholds.threshold(for: .cpuPercent))
             #expect(cpu.warning == 70, "a refused change changes nothing")
         }
     }
@@ -105,7 +106,7 @@ import Testing
     /// A valid body with a wrong value is a 422, whatever the decoder calls it; malformed JSON anywhere, even
     /// under a key no body declares, is a 400 and changes nothing.
     @Test func wrongValuesAre422AndMalformedJSONAnywhereIs400() async throws {
-        try await API().test { client, backend in
+        try await API().test { client, runtime in
             for body in [#"{"retention_days": 1.5}"#, #"{"retention_days": 1e20}"#, #"{"retention_days": 9223372036854775808}"#] {
                 try Self.expectError(
                     try await client.execute(uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders, body: Self.body(body)),
@@ -120,7 +121,7 @@ import Testing
                     try await client.execute(uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders, body: Self.body(body)),
                     .badRequest, code: "invalid_json")
             }
-            let retention = backend.retentionDays.load(ordering: .relaxed)
+            let retention = runtime.retentionDays
             #expect(retention == 7, "nothing applied")
         }
     }
@@ -151,18 +152,18 @@ import Testing
     }
 
     @Test func stopAndStartAreIdempotent() async throws {
-        try await API().test { client, backend in
+        try await API().test { client, runtime in
             for _ in 0..<2 {
                 let stop = try await client.execute(uri: Self.base + "/stop", method: .post)
                 #expect(try Self.json(stop)["message"] as? String == "Monitoring arrêté avec succès")
             }
-            let stopped = !backend.collection.isCollecting.load(ordering: .relaxed)
+            let stopped = !runtime.isCollecting
             #expect(stopped)
             for _ in 0..<2 {
                 let start = try await client.execute(uri: Self.base + "/start", method: .post)
                 #expect(try Self.json(start)["message"] as? String == "Monitoring démarré avec succès")
             }
-            let running = backend.collection.isCollecting.load(ordering: .relaxed)
+            let running = runtime.isCollecting
             #expect(running)
         }
     }

@@ -152,7 +152,7 @@ def test_the_unit_is_active_ready_and_says_its_status(host_vm):
     unit = host_vm.unit("Type", "ActiveState", "SubState", "StatusText", "MainPID", "WatchdogUSec", "User")
     # Type=notify: `active (running)` is reached only when READY=1 came.
     assert (unit["Type"], unit["ActiveState"], unit["SubState"]) == ("notify", "active", "running"), unit
-    status_line = r"\d+ containers every 1\.0 s; API on 0\.0\.0\.0:8000; history in /var/log/wakedock/metrics"
+    status_line = r"\d+ containers every 1 s; API on 0\.0\.0\.0:8000; history in /var/log/wakedock/metrics"
     assert re.fullmatch(status_line, unit["StatusText"]), unit["StatusText"]
     assert unit["WatchdogUSec"] == "30s"
     status = host_vm.sh(f"SYSTEMD_COLORS=0 systemctl status --no-pager {UNIT} || true")

@@ -18,7 +18,7 @@
 //    `YYYY-MM-DDTHH:MM:SS[.fraction]Z` or the time does not fit in Int64 nanoseconds; it never traps.
 // A failed property prints what failed and traps, which libFuzzer reports as a crash with the input saved.
 
-import CSupport
+import CByteSearch
 import Glibc
 
 @_cdecl("LLVMFuzzerTestOneInput")

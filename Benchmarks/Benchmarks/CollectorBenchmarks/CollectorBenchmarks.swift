@@ -4,6 +4,7 @@ import CSupport
 import Foundation
 import Synchronization
 import MonitorCore
+import MonitorRuntime
 import MonitorServer
 import MonitorStore
 import RawReadFloor
@@ -187,12 +188,13 @@ final class Fixture: @unchecked Sendable {
             directory: directory, persistInterval: .zero, retentionDays: 7, precision: { .milliseconds }, logger: logger)
         collector.add(sink: store)
         let service = CollectorService(collector: collector, interval: .milliseconds(100), logger: logger)
-        let backend = MonitorBackend(
-            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), retentionDays: 7, storagePath: directory)
+        let runtime = MonitoringRuntime(
+            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), history: store, storagePath: directory,
+            retentionDays: 7, logger: logger)
         let hub = MonitorServer.makeHub(
-            backend: backend,
+            runtime: runtime, statistics: ServerStatistics(),
             options: ServerOptions(
-                host: "127.0.0.1", port: 0, wsMaxClients: 10, wsPingInterval: 30, wsClientTimeout: 60, wsQueueSize: 1024))
+                host: "127.0.0.1", port: 0, wsMaxClients: 10, wsPingInterval: .seconds(30), wsClientTimeout: .seconds(60), wsQueueSize: 1024))
         collector.add(sink: hub)
         let client = hub.admit()!
         client.subscribeToMetrics(batch: true, hub: hub)

@@ -2,6 +2,7 @@ import Benchmark
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
 import MonitorServer
 import NIOCore
 
@@ -73,11 +74,12 @@ enum BroadcastFixture {
         let layout = CgroupLayout(mode: .v2, root: "/nonexistent", controllers: [:], unified: "/nonexistent")
         let collector = Collector(options: .init(layout: layout), logger: logger)
         let service = CollectorService(collector: collector, interval: .seconds(1), logger: logger)
-        let backend = MonitorBackend(
-            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), retentionDays: 7, storagePath: "/tmp")
+        let runtime = MonitoringRuntime(
+            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), storagePath: "/tmp", retentionDays: 7,
+            logger: logger)
         let options = ServerOptions(
-            host: "127.0.0.1", port: 0, wsMaxClients: 1000, wsPingInterval: 30, wsClientTimeout: 60,
+            host: "127.0.0.1", port: 0, wsMaxClients: 1000, wsPingInterval: .seconds(30), wsClientTimeout: .seconds(60),
             wsQueueSize: 1_000_000)
-        return MonitorServer.makeHub(backend: backend, options: options)
+        return MonitorServer.makeHub(runtime: runtime, statistics: ServerStatistics(), options: options)
     }
 }

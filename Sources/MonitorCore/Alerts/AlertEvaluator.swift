@@ -11,10 +11,10 @@ public struct AlertPolicy: Sendable {
     /// …and stays below it this long.
     public var clearNanos: Int64
 
-    public init(cooldownSeconds: Double = 300, hysteresis: Double = 0.1, clearSeconds: Double = 0) {
-        cooldownNanos = Int64(saturating: cooldownSeconds * 1e9)
+    public init(cooldown: Duration = .seconds(300), hysteresis: Double = 0.1, clear: Duration = .zero) {
+        cooldownNanos = cooldown.saturatingNanoseconds
         self.hysteresis = hysteresis
-        clearNanos = Int64(saturating: clearSeconds * 1e9)
+        clearNanos = clear.saturatingNanoseconds
     }
 }
 

@@ -48,66 +48,37 @@ extension AlertRecord {
 /// (seuil: 100 MB/s)` — values with one decimal, thresholds without a trailing `.0`, MB = 1024 × 1024 bytes.
 public enum AlertMessage {
     public static func text(metric: MetricType, level: AlertLevel, value: Double, threshold: Double) -> String {
+        let spec = metric.spec
+        guard let words = spec.alert else { return "\(metric.rawValue): \(value) (seuil: \(threshold))" }
         let critical = level == .critical
-        let (subject, feminine) = subject(metric)
-        let adjective: String
-        switch metric {
-        case .blockRead, .blockWrite: adjective = critical ? "critiques" : "élevées"
-        default: adjective = critical ? "critique" : (feminine ? "élevée" : "élevé")
-        }
-        let (v, t) = (formatted(metric, value, decimals: true), formatted(metric, threshold, decimals: false))
-        switch metric {
-        case .networkRx, .networkTx, .blockRead, .blockWrite:
-            // The direction goes after the adjective: `Trafic réseau élevé (RX): …`.
-            return "\(subject) \(adjective) (\(direction(metric))): \(v) (seuil: \(t))"
-        default:
-            return "\(subject) \(adjective): \(v) (seuil: \(t))"
-        }
+        let adjective =
+            words.plural
+            ? (critical ? "critiques" : (words.feminine ? "élevées" : "élevés"))
+            : (critical ? "critique" : (words.feminine ? "élevée" : "élevé"))
+        let (v, t) = (formatted(spec.unit, value, decimals: true), formatted(spec.unit, threshold, decimals: false))
+        // The direction goes after the adjective: `Trafic réseau élevé (RX): …`.
+        let direction = words.direction.map { " (\($0))" } ?? ""
+        return "\(words.subject) \(adjective)\(direction): \(v) (seuil: \(t))"
     }
 
     /// A resolution: `CPU revenu à la normale: 12.3% (seuil: 70%)`, `Trafic réseau (RX) revenu à la normale: …`.
     public static func resolution(metric: MetricType, value: Double, threshold: Double) -> String {
-        let (subject, feminine) = subject(metric)
-        var who = subject
-        switch metric {
-        case .networkRx, .networkTx, .blockRead, .blockWrite: who += " (\(direction(metric)))"
-        default: break
-        }
-        let back = metric == .blockRead || metric == .blockWrite ? "revenues" : (feminine ? "revenue" : "revenu")
-        return "\(who) \(back) à la normale: \(formatted(metric, value, decimals: true)) (seuil: \(formatted(metric, threshold, decimals: false)))"
-    }
-
-    /// The subject of a message and whether it is feminine.
-    private static func subject(_ metric: MetricType) -> (String, Bool) {
-        switch metric {
-        case .cpuPercent: ("CPU", false)
-        case .memoryPercent: ("Mémoire", true)
-        case .networkRx, .networkTx: ("Trafic réseau", false)
-        case .blockRead, .blockWrite: ("E/S disque", true)
-        case .memoryUsage: ("Utilisation mémoire", true)
-        case .memoryLimit: ("Limite mémoire", true)
-        case .pids: ("Processus", false)
-        }
-    }
-
-    private static func direction(_ metric: MetricType) -> String {
-        switch metric {
-        case .networkRx: "RX"
-        case .networkTx: "TX"
-        case .blockRead: "lecture"
-        default: "écriture"
-        }
+        let spec = metric.spec
+        guard let words = spec.alert else { return "\(metric.rawValue): \(value) (seuil: \(threshold))" }
+        let direction = words.direction.map { " (\($0))" } ?? ""
+        let back = words.plural ? (words.feminine ? "revenues" : "revenus") : (words.feminine ? "revenue" : "revenu")
+        return "\(words.subject)\(direction) \(back) à la normale: \(formatted(spec.unit, value, decimals: true)) (seuil: \(formatted(spec.unit, threshold, decimals: false)))"
     }
 
     /// A value in the metric's unit: one decimal for values, none needed for thresholds.
-    private static func formatted(_ metric: MetricType, _ v: Double, decimals: Bool) -> String {
+    private static func formatted(_ unit: MetricSpec.Unit, _ v: Double, decimals: Bool) -> String {
         let mb = ThresholdTable.megabyte
         func number(_ x: Double) -> String { decimals ? oneDecimal(x) : plain(x) }
-        switch metric {
-        case .cpuPercent, .memoryPercent: return number(v) + "%"
-        case .networkRx, .networkTx, .blockRead, .blockWrite: return number(v / mb) + " MB/s"
-        case .memoryUsage, .memoryLimit: return number(v / mb) + " MB"
-        case .pids: return plain(v)
+        switch unit {
+        case .percent: return number(v) + "%"
+        case .bytesPerSecond: return number(v / mb) + " MB/s"
+        case .bytes: return number(v / mb) + " MB"
+        case .nanoseconds, .count: return plain(v)
         }
     }
 

@@ -59,7 +59,7 @@ public final class CollectorService: Service, @unchecked Sendable {
 
     public func run() async throws {
         precondition(intervalNanos.load(ordering: .relaxed) > 0, "the collection interval must be positive")
-        logger.info("monitoring started", metadata: ["interval_s": "\(Double(intervalNanos.load(ordering: .relaxed)) / 1e9)"])
+        logger.info("monitoring started", metadata: ["interval_s": "\(interval.secondsText)"])
         let sleeper = MonotonicSleeper()
         let stopped = Atomic<Bool>(false)
         await cancelWhenGracefulShutdown {

@@ -38,3 +38,19 @@ extension Duration {
         return sum
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a `Double` (what JSON and the settings show).
+    @inlinable
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+
+    /// Seconds as a person writes them: `60` for a whole number, `0.1`, `0.25` otherwise (at most nanoseconds).
+    public var secondsText: String {
+        let nanos = saturatingNanoseconds
+        if nanos % 1_000_000_000 == 0 { return String(nanos / 1_000_000_000) }
+        return String(Double(nanos) / 1e9)
+    }
+}

@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
 import NIOCore
 
 /// `GET /alerts`, `POST /alerts/query` (memory, then the alert files) and `POST /test/alert`.
 struct AlertsController: Sendable {
-    let backend: MonitorBackend
+    let runtime: MonitoringRuntime
     let history: HistoryResponder
 
     var routes: RouteCollection<MonitorRequestContext> {
@@ -25,7 +26,7 @@ struct AlertsController: Sendable {
         try await history.respond(to: request, asked: .body(context), limits: HistoryQuery.alerts, plan: plan)
     }
 
-    @Sendable private func plan(_ query: HistoryQuery) throws(APIError) -> HistoryPlan { try backend.alertPlan(query) }
+    @Sendable private func plan(_ query: HistoryQuery) throws -> HistoryPlan { try runtime.alertPlan(query.request) }
 
     @Sendable func test(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         try testAlert(try await request.decode(as: TestAlertBody.self, context: context))
@@ -39,24 +40,10 @@ struct AlertsController: Sendable {
         guard let level = AlertLevel(rawValue: levelName) else {
             throw APIError.validation("level doit être info, warning ou critical (reçu: \(levelName))")
         }
-        // A metric's value is a percentage, a rate, a size or a count: never negative, never beyond what a
-        // 64-bit counter holds.
-        guard body.value.isFinite, body.value >= 0, body.value <= 1.8e19 else {
-            throw APIError.validation("value doit être un nombre fini, positif ou nul (reçu: \(body.value))")
-        }
-        guard let series = try resolveContainer(body.container_id, in: backend.registry) else {
-            throw APIError.notFound("Conteneur introuvable: \(body.container_id)")
-        }
-        let t = backend.thresholds.threshold(for: metric)
-        let threshold = level == .critical ? (t?.critical ?? 0) : (t?.warning ?? 0)
-        let record = AlertRecord(
-            containerID: series.identity.id, containerName: series.identity.name, serviceName: series.identity.serviceName,
-            timestampNanos: Clocks.wallNanos(), level: level, metricType: metric, value: body.value, threshold: threshold,
-            message: AlertMessage.text(metric: metric, level: level, value: body.value, threshold: threshold))
-        backend.alerts.append(record)
+        let record = try runtime.raiseTestAlert(metric: metric, level: level, value: body.value, container: body.container_id)
         var buffer = ByteBuffer()
         buffer.writeStaticString("{\"message\":\"Alerte de test générée\",\"alert\":")
-        buffer.writeAlertJSON(record, precision: backend.timestampPrecision)
+        buffer.writeAlertJSON(record, precision: runtime.timestampPrecision)
         buffer.writeStaticString("}")
         return Response.json(buffer)
     }

@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
 import NIOCore
 
 /// `GET /containers`: every monitored container with its newest figures and active alerts.
 struct ContainersController: Sendable {
-    let backend: MonitorBackend
+    let runtime: MonitoringRuntime
 
     var routes: RouteCollection<MonitorRequestContext> {
         let routes = RouteCollection(context: MonitorRequestContext.self)
@@ -16,9 +17,9 @@ struct ContainersController: Sendable {
 
     /// `GET /containers`, written by hand into one buffer: the dashboard polls it, so it is a hot path.
     @Sendable func list(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        let precision = backend.timestampPrecision
+        let precision = runtime.timestampPrecision
         let mb = 1024.0 * 1024.0
-        let series = backend.registry.all.sorted { $0.identity.name < $1.identity.name }
+        let series = runtime.registry.all.sorted { $0.identity.name < $1.identity.name }
         var b = ByteBuffer()
         b.reserveCapacity(64 + series.count * 320)
         b.writeStaticString("{\"containers\":[")
@@ -44,7 +45,7 @@ struct ContainersController: Sendable {
             b.writeStaticString(","); b.writeJSONKey("network_rx_bytes"); b.writeDecimal(latest?.networkRxBytes ?? 0)
             b.writeStaticString(","); b.writeJSONKey("network_tx_bytes"); b.writeDecimal(latest?.networkTxBytes ?? 0)
             b.writeStaticString(","); b.writeJSONKey("active_alerts"); b.writeStaticString("[")
-            for (j, alert) in (backend.evaluator?.active(containerID: s.identity.id) ?? []).enumerated() {
+            for (j, alert) in (runtime.evaluator?.active(containerID: s.identity.id) ?? []).enumerated() {
                 if j > 0 { b.writeStaticString(",") }
                 b.writeStaticString("{"); b.writeJSONKey("metric_type"); b.writeJSONString(alert.metric.rawValue)
                 b.writeStaticString(","); b.writeJSONKey("level"); b.writeJSONString(alert.level.rawValue)

@@ -2,11 +2,12 @@ import Foundation
 import Hummingbird
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
 import NIOCore
 
 /// Answers a history query (samples or alerts) from its plan: memory and files merged newest first.
 struct HistoryResponder: Sendable {
-    let backend: MonitorBackend
+    let runtime: MonitoringRuntime
     /// Where history answers are computed (nil: inline, as in the in-process tests).
     let heavy: HeavyQueries?
 
@@ -20,7 +21,7 @@ struct HistoryResponder: Sendable {
     /// (samples or alerts).
     func respond(
         to request: Request, asked: Asked, limits: HistoryQuery.Limits,
-        plan: @escaping @Sendable (HistoryQuery) throws(APIError) -> HistoryPlan
+        plan: @escaping @Sendable (HistoryQuery) throws -> HistoryPlan
     ) async throws -> Response {
         let query: HistoryQuery
         switch asked {
@@ -28,16 +29,16 @@ struct HistoryResponder: Sendable {
         case .body(let context):
             query = try HistoryQuery(body: try await request.decode(as: HistoryQuery.Body.self, context: context), limits: limits)
         }
-        return try await respond(format: query.format) { () throws(APIError) in try plan(query) }
+        return try await respond(format: query.format) { try plan(query) }
     }
 
     /// A history answer: a JSON array, or JSONL streamed a chunk at a time (an export of a whole week never
     /// sits in memory). Planned, read and encoded on the heavy-query pool, a chunk at a time for a stream, so
     /// neither the HTTP tasks nor the collector ever wait on a file.
     func respond(
-        format: HistoryQuery.Format, plan makePlan: @escaping @Sendable () throws(APIError) -> HistoryPlan
+        format: HistoryQuery.Format, plan makePlan: @escaping @Sendable () throws -> HistoryPlan
     ) async throws -> Response {
-        let precision = backend.timestampPrecision
+        let precision = runtime.timestampPrecision
         let heavy = self.heavy
         let permit = try heavy?.admit(stream: format == .jsonl)
         @Sendable func onPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

@@ -2,12 +2,13 @@ import Foundation
 import Hummingbird
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
 import NIOCore
 
 /// `GET /metrics`, `POST /metrics/query` (rings, then the history files), `GET /metrics/latest` (every
 /// container's newest sample: what `stats` reads from a serving daemon) and `GET /metrics/{container_id}/latest`.
 struct MetricsController: Sendable {
-    let backend: MonitorBackend
+    let runtime: MonitoringRuntime
     let history: HistoryResponder
 
     var routes: RouteCollection<MonitorRequestContext> {
@@ -27,30 +28,30 @@ struct MetricsController: Sendable {
         try await history.respond(to: request, asked: .body(context), limits: HistoryQuery.metrics, plan: plan)
     }
 
-    @Sendable private func plan(_ query: HistoryQuery) throws(APIError) -> HistoryPlan { try backend.samplePlan(query) }
+    @Sendable private func plan(_ query: HistoryQuery) throws -> HistoryPlan { try runtime.samplePlan(query.request) }
 
     @Sendable func latest(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         let ref = context.parameters.get("container_id") ?? ""
-        guard let series = try resolveContainer(ref, in: backend.registry), let latest = series.latest else {
+        guard let series = try runtime.container(ref), let latest = series.latest else {
             throw APIError.notFound("Aucune métrique pour le conteneur \(ref)")
         }
         var buffer = ByteBuffer()
-        buffer.writeSampleJSON(latest, precision: backend.timestampPrecision)
+        buffer.writeSampleJSON(latest, precision: runtime.timestampPrecision)
         return Response.json(buffer)
     }
 
     /// Every container's newest sample from the rings, in one answer: `wakedock-monitor stats` reads it
     /// rather than the kernel when a daemon is serving.
     @Sendable func latestOfAll(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        let samples = backend.registry.all.compactMap(\.latest)
+        let samples = runtime.registry.all.compactMap(\.latest)
         var buffer = ByteBuffer()
         buffer.reserveCapacity(samples.count * 1100 + 100)
         buffer.writeStaticString("{")
         buffer.writeJSONKey("collecting")
-        buffer.writeStaticString(backend.collection.isCollecting.load(ordering: .relaxed) ? "true" : "false")
+        buffer.writeStaticString(runtime.isCollecting ? "true" : "false")
         buffer.writeStaticString(",")
         buffer.writeJSONKey("collection_interval")
-        buffer.writeJSONDouble(backend.intervalSeconds, decimals: 3)
+        buffer.writeJSONDouble(runtime.interval.seconds, decimals: 3)
         buffer.writeStaticString(",")
         buffer.writeJSONKey("samples")
         buffer.writeSamplesArray(samples, precision: .milliseconds)

@@ -2,12 +2,13 @@ import Foundation
 import Hummingbird
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
 import NIOCore
 
 /// `GET /thresholds`, `PUT` and `DELETE /thresholds/{metric_type}`: the thresholds in force and their
 /// per-service and per-container overrides, saved so that they survive a restart.
 struct ThresholdsController: Sendable {
-    let backend: MonitorBackend
+    let runtime: MonitoringRuntime
 
     var routes: RouteCollection<MonitorRequestContext> {
         let routes = RouteCollection(context: MonitorRequestContext.self)
@@ -30,17 +31,17 @@ struct ThresholdsController: Sendable {
         if let declared = body.metric_type, declared != name {
             throw APIError.validation("metric_type du corps (\(declared)) différent du chemin (\(name))")
         }
-        let threshold = try Self.validated(body)
-        let scope = try scope(service: body.service_name, container: body.container_id)
-        backend.thresholds.set(threshold, for: metric, scope: scope)
-        let failure = backend.saveThresholds(scope == .global ? [metric] : [])
+        let threshold = body.threshold
+        try runtime.validate(threshold)
+        let scope = try runtime.thresholdScope(service: body.service_name, container: body.container_id)
+        let persisted = try runtime.setThreshold(threshold, for: metric, scope: scope)
         var echoed = body
         echoed.metric_type = name
         echoed.enabled = threshold.enabled
         echoed.duration = threshold.duration
         if case .container(let id) = scope { echoed.container_id = id }
         return try Response.encoded(
-            ThresholdUpdatedJSON(message: "Seuil \(name) mis à jour avec succès", threshold: echoed, persisted: failure == nil))
+            ThresholdUpdatedJSON(message: "Seuil \(name) mis à jour avec succès", threshold: echoed, persisted: persisted))
     }
 
     @Sendable func removeOverride(_ request: Request, context: MonitorRequestContext) async throws -> Response {
@@ -49,20 +50,15 @@ struct ThresholdsController: Sendable {
             throw APIError.notFound("Type de métrique inconnu: \(name)")
         }
         let query = request.uri.queryParameters
-        let scope = try scope(service: query["service_name"].map(String.init), container: query["container_id"].map(String.init))
-        guard scope != .global else {
-            throw APIError.validation("Seul un seuil propre à un service (service_name) ou à un conteneur (container_id) peut être supprimé")
-        }
-        guard backend.thresholds.removeOverride(for: metric, scope: scope) else {
-            throw APIError.notFound("Aucun seuil \(name) propre à ce service ou conteneur")
-        }
-        _ = backend.saveThresholds([])
+        let scope = try runtime.thresholdScope(
+            service: query["service_name"].map(String.init), container: query["container_id"].map(String.init))
+        try runtime.removeThresholdOverride(for: metric, scope: scope)
         return try Response.message("Seuil \(name) supprimé avec succès")
     }
 
     func thresholdsJSON() -> [String: ThresholdJSON] {
         var out: [String: ThresholdJSON] = [:]
-        for (metric, t) in backend.thresholds.all {
+        for (metric, t) in runtime.thresholds.all {
             out[metric.rawValue] = ThresholdJSON(
                 warning: t.warning, critical: t.critical, enabled: t.enabled, duration: t.duration > 0 ? t.duration : nil)
         }
@@ -71,7 +67,7 @@ struct ThresholdsController: Sendable {
 
     func overridesJSON() -> [ThresholdOverrideJSON] {
         var out: [ThresholdOverrideJSON] = []
-        for (scope, table) in backend.thresholds.overrides {
+        for (scope, table) in runtime.thresholds.overrides {
             for (metric, t) in table {
                 var item = ThresholdOverrideJSON(
                     metric_type: metric.rawValue, warning: t.warning, critical: t.critical, enabled: t.enabled, duration: t.duration)
@@ -85,34 +81,4 @@ struct ThresholdsController: Sendable {
         }
         return out.sorted { ($0.metric_type, $0.service_name ?? "", $0.container_id ?? "") < ($1.metric_type, $1.service_name ?? "", $1.container_id ?? "") }
     }
-
-    /// The scope a threshold body or query names: a service, a live container (by id, prefix or name, stored
-    /// by full id), or everywhere.
-    func scope(service: String?, container: String?) throws(APIError) -> ThresholdScope {
-        let service = service?.isEmpty == true ? nil : service
-        let container = container?.isEmpty == true ? nil : container
-        switch (service, container) {
-        case (nil, nil): return .global
-        case (let name?, nil): return .service(name)
-        case (nil, let ref?):
-            guard let series = try resolveContainer(ref, in: backend.registry) else {
-                throw APIError.notFound("Conteneur introuvable: \(ref)")
-            }
-            return .container(series.identity.id)
-        case (_?, _?):
-            throw APIError.validation("service_name et container_id ne peuvent être donnés ensemble")
-        }
-    }
-
-    static func validated(_ body: ThresholdBody) throws -> Threshold {
-        let threshold = Threshold(
-            warning: body.warning_threshold, critical: body.critical_threshold, enabled: body.enabled ?? true,
-            duration: body.duration ?? 0)
-        if let failure = threshold.validationFailure {
-            throw threshold.warning >= threshold.critical && failure.hasPrefix("Le seuil")
-                ? APIError(.badRequest, "invalid_threshold", failure) : APIError.validation(failure)
-        }
-        return threshold
-    }
-
 }

@@ -1,4 +1,5 @@
 import Logging
+import MonitorCore
 import MonitorEncoding
 import NIOCore
 import NIOHTTP1
@@ -8,20 +9,20 @@ import NIOHTTP1
 public struct HTTPGuardLimits: Sendable {
     /// From accepting a connection (or finishing the previous response) to a complete request head. Covers
     /// idle keep-alive connections and slowloris alike.
-    public var headerTimeout: TimeAmount
+    public var headerTimeout: Duration
     /// From a request head to the end of its body.
-    public var bodyTimeout: TimeAmount
+    public var bodyTimeout: Duration
     /// How long the connection may stay unwritable (a client that stopped reading) before it is closed.
-    public var writeTimeout: TimeAmount
+    public var writeTimeout: Duration
     /// Bodies are small JSON documents: a larger one is refused with 413 before it is read.
     public var maxBodyBytes: Int
     /// After an answer that ends the connection, the client's unread bytes are read and dropped for at most
     /// this long before the socket is closed, so the client sees the answer instead of a reset.
-    public var lingerTimeout: TimeAmount
+    public var lingerTimeout: Duration
 
     public init(
-        headerTimeout: TimeAmount = .seconds(10), bodyTimeout: TimeAmount = .seconds(20),
-        writeTimeout: TimeAmount = .seconds(30), maxBodyBytes: Int = 64 * 1024, lingerTimeout: TimeAmount = .seconds(2)
+        headerTimeout: Duration = .seconds(10), bodyTimeout: Duration = .seconds(20),
+        writeTimeout: Duration = .seconds(30), maxBodyBytes: Int = 64 * 1024, lingerTimeout: Duration = .seconds(2)
     ) {
         self.headerTimeout = headerTimeout
         self.bodyTimeout = bodyTimeout
@@ -29,6 +30,11 @@ public struct HTTPGuardLimits: Sendable {
         self.maxBodyBytes = maxBodyBytes
         self.lingerTimeout = lingerTimeout
     }
+}
+
+extension TimeAmount {
+    /// NIO's timers take its own type.
+    init(_ duration: Duration) { self = .nanoseconds(duration.saturatingNanoseconds) }
 }
 
 /// Sits right after NIO's HTTP request decoder and answers, on the event loop, everything that must never reach
@@ -243,7 +249,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             writeTimer?.cancel()
             writeTimer = nil
         } else if writeTimer == nil {
-            let timeout = limits.writeTimeout
+            let timeout = TimeAmount(limits.writeTimeout)
             writeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
                 guard let self else { return }
                 self.statistics.timedOut.add(1, ordering: .relaxed)
@@ -303,7 +309,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         written.assumeIsolated().whenComplete { [weak self] _ in
             guard let self, self.lingerTimer == nil else { return }
             context.close(mode: .output, promise: nil)
-            self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.lingerTimeout) { [weak self] in
+            self.lingerTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(limits.lingerTimeout)) { [weak self] in
                 self?.close(context)
             }
         }
@@ -316,9 +322,9 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// (Re)starts the read deadline: the head, the body, or the next request of an idle connection must arrive
     /// before it.
-    private func armReadTimer(_ context: ChannelHandlerContext, _ timeout: TimeAmount, reason: String) {
+    private func armReadTimer(_ context: ChannelHandlerContext, _ timeout: Duration, reason: String) {
         readTimer?.cancel()
-        readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+        readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [weak self] in
             guard let self else { return }
             self.readTimer = nil
             if reason != "idle" { self.statistics.timedOut.add(1, ordering: .relaxed) }

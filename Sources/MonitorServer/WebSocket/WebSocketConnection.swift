@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdWebSocket
 import Logging
 import MonitorCore
+import MonitorRuntime
 import NIOCore
 import NIOWebSocket
 
@@ -29,7 +30,7 @@ struct WebSocketConnection {
                 Messages.stringArray(Self.streamTypes, into: &b)
                 b.writeStaticString("}")
             })
-        let statistics = hub.backend.websocket
+        let statistics = hub.websocket
         let options = hub.options
         let failure: (any Error)? = await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -43,12 +44,12 @@ struct WebSocketConnection {
                 }
             }
             group.addTask {
-                let timeoutNanos = UInt64(saturating: options.wsClientTimeout * 1e9)
-                let pingNanos = UInt64(saturating: options.wsPingInterval * 1e9)
+                let timeoutNanos = UInt64(clamping: options.wsClientTimeout.saturatingNanoseconds)
+                let pingNanos = UInt64(clamping: options.wsPingInterval.saturatingNanoseconds)
                 var lastPing = Clocks.monotonicNanos()
-                let step = min(options.wsPingInterval, options.wsClientTimeout, 1) / 2
+                let step = min(options.wsPingInterval, options.wsClientTimeout, .seconds(1)) / 2
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .seconds(saturating: step))
+                    try? await Task.sleep(for: step)
                     let now = Clocks.monotonicNanos()
                     if now &- client.lastActivityNanos.load(ordering: .relaxed) > timeoutNanos {
                         client.finish()
@@ -85,7 +86,7 @@ struct WebSocketConnection {
     static let maxMessageBytes = 64 * 1024
 
     private func reject(_ message: String, to client: WebSocketClient) {
-        hub.backend.websocket.errors.add(1, ordering: .relaxed)
+        hub.websocket.errors.add(1, ordering: .relaxed)
         client.send(Messages.error(message))
     }
 
@@ -158,12 +159,12 @@ struct WebSocketConnection {
     /// What a new subscriber sees at once: the last few samples per matching container, the alerts of the
     /// last hour, or one status.
     private func sendRecent(_ streamType: String, to client: WebSocketClient, refs: [ContainerReference], services: [String], levels: Set<AlertLevel>, batch: Bool) {
-        let backend = hub.backend
-        let precision = backend.timestampPrecision
+        let runtime = hub.runtime
+        let precision = runtime.timestampPrecision
         switch streamType {
         case "metrics":
             var recent: [Sample] = []
-            for series in backend.registry.all
+            for series in runtime.registry.all
             where containerMatches(id: series.identity.id, name: series.identity.name, service: series.identity.serviceName, refs: refs, services: services) {
                 recent += series.recent(limit: 3).reversed()
             }
@@ -174,7 +175,7 @@ struct WebSocketConnection {
             }
         case "alerts":
             let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
-            let alerts = backend.alerts.newestFirst(notBeforeNanos: hourAgo, limit: 100) { a in
+            let alerts = runtime.alerts.newestFirst(notBeforeNanos: hourAgo, limit: 100) { a in
                 a.matches(levels: levels)
                     && containerMatches(id: a.containerID, name: a.containerName, service: a.serviceName, refs: refs, services: services)
             }

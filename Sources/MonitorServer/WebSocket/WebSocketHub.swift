@@ -1,5 +1,6 @@
 import Logging
 import MonitorCore
+import MonitorRuntime
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -12,7 +13,8 @@ import Synchronization
 /// once and the same bytes go to every matching client's bounded queue.
 public final class WebSocketHub: SampleSink, Service, Sendable {
 
-    let backend: MonitorBackend
+    let runtime: MonitoringRuntime
+    let websocket: WebSocketStatistics
     let options: ServerOptions
     let statusJSON: @Sendable () -> String
     /// The connected clients, as a list kept whole (a fan-out takes it with a retain, not a copy per tick).
@@ -27,11 +29,12 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     /// At most one `status_update` a second (less 5 % for jitter).
     static let statusPeriodNanos: Int64 = 950_000_000
 
-    init(backend: MonitorBackend, options: ServerOptions, statusJSON: @escaping @Sendable () -> String) {
-        self.backend = backend
+    init(runtime: MonitoringRuntime, websocket: WebSocketStatistics, options: ServerOptions, statusJSON: @escaping @Sendable () -> String) {
+        self.runtime = runtime
+        self.websocket = websocket
         self.options = options
         self.statusJSON = statusJSON
-        backend.alerts.addListener { [weak self] alert in self?.broadcast(alert) }
+        runtime.addAlertListener { [weak self] alert in self?.broadcast(alert) }
     }
 
     // MARK: Clients
@@ -41,18 +44,18 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     public func admit() -> WebSocketClient? {
         let number = nextClientNumber.add(1, ordering: .relaxed).newValue
         let client = WebSocketClient(
-            id: "client_\(number)", queueCapacity: options.wsQueueSize, statistics: backend.websocket)
+            id: "client_\(number)", queueCapacity: options.wsQueueSize, statistics: websocket)
         let admitted = clients.withLock { clients -> Bool in
             guard clients.count < options.wsMaxClients else { return false }
             clients.append(client)
             return true
         }
         guard admitted else {
-            backend.websocket.refusedConnections.add(1, ordering: .relaxed)
+            websocket.refusedConnections.add(1, ordering: .relaxed)
             return nil
         }
-        backend.websocket.activeConnections.add(1, ordering: .relaxed)
-        backend.websocket.totalConnections.add(1, ordering: .relaxed)
+        websocket.activeConnections.add(1, ordering: .relaxed)
+        websocket.totalConnections.add(1, ordering: .relaxed)
         return client
     }
 
@@ -64,7 +67,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
             return true
         }
         guard removed else { return }
-        backend.websocket.activeConnections.subtract(1, ordering: .relaxed)
+        websocket.activeConnections.subtract(1, ordering: .relaxed)
         refreshInterest()
     }
 
@@ -83,7 +86,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
         guard interestedClients.load(ordering: .relaxed) > 0 else { return }
         guard let batch = batches.fill(from: samples, wallNanos: tick.wallNanos) else {
-            backend.websocket.droppedTicks.add(1, ordering: .relaxed)
+            websocket.droppedTicks.add(1, ordering: .relaxed)
             return
         }
         batches.pass(batch)
@@ -140,7 +143,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     }
 
     private func fanOut<Samples: RandomAccessCollection<Sample>>(_ samples: Samples) where Samples.Index == Int {
-        let precision = backend.timestampPrecision
+        let precision = runtime.timestampPrecision
         // Each sample's message, encoded once for every per-sample subscriber (made on first need: batch
         // subscribers share nothing).
         var encoded: [ByteBuffer?] = []
@@ -193,7 +196,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
                     id: alert.containerID, name: alert.containerName, service: alert.serviceName,
                     refs: filter.containerRefs, services: filter.serviceNames)
             else { continue }
-            if text == nil { text = Messages.alert(alert, precision: backend.timestampPrecision) }
+            if text == nil { text = Messages.alert(alert, precision: runtime.timestampPrecision) }
             client.send(text!)
         }
     }

@@ -3,13 +3,31 @@ import MonitorEncoding
 import MonitorStore
 import NIOCore
 
-/// One record of a history answer: from memory (encoded on the way out) or from a file (its line as written).
-enum HistoryItem: Sendable {
+/// What a history query asks: a window, an optional container (name, id or id prefix) and service, a level
+/// for alerts, and how many records at most. (The HTTP layer reads it from a query string or a body.)
+public struct HistoryRequest: Sendable {
+    public var containerRef: String?
+    public var serviceName: String?
+    public var sinceNanos: Int64
+    public var limit: Int
+    public var level: AlertLevel?
+
+    public init(containerRef: String? = nil, serviceName: String? = nil, sinceNanos: Int64, limit: Int, level: AlertLevel? = nil) {
+        self.containerRef = containerRef
+        self.serviceName = serviceName
+        self.sinceNanos = sinceNanos
+        self.limit = limit
+        self.level = level
+    }
+}
+
+/// One record of a history answer: from memory (encoded on the way out) or from the store (its line as written).
+public enum HistoryItem: Sendable {
     case sample(Sample)
     case alert(AlertRecord)
     case stored(StoredRecord)
 
-    var timestampNanos: Int64 {
+    public var timestampNanos: Int64 {
         switch self {
         case .sample(let s): s.timestampNanos
         case .alert(let a): a.timestampNanos
@@ -17,7 +35,7 @@ enum HistoryItem: Sendable {
         }
     }
 
-    func write(to buffer: inout ByteBuffer, precision: TimestampPrecision) {
+    public func write(to buffer: inout ByteBuffer, precision: TimestampPrecision) {
         switch self {
         case .sample(let s): buffer.writeSampleJSON(s, precision: precision)
         case .alert(let a): buffer.writeAlertJSON(a, precision: precision)
@@ -27,35 +45,35 @@ enum HistoryItem: Sendable {
 }
 
 /// What answers one history query: memory's records in the window (newest first) and, for what memory no
-/// longer holds, the files. Sendable, so a streamed answer can build its file reader where it runs.
-struct HistoryPlan: Sendable {
+/// longer holds, the store. Sendable, so a streamed answer can build its store reader where it runs.
+public struct HistoryPlan: Sendable {
     var memory: [HistoryItem]
-    var files: StoredHistory?
-    var prefix: String
+    var store: (any HistoryStore)?
+    var kind: HistoryKind
     var filter: StoredRecordFilter
-    var limit: Int
+    public let limit: Int
 
     /// The answer's records, newest first, at most `limit`.
-    func records() -> HistoryMerge { HistoryMerge(self) }
+    public func records() -> HistoryMerge { HistoryMerge(self) }
 }
 
-/// Memory's records and the files' merged newest first. The files' records are read lazily, so an answer
+/// Memory's records and the store's merged newest first. The store's records are read lazily, so an answer
 /// that memory fills reads one chunk of today's file at most, and an export holds one chunk at a time.
-final class HistoryMerge {
+public final class HistoryMerge {
     private let memory: [HistoryItem]
     private var memoryIndex = 0
-    private let stored: StoredRecords?
+    private let stored: (any StoredRecordReader)?
     private var storedHead: StoredRecord?
     private var remaining: Int
 
     init(_ plan: HistoryPlan) {
         memory = plan.memory
         remaining = plan.limit
-        stored = plan.files?.records(plan.prefix, plan.filter)
+        stored = plan.store?.records(plan.kind, matching: plan.filter)
         storedHead = stored?.next()
     }
 
-    func next() -> HistoryItem? {
+    public func next() -> HistoryItem? {
         guard remaining > 0 else { return nil }
         let fromMemory = memoryIndex < memory.count ? memory[memoryIndex] : nil
         let item: HistoryItem
@@ -73,18 +91,18 @@ final class HistoryMerge {
     }
 }
 
-extension MonitorBackend {
-    /// Samples: each live container's ring, then the files for what is older than that ring (or for
+extension MonitoringRuntime {
+    /// Samples: each live container's ring, then the store for what is older than that ring (or for
     /// containers memory no longer knows: gone, or from before a restart).
-    func samplePlan(_ q: HistoryQuery) throws(APIError) -> HistoryPlan {
-        let since = q.windowStartNanos
+    public func samplePlan(_ q: HistoryRequest) throws(RuntimeError) -> HistoryPlan {
+        let since = q.sinceNanos
         var filter = StoredRecordFilter(sinceNanos: since, serviceName: q.serviceName)
         var series = registry.all
         for s in series {
             if let oldest = s.oldestTimestampNanos { filter.inMemorySince[s.identity.id] = oldest }
         }
         if let ref = q.containerRef {
-            if let one = try resolveContainer(ref, in: registry) {
+            if let one = try container(ref) {
                 series = [one]
                 filter.containerID = one.identity.id
             } else {
@@ -99,18 +117,18 @@ extension MonitorBackend {
         var memory: [HistoryItem] = []
         for s in series { memory += s.recent(limit: q.limit, notBeforeNanos: since).lazy.map { .sample($0) } }
         memory.sort { $0.timestampNanos > $1.timestampNanos }
-        return HistoryPlan(memory: memory, files: history, prefix: "metrics", filter: filter, limit: q.limit)
+        return HistoryPlan(memory: memory, store: history, kind: .metrics, filter: filter, limit: q.limit)
     }
 
-    /// Alerts: the in-memory log, then the alert files for what is older than the log's oldest record.
-    func alertPlan(_ q: HistoryQuery) throws(APIError) -> HistoryPlan {
-        let since = q.windowStartNanos
+    /// Alerts: the in-memory log, then the store for what is older than the log's oldest record.
+    public func alertPlan(_ q: HistoryRequest) throws(RuntimeError) -> HistoryPlan {
+        let since = q.sinceNanos
         var filter = StoredRecordFilter(sinceNanos: since, serviceName: q.serviceName, level: q.level?.rawValue)
         filter.allInMemorySince = alerts.oldestTimestampNanos
         var ids: Set<String>?
         var nameOrPrefix: ContainerReference?
         if let ref = q.containerRef {
-            if let one = try resolveContainer(ref, in: registry) {
+            if let one = try container(ref) {
                 ids = [one.identity.id]
                 filter.containerID = one.identity.id
             } else {
@@ -126,6 +144,6 @@ extension MonitorBackend {
             return true
         }
         return HistoryPlan(
-            memory: memory.map { .alert($0) }, files: history, prefix: "alerts", filter: filter, limit: q.limit)
+            memory: memory.map { .alert($0) }, store: history, kind: .alerts, filter: filter, limit: q.limit)
     }
 }

@@ -1,5 +1,6 @@
-/// The metrics a threshold can watch (the original's `MetricType`). Network and block values are rates in
-/// bytes per second; memory_usage and memory_limit are bytes; the rest are what their names say.
+/// The metrics a threshold can watch (the original's `MetricType`): each names its `MetricCatalog` entry (the
+/// sample field it watches, its unit and the words of its alerts). Network and block values are rates in bytes
+/// per second; memory_usage and memory_limit are bytes; the rest are what their names say.
 public enum MetricType: String, Sendable, CaseIterable, Codable {
     case cpuPercent = "cpu_percent"
     case memoryUsage = "memory_usage"
@@ -27,21 +28,12 @@ public enum MetricType: String, Sendable, CaseIterable, Codable {
         }
     }
 
+    /// Its entry in the catalog: JSON key, unit, alert words, exposition name.
+    public var spec: MetricSpec { MetricCatalog.byMetricType[index] }
+
     /// This metric's value in a sample.
     @inlinable
-    public func value(in s: Sample) -> Double {
-        switch self {
-        case .cpuPercent: s.cpuPercent
-        case .memoryUsage: Double(s.memoryUsage)
-        case .memoryPercent: s.memoryPercent
-        case .memoryLimit: Double(s.memoryLimit)
-        case .networkRx: s.networkRxRate
-        case .networkTx: s.networkTxRate
-        case .blockRead: s.blockReadRate
-        case .blockWrite: s.blockWriteRate
-        case .pids: Double(s.pids)
-        }
-    }
+    public func value(in s: Sample) -> Double { MetricCatalog.byMetricType[index].number(in: s) ?? 0 }
 }
 
 /// Alert levels (the original's `AlertLevel`).

@@ -1,0 +1,158 @@
+/// Every metric a sample carries, described once: its JSON key (SPEC §2), unit, how it is read from a
+/// `Sample` and written, whether a threshold can watch it (its `MetricType` and the words of its alert
+/// messages), and its name in a Prometheus exposition. The sample encoder, alert messages, the OpenAPI check
+/// and the exposition all walk this table; adding a metric is its read (the C probe, `Probe`, `Sample`,
+/// `SampleDerivation`, `SampleDeltaCodec`) plus one entry here.
+public struct MetricSpec: Sendable {
+    /// How the value is read from a sample and written in JSON.
+    public enum Value: Sendable {
+        /// A whole number (counters, bytes, counts).
+        case integer(@Sendable (Sample) -> UInt64)
+        /// A decimal number, rounded to `places` in JSON.
+        case decimal(@Sendable (Sample) -> Double, places: Int)
+        /// A decimal number the kernel may not offer (JSON `null` then).
+        case optionalDecimal(@Sendable (Sample) -> Double?, places: Int)
+    }
+
+    public enum Unit: String, Sendable {
+        case percent
+        case bytes
+        case bytesPerSecond = "bytes/s"
+        case nanoseconds
+        case count
+    }
+
+    /// A value that only grows (until its container restarts) or one that goes up and down.
+    public enum Kind: String, Sendable {
+        case counter
+        case gauge
+    }
+
+    /// How an alert on the metric is worded (French, as the original's): `CPU élevé: 95.0% (seuil: 90%)`,
+    /// `E/S disque élevées (lecture): …`.
+    public struct AlertWords: Sendable {
+        public var metric: MetricType
+        public var subject: String
+        public var feminine = false
+        public var plural = false
+        /// Said after the adjective, in brackets: `RX`, `lecture`.
+        public var direction: String?
+    }
+
+    /// Its name in a Prometheus exposition, and the factor to its base unit there (nanoseconds → seconds).
+    public struct Exposition: Sendable {
+        public var name: String
+        public var help: String
+        public var scale: Double = 1
+    }
+
+    /// The JSON key (a literal: the encoder writes its bytes as they are).
+    public let key: StaticString
+    public let unit: Unit
+    public let kind: Kind
+    public let value: Value
+    public var alert: AlertWords?
+    public var exposition: Exposition?
+
+    public var name: String { key.description }
+
+    /// The value as a number, whatever its JSON form (nil: not offered).
+    @inlinable
+    public func number(in sample: Sample) -> Double? {
+        switch value {
+        case .integer(let read): Double(read(sample))
+        case .decimal(let read, _): read(sample)
+        case .optionalDecimal(let read, _): read(sample)
+        }
+    }
+}
+
+public enum MetricCatalog {
+    /// In the order of the JSON object: the seed's fields first, then the original record's and our extras.
+    public static let metrics: [MetricSpec] = [
+        MetricSpec(
+            key: "cpu_percent", unit: .percent, kind: .gauge, value: .decimal({ $0.cpuPercent }, places: 2),
+            alert: .init(metric: .cpuPercent, subject: "CPU"),
+            exposition: .init(name: "wakedock_container_cpu_percent", help: "CPU use over the last tick, % of one core (docker stats)")),
+        MetricSpec(
+            key: "memory_usage", unit: .bytes, kind: .gauge, value: .integer({ $0.memoryUsage }),
+            alert: .init(metric: .memoryUsage, subject: "Utilisation mémoire", feminine: true),
+            exposition: .init(name: "container_memory_usage_bytes", help: "Memory in use, bytes, less inactive page cache (docker stats)")),
+        MetricSpec(
+            key: "memory_limit", unit: .bytes, kind: .gauge, value: .integer({ $0.memoryLimit }),
+            alert: .init(metric: .memoryLimit, subject: "Limite mémoire", feminine: true),
+            exposition: .init(name: "container_spec_memory_limit_bytes", help: "Memory limit, bytes (the host's memory when unlimited)")),
+        MetricSpec(
+            key: "memory_percent", unit: .percent, kind: .gauge, value: .decimal({ $0.memoryPercent }, places: 2),
+            alert: .init(metric: .memoryPercent, subject: "Mémoire", feminine: true),
+            exposition: .init(name: "wakedock_container_memory_percent", help: "Memory in use, % of the limit")),
+        MetricSpec(
+            key: "network_rx_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.networkRxBytes }),
+            exposition: .init(name: "container_network_receive_bytes_total", help: "Bytes received")),
+        MetricSpec(
+            key: "network_tx_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.networkTxBytes }),
+            exposition: .init(name: "container_network_transmit_bytes_total", help: "Bytes sent")),
+        MetricSpec(
+            key: "network_rx_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.networkRxRate }, places: 1),
+            alert: .init(metric: .networkRx, subject: "Trafic réseau", direction: "RX")),
+        MetricSpec(
+            key: "network_tx_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.networkTxRate }, places: 1),
+            alert: .init(metric: .networkTx, subject: "Trafic réseau", direction: "TX")),
+        MetricSpec(
+            key: "pids", unit: .count, kind: .gauge, value: .integer({ $0.pids }),
+            alert: .init(metric: .pids, subject: "Processus"),
+            exposition: .init(name: "container_processes", help: "Processes and threads in the container's cgroup")),
+        MetricSpec(
+            key: "cpu_usage", unit: .nanoseconds, kind: .counter, value: .integer({ $0.cpuUsageNanos }),
+            exposition: .init(name: "container_cpu_usage_seconds_total", help: "CPU time used, seconds", scale: 1e-9)),
+        MetricSpec(
+            key: "cpu_system_usage", unit: .nanoseconds, kind: .counter, value: .integer({ $0.cpuSystemUsageNanos })),
+        MetricSpec(
+            key: "memory_cache", unit: .bytes, kind: .gauge, value: .integer({ $0.memoryCache }),
+            exposition: .init(name: "container_memory_cache", help: "Page cache, bytes")),
+        MetricSpec(
+            key: "network_rx_packets", unit: .count, kind: .counter, value: .integer({ $0.networkRxPackets }),
+            exposition: .init(name: "container_network_receive_packets_total", help: "Packets received")),
+        MetricSpec(
+            key: "network_tx_packets", unit: .count, kind: .counter, value: .integer({ $0.networkTxPackets }),
+            exposition: .init(name: "container_network_transmit_packets_total", help: "Packets sent")),
+        MetricSpec(
+            key: "block_read_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.blockReadBytes }),
+            exposition: .init(name: "container_fs_reads_bytes_total", help: "Bytes read from block devices")),
+        MetricSpec(
+            key: "block_write_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.blockWriteBytes }),
+            exposition: .init(name: "container_fs_writes_bytes_total", help: "Bytes written to block devices")),
+        MetricSpec(
+            key: "block_read_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.blockReadRate }, places: 1),
+            alert: .init(metric: .blockRead, subject: "E/S disque", feminine: true, plural: true, direction: "lecture")),
+        MetricSpec(
+            key: "block_write_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.blockWriteRate }, places: 1),
+            alert: .init(metric: .blockWrite, subject: "E/S disque", feminine: true, plural: true, direction: "écriture")),
+        MetricSpec(
+            key: "cpu_throttled_periods", unit: .count, kind: .counter, value: .integer({ $0.cpuThrottledPeriods }),
+            exposition: .init(name: "container_cpu_cfs_throttled_periods_total", help: "CFS periods in which the container was throttled")),
+        MetricSpec(
+            key: "memory_failcnt", unit: .count, kind: .counter, value: .integer({ $0.memoryFailcnt }),
+            exposition: .init(name: "container_memory_failcnt", help: "Times memory usage hit the limit")),
+        MetricSpec(
+            key: "oom_kills", unit: .count, kind: .counter, value: .integer({ $0.oomKills }),
+            exposition: .init(name: "container_oom_events_total", help: "Processes killed by the OOM killer")),
+        MetricSpec(
+            key: "psi_cpu_some_avg10", unit: .percent, kind: .gauge, value: .optionalDecimal({ $0.psiCPU }, places: 2),
+            exposition: .init(name: "wakedock_container_psi_cpu_some_avg10", help: "CPU pressure, some, 10 s average, %")),
+        MetricSpec(
+            key: "psi_memory_some_avg10", unit: .percent, kind: .gauge, value: .optionalDecimal({ $0.psiMemory }, places: 2),
+            exposition: .init(name: "wakedock_container_psi_memory_some_avg10", help: "Memory pressure, some, 10 s average, %")),
+        MetricSpec(
+            key: "psi_io_some_avg10", unit: .percent, kind: .gauge, value: .optionalDecimal({ $0.psiIO }, places: 2),
+            exposition: .init(name: "wakedock_container_psi_io_some_avg10", help: "I/O pressure, some, 10 s average, %")),
+    ]
+
+    /// The entry of each `MetricType`, by its `index`.
+    public static let byMetricType: [MetricSpec] = MetricType.allCases.map { type in
+        guard let spec = metrics.first(where: { $0.alert?.metric == type }) else {
+            fatalError("MetricCatalog: no entry for the metric type \(type.rawValue)")
+        }
+        return spec
+    }
+}

@@ -1,0 +1,62 @@
+import MonitorCore
+
+/// The figures `/statistics` reports about the monitored containers and the alerts, computed from what
+/// memory holds (the rings, the alert log); the HTTP layer rounds and names them.
+public struct PerformanceSummary: Sendable, Equatable {
+    /// Means over every sample of the last hour.
+    public var averageCPUPercent: Double
+    public var averageMemoryPercent: Double
+    /// The sum of each container's newest network counters.
+    public var networkRxBytes: Double
+    public var networkTxBytes: Double
+    public var samplesLastHour: Int
+}
+
+public struct AlertSummary: Sendable, Equatable {
+    public var lastDay: Int
+    public var lastHour: Int
+    public var lastDayByLevel: [AlertLevel: Int]
+    /// Alerts in force now, and raised and resolved since start.
+    public var active: Int
+    public var raised: UInt64
+    public var resolved: UInt64
+}
+
+extension MonitoringRuntime {
+    static let hourNanos: Int64 = 3_600_000_000_000
+
+    public func performanceSummary(nowNanos: Int64 = Clocks.wallNanos()) -> PerformanceSummary {
+        let hourAgo = nowNanos &- Self.hourNanos
+        var summary = PerformanceSummary(averageCPUPercent: 0, averageMemoryPercent: 0, networkRxBytes: 0, networkTxBytes: 0, samplesLastHour: 0)
+        var cpuSum = 0.0
+        var memorySum = 0.0
+        for series in registry.all {
+            let recent = series.recent(limit: .max, notBeforeNanos: hourAgo)
+            for s in recent {
+                cpuSum += s.cpuPercent
+                memorySum += s.memoryPercent
+            }
+            summary.samplesLastHour += recent.count
+            if let latest = recent.first {
+                summary.networkRxBytes += Double(latest.networkRxBytes)
+                summary.networkTxBytes += Double(latest.networkTxBytes)
+            }
+        }
+        if summary.samplesLastHour > 0 {
+            summary.averageCPUPercent = cpuSum / Double(summary.samplesLastHour)
+            summary.averageMemoryPercent = memorySum / Double(summary.samplesLastHour)
+        }
+        return summary
+    }
+
+    public func alertSummary(nowNanos: Int64 = Clocks.wallNanos()) -> AlertSummary {
+        let hourAgo = nowNanos &- Self.hourNanos
+        let lastDay = alerts.newestFirst(notBeforeNanos: nowNanos &- 24 &* Self.hourNanos, limit: .max) { _ in true }
+        var byLevel: [AlertLevel: Int] = [.critical: 0, .warning: 0, .info: 0]
+        for alert in lastDay { byLevel[alert.level, default: 0] += 1 }
+        return AlertSummary(
+            lastDay: lastDay.count, lastHour: lastDay.lazy.filter { $0.timestampNanos >= hourAgo }.count, lastDayByLevel: byLevel,
+            active: evaluator?.activeCount ?? 0, raised: evaluator?.raised.load(ordering: .relaxed) ?? 0,
+            resolved: evaluator?.resolved.load(ordering: .relaxed) ?? 0)
+    }
+}
