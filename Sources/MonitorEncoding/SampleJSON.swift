@@ -26,13 +26,13 @@ extension JSONCursor {
         nextKey("project_name"); stringOrNull(s.container.projectName)
         nextKey("timestamp"); timestamp(nanos: s.timestampNanos, precision: precision)
         // Every metric, from the catalog: its key, then its value as the catalog says to write it.
-        for metric in MetricCatalog.metrics {
+        for metric in MetricCatalog.layout {
             nextKey(metric.key)
-            switch metric.value {
-            case .integer(let read): decimal(read(s))
-            case .decimal(let read, let places): double(read(s), decimals: places)
-            case .optionalDecimal(let read, let places):
-                if let value = read(s) { double(value, decimals: places) } else { raw("null") }
+            switch (metric.field.read(s), metric.format) {
+            case (.integer(let v), _): decimal(v)
+            case (.decimal(let v), .decimal(let places)): double(v, decimals: places)
+            case (.decimal(let v), .integer): decimal(UInt64(saturating: v))
+            case (.absent, _): raw("null")
             }
         }
         byte(UInt8(ascii: "}"))

@@ -20,6 +20,19 @@ import Testing
         }
     }
 
+    /// Each field is one entry's, and an entry written as a whole number reads a whole number.
+    @Test func everyFieldHasOneEntryAndItsFormatFitsItsValue() {
+        let sample = Sample(container: ContainerIdentity(id: "x", name: "x"), timestampNanos: 0)
+        for field in SampleField.allCases {
+            #expect(MetricCatalog.metrics.filter { $0.field == field }.count == 1, "\(field)")
+        }
+        for metric in MetricCatalog.metrics {
+            if case .integer = metric.format, case .decimal = metric.field.read(sample) { Issue.record("\(metric.name)") }
+            if case .decimal = metric.format, case .integer = metric.field.read(sample) { Issue.record("\(metric.name)") }
+        }
+        #expect(MetricCatalog.layout.map(\.field) == MetricCatalog.metrics.map(\.field))
+    }
+
     @Test func eachMetricTypeReadsItsOwnField() {
         var s = Sample(container: ContainerIdentity(id: "x", name: "x"), timestampNanos: 0)
         s.cpuPercent = 1; s.memoryUsage = 2; s.memoryPercent = 3; s.memoryLimit = 4; s.networkRxRate = 5

@@ -87,11 +87,11 @@ import Testing
         #expect(keys == ["container_id", "container_name", "service_name", "project_name", "timestamp"] + MetricCatalog.metrics.map(\.name))
         let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
         for metric in MetricCatalog.metrics {
-            switch metric.value {
-            case .integer: #expect(object[metric.name] as? Int == 0, "\(metric.name)")
-            case .decimal: #expect(object[metric.name] as? Double == 0, "\(metric.name)")
-            case .optionalDecimal(let read, _):
-                if read(sample) == nil { #expect(object[metric.name] is NSNull, "\(metric.name)") } else { #expect(object[metric.name] as? Double == 1.5) }
+            switch (metric.field.read(sample), metric.format) {
+            case (.absent, _): #expect(object[metric.name] is NSNull, "\(metric.name)")
+            case (_, .integer): #expect(object[metric.name] as? Int == 0, "\(metric.name)")
+            case (.decimal(let v), .decimal): #expect(object[metric.name] as? Double == v, "\(metric.name)")
+            case (.integer, .decimal): Issue.record("\(metric.name): a whole-number field written as a decimal")
             }
         }
     }

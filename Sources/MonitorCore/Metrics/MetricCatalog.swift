@@ -2,16 +2,13 @@
 /// `Sample` and written, whether a threshold can watch it (its `MetricType` and the words of its alert
 /// messages), and its name in a Prometheus exposition. The sample encoder, alert messages, the OpenAPI check
 /// and the exposition all walk this table; adding a metric is its read (the C probe, `Probe`, `Sample`,
-/// `SampleDerivation`, `SampleDeltaCodec`) plus one entry here.
+/// `SampleDerivation`, `SampleDeltaCodec`), its `SampleField` case, and one entry here.
 public struct MetricSpec: Sendable {
-    /// How the value is read from a sample and written in JSON.
-    public enum Value: Sendable {
-        /// A whole number (counters, bytes, counts).
-        case integer(@Sendable (Sample) -> UInt64)
-        /// A decimal number, rounded to `places` in JSON.
-        case decimal(@Sendable (Sample) -> Double, places: Int)
-        /// A decimal number the kernel may not offer (JSON `null` then).
-        case optionalDecimal(@Sendable (Sample) -> Double?, places: Int)
+    /// How the value is written in JSON: a whole number, or a decimal rounded to `places` (a field the kernel
+    /// may not offer is `null` whatever its format).
+    public enum Format: Sendable, Equatable {
+        case integer
+        case decimal(places: Int)
     }
 
     public enum Unit: String, Sendable {
@@ -50,7 +47,9 @@ public struct MetricSpec: Sendable {
     public let key: StaticString
     public let unit: Unit
     public let kind: Kind
-    public let value: Value
+    /// Which field of a `Sample` holds it.
+    public let field: SampleField
+    public let format: Format
     public var alert: AlertWords?
     public var exposition: Exposition?
 
@@ -58,93 +57,87 @@ public struct MetricSpec: Sendable {
 
     /// The value as a number, whatever its JSON form (nil: not offered).
     @inlinable
-    public func number(in sample: Sample) -> Double? {
-        switch value {
-        case .integer(let read): Double(read(sample))
-        case .decimal(let read, _): read(sample)
-        case .optionalDecimal(let read, _): read(sample)
-        }
-    }
+    public func number(in sample: Sample) -> Double? { field.read(sample).number }
 }
 
 public enum MetricCatalog {
     /// In the order of the JSON object: the seed's fields first, then the original record's and our extras.
     public static let metrics: [MetricSpec] = [
         MetricSpec(
-            key: "cpu_percent", unit: .percent, kind: .gauge, value: .decimal({ $0.cpuPercent }, places: 2),
+            key: "cpu_percent", unit: .percent, kind: .gauge, field: .cpuPercent, format: .decimal(places: 2),
             alert: .init(metric: .cpuPercent, subject: "CPU"),
             exposition: .init(name: "wakedock_container_cpu_percent", help: "CPU use over the last tick, % of one core (docker stats)")),
         MetricSpec(
-            key: "memory_usage", unit: .bytes, kind: .gauge, value: .integer({ $0.memoryUsage }),
+            key: "memory_usage", unit: .bytes, kind: .gauge, field: .memoryUsage, format: .integer,
             alert: .init(metric: .memoryUsage, subject: "Utilisation mémoire", feminine: true),
             exposition: .init(name: "container_memory_usage_bytes", help: "Memory in use, bytes, less inactive page cache (docker stats)")),
         MetricSpec(
-            key: "memory_limit", unit: .bytes, kind: .gauge, value: .integer({ $0.memoryLimit }),
+            key: "memory_limit", unit: .bytes, kind: .gauge, field: .memoryLimit, format: .integer,
             alert: .init(metric: .memoryLimit, subject: "Limite mémoire", feminine: true),
             exposition: .init(name: "container_spec_memory_limit_bytes", help: "Memory limit, bytes (the host's memory when unlimited)")),
         MetricSpec(
-            key: "memory_percent", unit: .percent, kind: .gauge, value: .decimal({ $0.memoryPercent }, places: 2),
+            key: "memory_percent", unit: .percent, kind: .gauge, field: .memoryPercent, format: .decimal(places: 2),
             alert: .init(metric: .memoryPercent, subject: "Mémoire", feminine: true),
             exposition: .init(name: "wakedock_container_memory_percent", help: "Memory in use, % of the limit")),
         MetricSpec(
-            key: "network_rx_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.networkRxBytes }),
+            key: "network_rx_bytes", unit: .bytes, kind: .counter, field: .networkRxBytes, format: .integer,
             exposition: .init(name: "container_network_receive_bytes_total", help: "Bytes received")),
         MetricSpec(
-            key: "network_tx_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.networkTxBytes }),
+            key: "network_tx_bytes", unit: .bytes, kind: .counter, field: .networkTxBytes, format: .integer,
             exposition: .init(name: "container_network_transmit_bytes_total", help: "Bytes sent")),
         MetricSpec(
-            key: "network_rx_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.networkRxRate }, places: 1),
+            key: "network_rx_rate", unit: .bytesPerSecond, kind: .gauge, field: .networkRxRate, format: .decimal(places: 1),
             alert: .init(metric: .networkRx, subject: "Trafic réseau", direction: "RX")),
         MetricSpec(
-            key: "network_tx_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.networkTxRate }, places: 1),
+            key: "network_tx_rate", unit: .bytesPerSecond, kind: .gauge, field: .networkTxRate, format: .decimal(places: 1),
             alert: .init(metric: .networkTx, subject: "Trafic réseau", direction: "TX")),
         MetricSpec(
-            key: "pids", unit: .count, kind: .gauge, value: .integer({ $0.pids }),
+            key: "pids", unit: .count, kind: .gauge, field: .pids, format: .integer,
             alert: .init(metric: .pids, subject: "Processus"),
             exposition: .init(name: "container_processes", help: "Processes and threads in the container's cgroup")),
         MetricSpec(
-            key: "cpu_usage", unit: .nanoseconds, kind: .counter, value: .integer({ $0.cpuUsageNanos }),
+            key: "cpu_usage", unit: .nanoseconds, kind: .counter, field: .cpuUsageNanos, format: .integer,
             exposition: .init(name: "container_cpu_usage_seconds_total", help: "CPU time used, seconds", scale: 1e-9)),
         MetricSpec(
-            key: "cpu_system_usage", unit: .nanoseconds, kind: .counter, value: .integer({ $0.cpuSystemUsageNanos })),
+            key: "cpu_system_usage", unit: .nanoseconds, kind: .counter, field: .cpuSystemUsageNanos, format: .integer),
         MetricSpec(
-            key: "memory_cache", unit: .bytes, kind: .gauge, value: .integer({ $0.memoryCache }),
+            key: "memory_cache", unit: .bytes, kind: .gauge, field: .memoryCache, format: .integer,
             exposition: .init(name: "container_memory_cache", help: "Page cache, bytes")),
         MetricSpec(
-            key: "network_rx_packets", unit: .count, kind: .counter, value: .integer({ $0.networkRxPackets }),
+            key: "network_rx_packets", unit: .count, kind: .counter, field: .networkRxPackets, format: .integer,
             exposition: .init(name: "container_network_receive_packets_total", help: "Packets received")),
         MetricSpec(
-            key: "network_tx_packets", unit: .count, kind: .counter, value: .integer({ $0.networkTxPackets }),
+            key: "network_tx_packets", unit: .count, kind: .counter, field: .networkTxPackets, format: .integer,
             exposition: .init(name: "container_network_transmit_packets_total", help: "Packets sent")),
         MetricSpec(
-            key: "block_read_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.blockReadBytes }),
+            key: "block_read_bytes", unit: .bytes, kind: .counter, field: .blockReadBytes, format: .integer,
             exposition: .init(name: "container_fs_reads_bytes_total", help: "Bytes read from block devices")),
         MetricSpec(
-            key: "block_write_bytes", unit: .bytes, kind: .counter, value: .integer({ $0.blockWriteBytes }),
+            key: "block_write_bytes", unit: .bytes, kind: .counter, field: .blockWriteBytes, format: .integer,
             exposition: .init(name: "container_fs_writes_bytes_total", help: "Bytes written to block devices")),
         MetricSpec(
-            key: "block_read_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.blockReadRate }, places: 1),
+            key: "block_read_rate", unit: .bytesPerSecond, kind: .gauge, field: .blockReadRate, format: .decimal(places: 1),
             alert: .init(metric: .blockRead, subject: "E/S disque", feminine: true, plural: true, direction: "lecture")),
         MetricSpec(
-            key: "block_write_rate", unit: .bytesPerSecond, kind: .gauge, value: .decimal({ $0.blockWriteRate }, places: 1),
+            key: "block_write_rate", unit: .bytesPerSecond, kind: .gauge, field: .blockWriteRate, format: .decimal(places: 1),
             alert: .init(metric: .blockWrite, subject: "E/S disque", feminine: true, plural: true, direction: "écriture")),
         MetricSpec(
-            key: "cpu_throttled_periods", unit: .count, kind: .counter, value: .integer({ $0.cpuThrottledPeriods }),
+            key: "cpu_throttled_periods", unit: .count, kind: .counter, field: .cpuThrottledPeriods, format: .integer,
             exposition: .init(name: "container_cpu_cfs_throttled_periods_total", help: "CFS periods in which the container was throttled")),
         MetricSpec(
-            key: "memory_failcnt", unit: .count, kind: .counter, value: .integer({ $0.memoryFailcnt }),
+            key: "memory_failcnt", unit: .count, kind: .counter, field: .memoryFailcnt, format: .integer,
             exposition: .init(name: "container_memory_failcnt", help: "Times memory usage hit the limit")),
         MetricSpec(
-            key: "oom_kills", unit: .count, kind: .counter, value: .integer({ $0.oomKills }),
+            key: "oom_kills", unit: .count, kind: .counter, field: .oomKills, format: .integer,
             exposition: .init(name: "container_oom_events_total", help: "Processes killed by the OOM killer")),
         MetricSpec(
-            key: "psi_cpu_some_avg10", unit: .percent, kind: .gauge, value: .optionalDecimal({ $0.psiCPU }, places: 2),
+            key: "psi_cpu_some_avg10", unit: .percent, kind: .gauge, field: .psiCPU, format: .decimal(places: 2),
             exposition: .init(name: "wakedock_container_psi_cpu_some_avg10", help: "CPU pressure, some, 10 s average, %")),
         MetricSpec(
-            key: "psi_memory_some_avg10", unit: .percent, kind: .gauge, value: .optionalDecimal({ $0.psiMemory }, places: 2),
+            key: "psi_memory_some_avg10", unit: .percent, kind: .gauge, field: .psiMemory, format: .decimal(places: 2),
             exposition: .init(name: "wakedock_container_psi_memory_some_avg10", help: "Memory pressure, some, 10 s average, %")),
         MetricSpec(
-            key: "psi_io_some_avg10", unit: .percent, kind: .gauge, value: .optionalDecimal({ $0.psiIO }, places: 2),
+            key: "psi_io_some_avg10", unit: .percent, kind: .gauge, field: .psiIO, format: .decimal(places: 2),
             exposition: .init(name: "wakedock_container_psi_io_some_avg10", help: "I/O pressure, some, 10 s average, %")),
     ]
 
@@ -155,4 +148,18 @@ public enum MetricCatalog {
         }
         return spec
     }
+
+    /// What the hot paths walk (the sample encoder for every line and frame, alert evaluation on the tick): the
+    /// catalog without its words, plain values with no reference to count, so a pass over them costs what
+    /// hand-written code did (`ServerBenchmarks`' sample encoding, `CollectorBenchmarks`' alert evaluation).
+    public struct Layout: Sendable {
+        public let key: StaticString
+        public let field: SampleField
+        public let format: MetricSpec.Format
+    }
+
+    public static let layout: [Layout] = metrics.map { Layout(key: $0.key, field: $0.field, format: $0.format) }
+
+    /// The field each `MetricType` watches, by its `index`.
+    public static let fieldByMetricType: [SampleField] = byMetricType.map(\.field)
 }

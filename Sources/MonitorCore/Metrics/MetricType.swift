@@ -33,7 +33,7 @@ public enum MetricType: String, Sendable, CaseIterable, Codable {
 
     /// This metric's value in a sample.
     @inlinable
-    public func value(in s: Sample) -> Double { MetricCatalog.byMetricType[index].number(in: s) ?? 0 }
+    public func value(in s: Sample) -> Double { MetricCatalog.fieldByMetricType[index].read(s).number ?? 0 }
 }
 
 /// Alert levels (the original's `AlertLevel`).
