@@ -149,12 +149,12 @@ public struct Settings: Sendable {
             }
         }
 
-        /// Seconds as written (`5`, `0.25`), within `range`.
+        /// Seconds as written (`5`, `0.25`), within `range`: compared as written, so that a value a hair outside
+        /// the range is refused rather than rounded into it.
         private static func duration(_ text: String, in range: ClosedRange<Duration>, or bad: Invalid) throws -> Duration {
-            guard let seconds = Double(text), seconds.isFinite else { throw bad }
-            let d = Duration.seconds(saturating: seconds)
-            guard range.contains(d) else { throw bad }
-            return d
+            guard let seconds = Double(text), seconds.isFinite, seconds >= range.lowerBound.seconds, seconds <= range.upperBound.seconds
+            else { throw bad }
+            return .seconds(saturating: seconds)
         }
 
         /// WAKEDOCK_DOCKER_SOCKET, else DOCKER_HOST (unix:// only), else the default socket.

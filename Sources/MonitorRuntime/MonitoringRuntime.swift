@@ -55,6 +55,7 @@ public final class MonitoringRuntime: Sendable {
         self.thresholdFile = thresholdFile
         self.logger = logger
         thresholdFile?.load(into: thresholds, logger: logger)
+        // Build one runtime per alert log: a second one over the same log would persist each alert again.
         if let history { alerts.addListener { history.persist($0) } }
     }
 
@@ -79,13 +80,18 @@ public final class MonitoringRuntime: Sendable {
         }
     }
 
-    /// Validates the whole change, then applies it: the interval to the collection (and to persistence when it
-    /// follows it), the retention to the history, the thresholds to the table and their file.
-    public func apply(_ change: ConfigurationChange) throws(RuntimeError) {
+    /// Checks the whole change without applying any of it: the interval and the retention, then each threshold.
+    public func check(_ change: ConfigurationChange) throws(RuntimeError) {
         if let refusal = limits.refusal(of: change) { throw refusal }
         for item in change.thresholds {
             if let failure = Self.refusal(of: item.threshold) { throw failure }
         }
+    }
+
+    /// Validates the whole change, then applies it: the interval to the collection (and to persistence when it
+    /// follows it), the retention to the history, the thresholds to the table and their file.
+    public func apply(_ change: ConfigurationChange) throws(RuntimeError) {
+        try check(change)
         if let interval = change.interval {
             collection.setInterval(interval)
             // Sub-second collection does not multiply disk use.

@@ -13,16 +13,21 @@ public struct RuntimeLimits: Sendable {
 }
 
 /// One change of the runtime configuration (`POST /config`): validated as a whole, then applied as a whole.
+/// The interval is kept in seconds as the client gave it: the range is checked on that value (a value a hair
+/// outside it is refused, not rounded in) and a refusal quotes it; it becomes a `Duration` once accepted.
 public struct ConfigurationChange: Sendable {
-    public var interval: Duration?
+    public var intervalSeconds: Double?
     public var retentionDays: Int?
     public var thresholds: [ThresholdChange]
 
-    public init(interval: Duration? = nil, retentionDays: Int? = nil, thresholds: [ThresholdChange] = []) {
-        self.interval = interval
+    public init(intervalSeconds: Double? = nil, retentionDays: Int? = nil, thresholds: [ThresholdChange] = []) {
+        self.intervalSeconds = intervalSeconds
         self.retentionDays = retentionDays
         self.thresholds = thresholds
     }
+
+    /// The interval to apply (only meaningful once the change is accepted).
+    public var interval: Duration? { intervalSeconds.map { .seconds(saturating: $0) } }
 }
 
 /// One threshold to set, for one metric, in one scope (everywhere, a service, a container).
@@ -39,11 +44,13 @@ public struct ThresholdChange: Sendable {
 }
 
 extension RuntimeLimits {
-    /// Why `change` cannot be applied, nil when every part of it is within bounds.
+    /// Why `change`'s interval or retention cannot be applied, nil when both are within bounds.
     public func refusal(of change: ConfigurationChange) -> RuntimeError? {
-        if let interval = change.interval, !self.interval.contains(interval) {
+        if let seconds = change.intervalSeconds,
+            !(seconds.isFinite && seconds >= interval.lowerBound.seconds && seconds <= interval.upperBound.seconds)
+        {
             return .invalid(
-                "collection_interval doit être entre \(self.interval.lowerBound.secondsText) et \(self.interval.upperBound.secondsText) secondes (reçu: \(interval.secondsText))"
+                "collection_interval doit être entre \(interval.lowerBound.secondsText) et \(interval.upperBound.secondsText) secondes (reçu: \(seconds))"
             )
         }
         if let days = change.retentionDays, !retentionDays.contains(days) {

@@ -5,7 +5,7 @@ import Synchronization
 
 /// A history kept in memory, as the lines the JSONL store would write: for the in-process tests and tools that
 /// need a `HistoryStore` without a disk. It answers with the files' rules (`StoredRecordMatcher` over the same
-/// line bytes), keeps at most `capacity` records of each kind (the oldest go first), and encodes on the
+/// line bytes), keeps about `capacity` records of each kind (the oldest go first), and encodes on the
 /// caller's thread: the daemon's tick never feeds one.
 public final class MemoryHistoryStore: HistoryStore, Sendable {
     private struct Held {
@@ -58,10 +58,14 @@ public final class MemoryHistoryStore: HistoryStore, Sendable {
         statistics.alertsPersisted.add(1, ordering: .relaxed)
     }
 
+    /// Keeps `list` oldest first: sorted again only when a record comes out of order; trimmed back to
+    /// `capacity` a quarter at a time, not one record per write.
     private func append(_ records: [StoredRecord], to list: inout [StoredRecord]) {
+        let inOrder = zip(records, records.dropFirst()).allSatisfy { $0.timestampNanos <= $1.timestampNanos }
+            && (list.last?.timestampNanos ?? .min) <= (records.first?.timestampNanos ?? .max)
         list += records
-        list.sort { $0.timestampNanos < $1.timestampNanos }
-        if list.count > capacity { list.removeFirst(list.count - capacity) }
+        if !inOrder { list.sort { $0.timestampNanos < $1.timestampNanos } }
+        if list.count > capacity + capacity / 4 { list.removeFirst(list.count - capacity) }
     }
 
     public func records(_ kind: HistoryKind, matching filter: StoredRecordFilter) -> any StoredRecordReader {

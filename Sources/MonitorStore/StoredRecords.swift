@@ -117,8 +117,8 @@ public final class StoredRecords: StoredRecordReader {
 }
 
 /// `StoredRecordFilter`'s rules on one line's bytes, the filter's strings turned into bytes once: the one test
-/// both the files' reader and the memory store apply.
-struct StoredRecordMatcher {
+/// both the files' reader and the memory store apply (and any other `HistoryStore` should).
+public struct StoredRecordMatcher {
     private let filter: StoredRecordFilter
     private let containerID: [UInt8]?
     private let nameOrPrefix: [UInt8]?
@@ -128,7 +128,7 @@ struct StoredRecordMatcher {
     private let inMemory: [(id: [UInt8], since: Int64)]
     private let inMemoryFrom: Int64
 
-    init(_ filter: StoredRecordFilter) {
+    public init(_ filter: StoredRecordFilter) {
         self.filter = filter
         containerID = filter.containerID.map { Array($0.utf8) }
         nameOrPrefix = filter.containerNameOrPrefix.map { Array($0.utf8) }
@@ -145,7 +145,7 @@ struct StoredRecordMatcher {
     }
 
     /// The line's time when it matches the filter, nil when not.
-    func accept(_ line: HistoryLine) -> Int64? {
+    public func accept(_ line: HistoryLine) -> Int64? {
         guard line.isWhole, let (time, resolution) = line.timestamp, time >= filter.sinceNanos else { return nil }
         if let containerID, !line.has(.containerID, equalTo: containerID) { return nil }
         if let nameOrPrefix, !line.has(.containerName, equalTo: nameOrPrefix),

@@ -48,6 +48,27 @@ import Testing
         }
     }
 
+    /// Times are written in seconds and held as `Duration`s; the range is checked on the value as written, so a
+    /// value a hair outside a bound is refused rather than rounded onto it, and the bounds themselves are in.
+    @Test func durationsAreCheckedAsWrittenThenHeldAsDurations() throws {
+        for (variable, outside) in [
+            ("WAKEDOCK_METRICS_INTERVAL", "0.0099999996"), ("WAKEDOCK_METRICS_INTERVAL", "3600.0000000004"),
+            ("WAKEDOCK_ALERT_COOLDOWN", "-1e-12"), ("WAKEDOCK_WS_PING_INTERVAL", "0.0999999996"), ("WAKEDOCK_METRICS_INTERVAL", "nan"),
+            ("WAKEDOCK_METRICS_INTERVAL", "inf"), ("WAKEDOCK_METRICS_INTERVAL", "1e300"),
+        ] {
+            #expect(throws: Settings.Invalid.self, "\(variable)=\(outside)") { try Settings.load(environment: [variable: outside]) }
+        }
+        let inside = try Settings.load(environment: [
+            "WAKEDOCK_METRICS_INTERVAL": "0.01", "WAKEDOCK_PERSIST_INTERVAL": "86400", "WAKEDOCK_ALERT_COOLDOWN": "0",
+            "WAKEDOCK_HTTP_BODY_TIMEOUT": "0.25",
+        ])
+        #expect(inside.collectionInterval == .milliseconds(10))
+        #expect(inside.persistenceInterval == .seconds(86400))
+        #expect(inside.alertCooldown == .zero)
+        #expect(inside.httpBodyTimeout == .milliseconds(250))
+        #expect(try Settings.load(environment: ["WAKEDOCK_METRICS_INTERVAL": "0.5"]).persistenceInterval == .seconds(1))
+    }
+
     @Test func theREADMEShowsTheTable() throws {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("README.md")

@@ -41,10 +41,10 @@ import Testing
         let cpu = ThresholdChange(metric: .cpuPercent, scope: .global, threshold: Threshold(warning: 50, critical: 60))
         // Each bad part refuses the whole change: nothing of the good parts is applied.
         for bad in [
-            ConfigurationChange(interval: .milliseconds(50), retentionDays: 3, thresholds: [cpu]),
-            ConfigurationChange(interval: .seconds(1), retentionDays: 31, thresholds: [cpu]),
+            ConfigurationChange(intervalSeconds: 0.05, retentionDays: 3, thresholds: [cpu]),
+            ConfigurationChange(intervalSeconds: 1, retentionDays: 31, thresholds: [cpu]),
             ConfigurationChange(
-                interval: .seconds(1), thresholds: [ThresholdChange(metric: .memoryPercent, scope: .global, threshold: Threshold(warning: 9, critical: 9))]),
+                intervalSeconds: 1, thresholds: [ThresholdChange(metric: .memoryPercent, scope: .global, threshold: Threshold(warning: 9, critical: 9))]),
         ] {
             #expect(throws: RuntimeError.self) { try runtime.apply(bad) }
             #expect(runtime.interval == .seconds(5))
@@ -52,13 +52,13 @@ import Testing
             #expect(runtime.thresholds.threshold(for: .cpuPercent)?.warning != 50)
         }
         // A sub-second interval: collection follows, persistence stays at a second (SPEC §7).
-        try runtime.apply(ConfigurationChange(interval: .milliseconds(500), retentionDays: 3, thresholds: [cpu]))
+        try runtime.apply(ConfigurationChange(intervalSeconds: 0.5, retentionDays: 3, thresholds: [cpu]))
         #expect(runtime.interval == .milliseconds(500))
         #expect(runtime.timestampPrecision == .milliseconds)
         #expect(history.persistInterval == .seconds(1))
         #expect(runtime.retentionDays == 3 && history.retentionDays == 3)
         #expect(runtime.thresholds.threshold(for: .cpuPercent)?.critical == 60)
-        try runtime.apply(ConfigurationChange(interval: .seconds(10)))
+        try runtime.apply(ConfigurationChange(intervalSeconds: 10))
         #expect(history.persistInterval == .seconds(10))
         #expect(runtime.timestampPrecision == .seconds)
     }
@@ -66,8 +66,16 @@ import Testing
     @Test func theRefusalSaysWhatWasGivenAndWhatIsAccepted() {
         let runtime = Self.runtime()
         #expect(throws: RuntimeError.invalid("collection_interval doit être entre 0.1 et 60 secondes (reçu: 0.05)")) {
-            try runtime.apply(ConfigurationChange(interval: .milliseconds(50)))
+            try runtime.apply(ConfigurationChange(intervalSeconds: 0.05))
         }
+        // The value as given, not rounded into the range nor capped.
+        for outside in [0.09999999999, 60.0000000004, 1e300, -1, .infinity, .nan] {
+            #expect(throws: RuntimeError.self) { try runtime.apply(ConfigurationChange(intervalSeconds: outside)) }
+        }
+        #expect(throws: RuntimeError.invalid("collection_interval doit être entre 0.1 et 60 secondes (reçu: 1e+300)")) {
+            try runtime.apply(ConfigurationChange(intervalSeconds: 1e300))
+        }
+        #expect(runtime.interval == .seconds(5))
         #expect(throws: RuntimeError.invalid("retention_days doit être entre 1 et 30 (reçu: 0)")) {
             try runtime.apply(ConfigurationChange(retentionDays: 0))
         }

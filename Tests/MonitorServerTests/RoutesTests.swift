@@ -71,6 +71,30 @@ import Testing
         }
     }
 
+    /// The first fault in the body's order is the one answered: the interval, then each threshold in turn (its
+    /// name, its scope, its values) — as before the runtime took the change over.
+    @Test func aConfigsFirstFaultInBodyOrderIsTheOneAnswered() async throws {
+        try await API().test { client, runtime in
+            func post(_ body: String) async throws -> TestResponse {
+                try await client.execute(uri: Self.base + "/config", method: .post, headers: Self.jsonHeaders, body: Self.body(body))
+            }
+            let intervalFirst = try await post(
+                #"{"collection_interval": 0.05, "thresholds": [{"metric_type": "cpu_percent", "warning_threshold": 1, "critical_threshold": 2, "container_id": "nope"}]}"#)
+            try Self.expectError(intervalFirst, .unprocessableContent, code: "validation_error")
+            #expect(try Self.json(intervalFirst)["detail"] as? String == "collection_interval doit être entre 0.1 et 60 secondes (reçu: 0.05)")
+            let firstItemFirst = try await post(
+                #"{"thresholds": [{"metric_type": "cpu_percent", "warning_threshold": 90, "critical_threshold": 80}, {"metric_type": "bogus", "warning_threshold": 1, "critical_threshold": 2}]}"#)
+            try Self.expectError(firstItemFirst, .badRequest, code: "invalid_threshold")
+            let unknownContainer = try await post(
+                #"{"thresholds": [{"metric_type": "cpu_percent", "warning_threshold": 1, "critical_threshold": 2, "container_id": "nope"}]}"#)
+            try Self.expectError(unknownContainer, .notFound, code: "not_found")
+            // A hair outside the range is outside: not rounded into it.
+            try Self.expectError(try await post(#"{"collection_interval": 0.09999999999}"#), .unprocessableContent)
+            #expect(runtime.interval == .seconds(1), "nothing applied")
+            #expect(runtime.thresholds.threshold(for: .cpuPercent)?.warning != 90)
+        }
+    }
+
     @Test func thresholdsAreCheckedAndErrorsKeepTheirShape() async throws {
         try await API().test { client, runtime in
             let put = try await client.execute(

@@ -1,8 +1,10 @@
 /// Every metric a sample carries, described once: its JSON key (SPEC §2), unit, how it is read from a
 /// `Sample` and written, whether a threshold can watch it (its `MetricType` and the words of its alert
-/// messages), and its name in a Prometheus exposition. The sample encoder, alert messages, the OpenAPI check
-/// and the exposition all walk this table; adding a metric is its read (the C probe, `Probe`, `Sample`,
-/// `SampleDerivation`, `SampleDeltaCodec`), its `SampleField` case, and one entry here.
+/// messages), and its name in a Prometheus exposition. The sample encoder (so every history line, frame and
+/// answer, and the OpenAPI check that compares the Sample schema with what the encoder writes), alert
+/// messages and `MetricType` walk this table; the Prometheus endpoint (issue 15) is to. Adding a metric is its
+/// read (the C probe, `Probe`, `Sample`, `SampleDerivation`, `SampleDeltaCodec`), its `SampleField` case,
+/// and one entry here.
 public struct MetricSpec: Sendable {
     /// How the value is written in JSON: a whole number, or a decimal rounded to `places` (a field the kernel
     /// may not offer is `null` whatever its format).
@@ -36,7 +38,9 @@ public struct MetricSpec: Sendable {
         public var direction: String?
     }
 
-    /// Its name in a Prometheus exposition, and the factor to its base unit there (nanoseconds → seconds).
+    /// Its name in a Prometheus exposition (cAdvisor's where cAdvisor has the figure, `wakedock_` otherwise), and
+    /// the factor to its base unit there (nanoseconds → seconds). Percentages and our per-tick rates have none:
+    /// an exposition carries raw counters, and Prometheus derives rates and ratios from them.
     public struct Exposition: Sendable {
         public var name: String
         public var help: String
@@ -65,20 +69,19 @@ public enum MetricCatalog {
     public static let metrics: [MetricSpec] = [
         MetricSpec(
             key: "cpu_percent", unit: .percent, kind: .gauge, field: .cpuPercent, format: .decimal(places: 2),
-            alert: .init(metric: .cpuPercent, subject: "CPU"),
-            exposition: .init(name: "wakedock_container_cpu_percent", help: "CPU use over the last tick, % of one core (docker stats)")),
+            alert: .init(metric: .cpuPercent, subject: "CPU")),
         MetricSpec(
             key: "memory_usage", unit: .bytes, kind: .gauge, field: .memoryUsage, format: .integer,
             alert: .init(metric: .memoryUsage, subject: "Utilisation mémoire", feminine: true),
-            exposition: .init(name: "container_memory_usage_bytes", help: "Memory in use, bytes, less inactive page cache (docker stats)")),
+            // docker stats' figure (usage less inactive page cache) is cAdvisor's working set.
+            exposition: .init(name: "container_memory_working_set_bytes", help: "Working set, bytes: memory in use less inactive page cache")),
         MetricSpec(
             key: "memory_limit", unit: .bytes, kind: .gauge, field: .memoryLimit, format: .integer,
             alert: .init(metric: .memoryLimit, subject: "Limite mémoire", feminine: true),
             exposition: .init(name: "container_spec_memory_limit_bytes", help: "Memory limit, bytes (the host's memory when unlimited)")),
         MetricSpec(
             key: "memory_percent", unit: .percent, kind: .gauge, field: .memoryPercent, format: .decimal(places: 2),
-            alert: .init(metric: .memoryPercent, subject: "Mémoire", feminine: true),
-            exposition: .init(name: "wakedock_container_memory_percent", help: "Memory in use, % of the limit")),
+            alert: .init(metric: .memoryPercent, subject: "Mémoire", feminine: true)),
         MetricSpec(
             key: "network_rx_bytes", unit: .bytes, kind: .counter, field: .networkRxBytes, format: .integer,
             exposition: .init(name: "container_network_receive_bytes_total", help: "Bytes received")),

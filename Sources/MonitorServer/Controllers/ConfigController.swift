@@ -22,17 +22,19 @@ struct ConfigController: Sendable {
         return try Response.message("Configuration mise à jour avec succès")
     }
 
-    /// Reads the body into one change (unknown metrics and scopes are refused here, in the order given); the
-    /// runtime checks the ranges and every threshold before it applies anything.
+    /// Reads the body into one change and lets the runtime apply it, nothing applied unless all of it is
+    /// valid. The first fault in the body's order is the one answered: the interval, the retention, then each
+    /// threshold's name, scope (an unknown container is a 404) and values.
     private func applyConfiguration(_ body: ConfigBody) throws {
-        var change = ConfigurationChange(
-            interval: body.collection_interval.map { Duration.seconds(saturating: $0) }, retentionDays: body.retention_days)
+        var change = ConfigurationChange(intervalSeconds: body.collection_interval, retentionDays: body.retention_days)
+        try runtime.check(change)
         for (i, item) in (body.thresholds ?? []).enumerated() {
             guard let name = item.metric_type else { throw APIError.validation("thresholds.\(i).metric_type est requis") }
             guard let metric = MetricType(rawValue: name) else {
                 throw APIError.validation("thresholds.\(i).metric_type inconnu: \(name)")
             }
             let scope = try runtime.thresholdScope(service: item.service_name, container: item.container_id)
+            try runtime.validate(item.threshold)
             change.thresholds.append(ThresholdChange(metric: metric, scope: scope, threshold: item.threshold))
         }
         try runtime.apply(change)

@@ -51,7 +51,7 @@ struct StatisticsController: Sendable {
     }
 
     private static func rounded(_ value: Double, decimals: Int) -> Double {
-        let scale = decimals == 2 ? 100.0 : 1000.0
+        let scale = pow(10.0, Double(decimals))
         return (value * scale).rounded() / scale
     }
 

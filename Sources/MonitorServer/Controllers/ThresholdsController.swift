@@ -32,6 +32,7 @@ struct ThresholdsController: Sendable {
             throw APIError.validation("metric_type du corps (\(declared)) différent du chemin (\(name))")
         }
         let threshold = body.threshold
+        // Its values before its scope, as the original answers (setThreshold checks them again, for other callers).
         try runtime.validate(threshold)
         let scope = try runtime.thresholdScope(service: body.service_name, container: body.container_id)
         let persisted = try runtime.setThreshold(threshold, for: metric, scope: scope)

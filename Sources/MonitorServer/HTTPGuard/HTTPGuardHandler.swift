@@ -32,11 +32,6 @@ public struct HTTPGuardLimits: Sendable {
     }
 }
 
-extension TimeAmount {
-    /// NIO's timers take its own type.
-    init(_ duration: Duration) { self = .nanoseconds(duration.saturatingNanoseconds) }
-}
-
 /// Sits right after NIO's HTTP request decoder and answers, on the event loop, everything that must never reach
 /// the application or be met with silence:
 /// - a request the parser refuses gets 400 (431 for oversized heads, 501 for unknown methods, 505 for other
