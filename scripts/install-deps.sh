@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what WakeDock Monitor needs on a Debian 12 machine, only where it is missing.
 #   install-deps.sh run   — what the daemon needs at run time
-#   install-deps.sh test  — plus a Docker engine, busybox (the test image), curl, iproute2 and pytest
+#   install-deps.sh test  — plus a Docker engine, busybox (the test image), curl, iproute2, Prometheus and pytest
 set -euo pipefail
 
 purpose=${1:-run}
@@ -26,6 +26,7 @@ if [ "$purpose" = test ]; then
     need cpio
     need debootstrap  # the Debian 12 host of the full cgroup v2 VM test
     need e2fsprogs    # mke2fs -d: that host's root filesystem image, without a loop mount
+    need prometheus   # promtool and a real Prometheus that scrapes /metrics (the package starts no service here)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "install-deps: installing ${packages[*]}"
@@ -33,8 +34,8 @@ if [ ${#packages[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
-python_packages="pytest requests websocket-client jsonschema openapi-spec-validator schemathesis"
-if [ "$purpose" = test ] && ! python3 -c 'import pytest, requests, websocket, jsonschema, openapi_spec_validator, schemathesis' 2>/dev/null; then
+python_packages="pytest requests websocket-client jsonschema openapi-spec-validator schemathesis prometheus-client"
+if [ "$purpose" = test ] && ! python3 -c 'import pytest, requests, websocket, jsonschema, openapi_spec_validator, schemathesis, prometheus_client' 2>/dev/null; then
     echo "install-deps: installing $python_packages"
     # shellcheck disable=SC2086
     python3 -m pip install -q $python_packages ||

@@ -25,5 +25,7 @@ struct MonitoringRoutes {
         router.addRoutes(ConfigController(runtime: runtime).routes, atPath: Self.prefix)
         router.addRoutes(ContainersController(runtime: runtime).routes, atPath: Self.prefix)
         router.addRoutes(StatisticsController(runtime: runtime, statistics: statistics, options: options).routes, atPath: Self.prefix)
+        // Prometheus scrapes `/metrics` at the root.
+        router.addRoutes(ExpositionController(runtime: runtime).routes)
     }
 }

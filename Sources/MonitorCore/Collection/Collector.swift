@@ -208,7 +208,9 @@ public final class Collector {
                 metadata: ["container_id": "\(target.identity.id)", "container_name": "\(target.identity.name)"])
             return false
         }
-        var slot = Slot(probe: probe, series: ContainerSeries(identity: target.identity, capacity: options.ringCapacity))
+        var slot = Slot(
+            probe: probe,
+            series: ContainerSeries(identity: target.identity, capacity: options.ringCapacity, cgroupPath: directories.relativePath))
         slot.cadenceGroup = nextCadenceGroup
         nextCadenceGroup = (nextCadenceGroup + 1) % Self.cadenceGroups
         slots.append(slot)

@@ -5,10 +5,13 @@ import Synchronization
 /// I/O. Samples read back carry this series' identity (after a rename, the new name on the whole history).
 public final class ContainerSeries: Sendable {
     public let identity: ContainerIdentity
+    /// Its cgroup below the hierarchy's root (`/docker/<id>`), when known: the Prometheus `id` label.
+    public let cgroupPath: String?
     fileprivate let ring: Mutex<SampleRing>
 
-    public init(identity: ContainerIdentity, capacity: Int) {
+    public init(identity: ContainerIdentity, capacity: Int, cgroupPath: String? = nil) {
         self.identity = identity
+        self.cgroupPath = cgroupPath
         self.ring = Mutex(SampleRing(capacity: capacity))
     }
 
@@ -44,7 +47,7 @@ public final class ContainerSeries: Sendable {
 extension ContainerSeries {
     /// The same history under a new identity (a rename or new labels).
     func renamed(to identity: ContainerIdentity) -> ContainerSeries {
-        let copy = ContainerSeries(identity: identity, capacity: ring.withLock { $0.capacity })
+        let copy = ContainerSeries(identity: identity, capacity: ring.withLock { $0.capacity }, cgroupPath: cgroupPath)
         let samples = recent(limit: .max)
         for sample in samples.reversed() { copy.append(sample) }
         return copy

@@ -135,6 +135,9 @@ public struct CgroupLayout: Sendable, Equatable {
         public var blkio: String?
         /// The cgroup2 directory: everything on v2; PSI only on hybrid hosts.
         public var unified: String?
+        /// The container's cgroup below the hierarchy's root (`/docker/<id>`, `/system.slice/docker-<id>.scope`):
+        /// what cAdvisor calls its `id`.
+        public var relativePath: String?
     }
 
     /// Directories from the text of /proc/<pid>/cgroup ("4:memory:/docker/<id>", "0::/docker/<id>").
@@ -159,8 +162,10 @@ public struct CgroupLayout: Sendable, Equatable {
         if mode == .v2 {
             guard let unifiedPath, let unified else { return dirs }
             let dir = unifiedPath == "/" ? unified : unified + unifiedPath
-            dirs = ContainerDirectories(cpuacct: dir, cpu: dir, memory: dir, pids: dir, blkio: dir, unified: dir)
+            dirs = ContainerDirectories(
+                cpuacct: dir, cpu: dir, memory: dir, pids: dir, blkio: dir, unified: dir, relativePath: unifiedPath)
         } else {
+            dirs.relativePath = relative["memory"] ?? relative["cpuacct"] ?? relative["pids"]
             dirs.cpuacct = join("cpuacct")
             dirs.cpu = join("cpu")
             dirs.memory = join("memory")
@@ -187,7 +192,8 @@ public struct CgroupLayout: Sendable, Equatable {
     public func directories(relative: String) -> ContainerDirectories {
         if mode == .v2 {
             let dir = root + relative
-            return ContainerDirectories(cpuacct: dir, cpu: dir, memory: dir, pids: dir, blkio: dir, unified: dir)
+            return ContainerDirectories(
+                cpuacct: dir, cpu: dir, memory: dir, pids: dir, blkio: dir, unified: dir, relativePath: relative)
         }
         let fm = FileManager.default
         func existing(_ controller: String) -> String? {
@@ -199,6 +205,6 @@ public struct CgroupLayout: Sendable, Equatable {
         if let unified, fm.fileExists(atPath: unified + relative) { unifiedDir = unified + relative }
         return ContainerDirectories(
             cpuacct: existing("cpuacct"), cpu: existing("cpu"), memory: existing("memory"), pids: existing("pids"),
-            blkio: existing("blkio"), unified: unifiedDir)
+            blkio: existing("blkio"), unified: unifiedDir, relativePath: relative)
     }
 }

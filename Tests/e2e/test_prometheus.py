@@ -1,0 +1,175 @@
+"""GET /metrics (issue 15, first step): the containers' newest figures under cAdvisor's names, checked by
+promtool (text format), by the Prometheus client library's OpenMetrics parser, against our own JSON figures,
+and scraped every second by a real Prometheus whose queries answer with them."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import datetime
+
+import pytest
+import requests
+from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
+from prometheus_client.parser import text_string_to_metric_families as parse_text
+
+from conftest import end_process, free_port, start_api_daemon, wait_discovered
+from docker_engine import IMAGE
+
+BURNER, IDLE = "wd-prom-burn", "wd-prom-idle"
+
+
+@pytest.fixture(scope="module")
+def api(engine, binary):
+    # Half a core, so that its CPU figure is steady enough to compare with Prometheus' rate().
+    engine.run(BURNER, "while :; do :; done", "--cpus", "0.5",
+               "--label", "com.docker.compose.service=burner", "--label", "com.docker.compose.project=promtest")
+    engine.run(IDLE, "exec sleep 100000")
+    daemon = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.5")
+    try:
+        wait_discovered(daemon, [BURNER, IDLE])
+        time.sleep(1.5)
+        yield daemon
+    finally:
+        daemon.daemon.stop()
+        engine.remove(BURNER, IDLE)
+
+
+def scrape(api, openmetrics=False):
+    headers = {"Accept": "application/openmetrics-text; version=1.0.0"} if openmetrics else {}
+    r = requests.get(f"http://127.0.0.1:{api.port}/metrics", headers=headers, timeout=10)
+    assert r.status_code == 200
+    return r
+
+
+def epoch(rfc3339: str) -> float:
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
+
+
+def series(text, name, container, parse=parse_text):
+    """{metric sample name: (value, timestamp)} of one container."""
+    out = {}
+    for family in parse(text):
+        for s in family.samples:
+            if s.labels.get("name") == container and (name is None or s.name == name):
+                out[s.name] = (s.value, s.timestamp)
+    return out
+
+
+def test_text_format_passes_promtool(api):
+    r = scrape(api)
+    assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    check = subprocess.run(["promtool", "check", "metrics"], input=r.text, capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert 'name="wd-prom-burn"' in r.text
+
+
+def test_openmetrics_is_served_when_asked_and_parses_strictly(api):
+    r = scrape(api, openmetrics=True)
+    assert r.headers["content-type"].startswith("application/openmetrics-text; version=1.0.0")
+    assert r.text.endswith("# EOF\n")
+    families = {f.name: f for f in parse_openmetrics(r.text)}
+    assert families["container_cpu_usage_seconds"].type == "counter"
+    assert families["container_memory_working_set_bytes"].type == "gauge"
+    assert any(s.labels["name"] == BURNER for s in families["container_cpu_usage_seconds"].samples)
+
+
+def test_labels_and_values_are_cadvisors_and_agree_with_our_json(api, engine):
+    burner_id = engine.docker("inspect", "-f", "{{.Id}}", BURNER).stdout.strip()
+    # The exposition and the JSON read the same ring: compare them at the same tick.
+    for _ in range(20):
+        text = scrape(api).text
+        latest = requests.get(f"http://127.0.0.1:{api.port}/api/v1/monitoring/metrics/latest", timeout=10).json()
+        ours = next(s for s in latest["samples"] if s["container_name"] == BURNER)
+        exposed = series(text, None, BURNER)
+        if abs(float(exposed["container_last_seen"][1]) - epoch(ours["timestamp"])) < 1e-3:
+            break
+    else:
+        pytest.fail("the JSON and the exposition never showed the same tick")
+    labels = next(s.labels for f in parse_text(text) for s in f.samples if s.labels.get("name") == BURNER)
+    assert labels == {
+        "container_label_com_docker_compose_project": "promtest", "container_label_com_docker_compose_service": "burner",
+        "id": labels["id"], "image": IMAGE, "name": BURNER,
+    }
+    assert labels["id"].endswith(burner_id) or burner_id in labels["id"], labels["id"]
+    assert exposed["container_cpu_usage_seconds_total"][0] == pytest.approx(ours["cpu_usage"] / 1e9, abs=1e-9)
+    assert exposed["container_memory_working_set_bytes"][0] == ours["memory_usage"]
+    assert exposed["container_spec_memory_limit_bytes"][0] == ours["memory_limit"]
+    assert exposed["container_network_receive_bytes_total"][0] == ours["network_rx_bytes"]
+    assert exposed["container_network_transmit_bytes_total"][0] == ours["network_tx_bytes"]
+    assert exposed["container_processes"][0] == ours["pids"]
+    assert exposed["container_fs_reads_bytes_total"][0] == ours["block_read_bytes"]
+
+
+@pytest.fixture(scope="module")
+def prometheus(api):
+    """A real Prometheus scraping the daemon every second."""
+    if shutil.which("prometheus") is None:
+        pytest.fail("prometheus is not installed: the README's test command installs it")
+    root = tempfile.mkdtemp(prefix="wd-prometheus-")
+    port = free_port()
+    with open(f"{root}/prometheus.yml", "w") as config:
+        config.write(
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+            f"scrape_configs: [{{job_name: wakedock, static_configs: [{{targets: ['127.0.0.1:{api.port}']}}]}}]\n")
+    process = subprocess.Popen(
+        ["prometheus", f"--config.file={root}/prometheus.yml", f"--storage.tsdb.path={root}/data",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=open(f"{root}/prometheus.log", "w"), start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(base + "/-/ready", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("Prometheus never became ready:\n" + open(f"{root}/prometheus.log").read()[-3000:])
+        yield base
+    finally:
+        end_process(process)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def query(base, expression):
+    r = requests.get(base + "/api/v1/query", params={"query": expression}, timeout=10).json()
+    assert r["status"] == "success", r
+    return r["data"]["result"]
+
+
+def test_a_real_prometheus_scrapes_it_and_its_rate_agrees_with_our_cpu_percent(prometheus, api):
+    deadline = time.monotonic() + 30
+    rate = None
+    counter = f'container_cpu_usage_seconds_total{{name="{BURNER}"}}'
+    while time.monotonic() < deadline:
+        up = query(prometheus, 'up{job="wakedock"}')
+        # A rate over a window the series does not fill yet is extrapolated low: wait for five scrapes in it.
+        filled = query(prometheus, f"count_over_time({counter}[5s])")
+        if up and up[0]["value"][1] == "1" and filled and float(filled[0]["value"][1]) >= 5:
+            rate = float(query(prometheus, f"rate({counter}[5s]) * 100")[0]["value"][1])
+            break
+        time.sleep(1)
+    assert rate is not None, "Prometheus never had a CPU rate for the burner"
+    ours = [s["cpu_percent"] for s in requests.get(
+        f"http://127.0.0.1:{api.port}/api/v1/monitoring/metrics", params={"container_id": BURNER, "hours": 0.002},
+        timeout=10).json()]
+    mean = sum(ours) / len(ours)
+    print(f"\nPrometheus rate × 100: {rate:.1f} %, our cpu_percent over the same seconds: {mean:.1f} %")
+    assert math.isclose(rate, mean, abs_tol=10), (rate, mean)
+    memory = query(prometheus, f'container_memory_working_set_bytes{{name="{BURNER}"}}')
+    assert memory and float(memory[0]["value"][1]) > 0
+
+
+def test_a_removed_container_is_gone_from_the_next_scrape(api, engine):
+    assert f'name="{IDLE}"' in scrape(api).text
+    engine.remove(IDLE)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and f'name="{IDLE}"' in scrape(api).text:
+        time.sleep(0.2)
+    assert f'name="{IDLE}"' not in scrape(api).text
