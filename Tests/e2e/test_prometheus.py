@@ -1,9 +1,11 @@
-"""GET /metrics (issue 15, first step): the containers' newest figures under cAdvisor's names, checked by
-promtool (text format), by the Prometheus client library's OpenMetrics parser, against our own JSON figures,
-and scraped every second by a real Prometheus whose queries answer with them."""
+"""GET /metrics (issue 15): the containers' newest figures under cAdvisor's names, checked by promtool (text
+format), by the Prometheus client library's OpenMetrics parser, against our own JSON figures, and scraped
+every second by a real Prometheus from two daemons (two "hosts", told apart by a relabelled `host` label) with
+the recording rules and the Grafana dashboard of packaging/ — whose every query must answer with data."""
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import subprocess
@@ -16,7 +18,7 @@ import requests
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from conftest import end_process, free_port, start_api_daemon, wait_discovered
+from conftest import REPO, end_process, free_port, start_api_daemon, wait_discovered
 from docker_engine import IMAGE
 
 BURNER, IDLE = "wd-prom-burn", "wd-prom-idle"
@@ -36,6 +38,17 @@ def api(engine, binary):
     finally:
         daemon.daemon.stop()
         engine.remove(BURNER, IDLE)
+
+
+@pytest.fixture(scope="module")
+def api2(engine, binary, api):
+    """A second daemon watching the same engine: the second "host" of the multi-host checks."""
+    daemon = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.5")
+    try:
+        wait_discovered(daemon, [BURNER])
+        yield daemon
+    finally:
+        daemon.daemon.stop()
 
 
 def scrape(api, openmetrics=False):
@@ -105,16 +118,21 @@ def test_labels_and_values_are_cadvisors_and_agree_with_our_json(api, engine):
 
 
 @pytest.fixture(scope="module")
-def prometheus(api):
-    """A real Prometheus scraping the daemon every second."""
+def prometheus(api, api2):
+    """A real Prometheus scraping both daemons every second, each target's address as its `host` label, with
+    packaging/prometheus/wakedock-rules.yml evaluated every second."""
     if shutil.which("prometheus") is None:
         pytest.fail("prometheus is not installed: the README's test command installs it")
     root = tempfile.mkdtemp(prefix="wd-prometheus-")
     port = free_port()
+    shutil.copy(REPO / "packaging" / "prometheus" / "wakedock-rules.yml", f"{root}/wakedock-rules.yml")
     with open(f"{root}/prometheus.yml", "w") as config:
         config.write(
             "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-            f"scrape_configs: [{{job_name: wakedock, static_configs: [{{targets: ['127.0.0.1:{api.port}']}}]}}]\n")
+            "rule_files: [wakedock-rules.yml]\n"
+            "scrape_configs: [{job_name: wakedock, static_configs: "
+            f"[{{targets: ['127.0.0.1:{api.port}', '127.0.0.1:{api2.port}']}}], "
+            "relabel_configs: [{source_labels: [__address__], target_label: host}]}]\n")
     process = subprocess.Popen(
         ["prometheus", f"--config.file={root}/prometheus.yml", f"--storage.tsdb.path={root}/data",
          f"--web.listen-address=127.0.0.1:{port}"],
@@ -139,8 +157,18 @@ def prometheus(api):
 
 def query(base, expression):
     r = requests.get(base + "/api/v1/query", params={"query": expression}, timeout=10).json()
-    assert r["status"] == "success", r
+    assert r["status"] == "success", (expression, r)
     return r["data"]["result"]
+
+
+def eventually(base, expression, timeout=30):
+    """The query's result once it has one (a rule needs an evaluation, a rate two scrapes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = query(base, expression)
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.5)
 
 
 def test_a_real_prometheus_scrapes_it_and_its_rate_agrees_with_our_cpu_percent(prometheus, api):
@@ -173,3 +201,57 @@ def test_a_removed_container_is_gone_from_the_next_scrape(api, engine):
     while time.monotonic() < deadline and f'name="{IDLE}"' in scrape(api).text:
         time.sleep(0.2)
     assert f'name="{IDLE}"' not in scrape(api).text
+
+
+def test_two_hosts_are_told_apart_and_add_up(prometheus, api, api2):
+    hosts = eventually(prometheus, "count by (host) (container_last_seen)")
+    deadline = time.monotonic() + 30
+    while len(hosts) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        hosts = query(prometheus, "count by (host) (container_last_seen)")
+    assert {h["metric"]["host"] for h in hosts} == {f"127.0.0.1:{api.port}", f"127.0.0.1:{api2.port}"}
+    one = float(eventually(prometheus, f'container_spec_memory_limit_bytes{{name="{BURNER}", host="127.0.0.1:{api.port}"}}')[0]["value"][1])
+    both = float(query(prometheus, f'sum(container_spec_memory_limit_bytes{{name="{BURNER}"}})')[0]["value"][1])
+    assert both == 2 * one
+
+
+def test_the_recording_rules_check_and_record(prometheus):
+    rules = REPO / "packaging" / "prometheus" / "wakedock-rules.yml"
+    check = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    config = subprocess.run(["promtool", "check", "config", str(rules.parent / "prometheus.yml")],
+                            capture_output=True, text=True, timeout=30)
+    assert config.returncode == 0, config.stdout + config.stderr
+    recorded = [line.split("record:")[1].strip() for line in rules.read_text().splitlines() if "record:" in line]
+    assert len(recorded) >= 6
+    for name in recorded:
+        assert eventually(prometheus, name), f"the rule {name} recorded nothing"
+    # Over a minute's window with seconds of data, rate() extrapolates low: only its presence is checked here
+    # (test_a_real_prometheus_… checks the same expression's value over a window the data fills).
+    burner = eventually(prometheus, f'container:cpu_percent:rate1m{{name="{BURNER}"}}')
+    assert float(burner[0]["value"][1]) > 0, burner
+
+
+def grafana_queries(dashboard):
+    """Every PromQL query of the dashboard (panels and variables), its variables set to match everything."""
+    def concrete(expression):
+        for variable in ("$host", "$service", "$container"):
+            expression = expression.replace(variable, ".*")
+        return expression.replace("$__rate_interval", "5s")
+    panels = [(panel["title"], concrete(target["expr"])) for panel in dashboard["panels"] for target in panel["targets"]]
+    variables = [(v["name"], concrete(v["query"]["query"])) for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    return panels, variables
+
+
+def test_every_query_of_the_grafana_dashboard_returns_data(prometheus):
+    dashboard = json.loads((REPO / "packaging" / "grafana" / "wakedock.json").read_text())
+    panels, variables = grafana_queries(dashboard)
+    assert len(panels) >= 10
+    for title, expression in panels:
+        assert eventually(prometheus, expression), f"panel {title!r}: no data for {expression}"
+    for name, expression in variables:
+        # label_values(selector, label) is Grafana's: the series API answers it.
+        selector, label = expression[len("label_values("):-1].rsplit(",", 1)
+        values = requests.get(f"{prometheus}/api/v1/label/{label.strip()}/values", params={"match[]": selector},
+                              timeout=10).json()["data"]
+        assert values, f"variable {name}: no values for {expression}"
