@@ -126,7 +126,12 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            resources: [.embedInCode("openapi.json")]
+            resources: [
+                .embedInCode("openapi.json"),
+                .embedInCode("Dashboard/index.html"),
+                .embedInCode("Dashboard/dashboard.css"),
+                .embedInCode("Dashboard/dashboard.js"),
+            ]
         ),
         // The application: settings (one table), the engine's start, logging, and `Daemon.build`, the one place
         // that wires every part into a ServiceGroup. No command-line parsing: commands and tests call it.

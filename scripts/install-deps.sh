@@ -27,6 +27,7 @@ if [ "$purpose" = test ]; then
     need debootstrap  # the Debian 12 host of the full cgroup v2 VM test
     need e2fsprogs    # mke2fs -d: that host's root filesystem image, without a loop mount
     need prometheus   # promtool and a real Prometheus that scrapes /metrics (the package starts no service here)
+    need chromium     # the dashboard's tests: a real headless browser driven over the DevTools protocol
 fi
 if [ ${#packages[@]} -gt 0 ]; then
     echo "install-deps: installing ${packages[*]}"

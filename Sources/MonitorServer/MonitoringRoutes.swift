@@ -25,7 +25,8 @@ struct MonitoringRoutes {
         router.addRoutes(ConfigController(runtime: runtime).routes, atPath: Self.prefix)
         router.addRoutes(ContainersController(runtime: runtime).routes, atPath: Self.prefix)
         router.addRoutes(StatisticsController(runtime: runtime, statistics: statistics, options: options).routes, atPath: Self.prefix)
-        // Prometheus scrapes `/metrics` at the root.
+        // Prometheus scrapes `/metrics` at the root; the dashboard is the root itself.
         router.addRoutes(ExpositionController(runtime: runtime).routes)
+        router.addRoutes(DashboardController().routes)
     }
 }

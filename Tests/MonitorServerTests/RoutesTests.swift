@@ -95,6 +95,30 @@ import Testing
         }
     }
 
+    /// The dashboard's files: their types, a strict Content-Security-Policy, and an ETag that a revalidation
+    /// answers with 304 and no body.
+    @Test func theDashboardIsServedWithItsTypesAPolicyAndAValidator() async throws {
+        try await API().test { client, _ in
+            for (path, type) in [("/", "text/html"), ("/dashboard.css", "text/css"), ("/dashboard.js", "text/javascript")] {
+                let response = try await client.execute(uri: path, method: .get)
+                #expect(response.status == .ok, "\(path)")
+                #expect(response.headers[.contentType]?.hasPrefix(type) == true, "\(path)")
+                #expect(response.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'self'") == true)
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+                let etag = try #require(response.headers[.eTag])
+                #expect(response.body.readableBytes > 500)
+                let again = try await client.execute(uri: path, method: .get, headers: [.ifNoneMatch: "\"other\", \(etag)"])
+                #expect(again.status == .notModified)
+                #expect(again.body.readableBytes == 0)
+                #expect(again.headers[.eTag] == etag)
+            }
+            let page = try await client.execute(uri: "/", method: .get)
+            let html = String(buffer: page.body)
+            #expect(html.contains("<script src=\"/dashboard.js\" defer></script>"))
+            #expect(!html.contains("http://") && !html.contains("https://"), "the page names no other origin")
+        }
+    }
+
     @Test func thresholdsAreCheckedAndErrorsKeepTheirShape() async throws {
         try await API().test { client, runtime in
             let put = try await client.execute(

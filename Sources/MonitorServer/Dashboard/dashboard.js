@@ -1,0 +1,245 @@
+// WakeDock Monitor's dashboard: one WebSocket to the daemon that serves this page, the containers grouped by
+// compose project and service and updated in place, the daemon's status, the alerts as they arrive. Written
+// here, no framework; every value reaches the page through textContent, never as HTML.
+"use strict";
+
+const WS_PATH = "/api/v1/monitoring/ws";
+const SPARK_POINTS = 60;
+
+const state = {
+  containers: new Map(), // container_id → { sample, history: [cpu %], card }
+  activeAlerts: new Map(), // container_id → Map(metric_type → level)
+  dirty: new Set(),
+  frameRequested: false,
+};
+
+const $ = (id) => document.getElementById(id);
+
+// ---- formatting -----------------------------------------------------------------------------------------
+
+function bytes(n) {
+  if (!Number.isFinite(n)) return "—";
+  const units = ["o", "Ko", "Mo", "Go", "To"];
+  let i = 0;
+  while (Math.abs(n) >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+  return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
+}
+
+const rate = (n) => `${bytes(n)}/s`;
+const percent = (n) => (Number.isFinite(n) ? `${n.toFixed(1)} %` : "—");
+
+// ---- the connection -------------------------------------------------------------------------------------
+
+let socket = null;
+let retryDelay = 500;
+
+function setConnection(stateName, text) {
+  const pill = $("connection");
+  pill.dataset.state = stateName;
+  pill.textContent = text;
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  setConnection("connecting", "Connexion…");
+  socket = new WebSocket(`${scheme}//${location.host}${WS_PATH}`);
+  socket.addEventListener("open", () => {
+    retryDelay = 500;
+    setConnection("open", "Connecté");
+    send({ action: "subscribe", stream_type: "metrics", batch: true, filters: {} });
+    send({ action: "subscribe", stream_type: "alerts", filters: {} });
+    send({ action: "subscribe", stream_type: "system_status", filters: {} });
+  });
+  socket.addEventListener("message", (event) => {
+    let message;
+    try { message = JSON.parse(event.data); } catch { return; }
+    handle(message);
+  });
+  socket.addEventListener("close", () => {
+    setConnection("closed", `Déconnecté — nouvel essai dans ${(retryDelay / 1000).toFixed(1)} s`);
+    setTimeout(connect, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 10000); // back-off, at most 10 s
+  });
+}
+
+function send(object) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(object));
+}
+
+function handle(message) {
+  switch (message.type) {
+    case "metrics_update":
+      for (const sample of message.data.samples || [message.data]) update(sample);
+      break;
+    case "alert":
+      alertArrived(message.data);
+      break;
+    case "status_update":
+      if (message.data && message.data.monitoring) showStatus(message.data);
+      break;
+    default:
+      break;
+  }
+}
+
+// ---- status ---------------------------------------------------------------------------------------------
+
+function showStatus(status) {
+  const monitoring = status.monitoring;
+  const health = status.collector_stats || {};
+  $("status-running").textContent = monitoring.is_running ? "en cours" : "arrêtée";
+  $("status-interval").textContent = `${monitoring.collection_interval} s`;
+  $("status-containers").textContent = String(monitoring.monitored_containers);
+  $("status-p99").textContent = Number.isFinite(health.p99_tick_ms) ? `${health.p99_tick_ms.toFixed(2)} ms` : "—";
+  $("status-missed").textContent = Number.isFinite(health.missed_ticks) ? String(health.missed_ticks) : "—";
+}
+
+// ---- containers -----------------------------------------------------------------------------------------
+
+function update(sample) {
+  let entry = state.containers.get(sample.container_id);
+  if (!entry) {
+    entry = { sample, history: [], card: null };
+    state.containers.set(sample.container_id, entry);
+  }
+  entry.sample = sample;
+  entry.history.push(sample.cpu_percent);
+  if (entry.history.length > SPARK_POINTS) entry.history.shift();
+  state.dirty.add(sample.container_id);
+  scheduleFrame();
+}
+
+// Updates are coalesced to the display's frame rate: a tick of 200 containers at 0.1 s is one paint.
+function scheduleFrame() {
+  if (state.frameRequested) return;
+  state.frameRequested = true;
+  requestAnimationFrame(render);
+}
+
+const groups = new Map(); // "project/service" → its cards' container
+
+function groupElement(project, service) {
+  const key = `${project}/${service}`;
+  if (groups.has(key)) return groups.get(key);
+  const group = document.createElement("section");
+  group.className = "group";
+  group.dataset.key = key;
+  group.dataset.service = service;
+  const title = document.createElement("h3");
+  title.textContent = service || "sans service";
+  if (project) {
+    const projectName = document.createElement("span");
+    projectName.className = "project";
+    projectName.textContent = ` — ${project}`;
+    title.append(projectName);
+  }
+  const cards = document.createElement("div");
+  cards.className = "cards";
+  group.append(title, cards);
+  // Groups in name order: by project, then service.
+  const next = [...$("groups").children].find((g) => g.dataset.key.localeCompare(key) > 0);
+  $("groups").insertBefore(group, next || null);
+  groups.set(key, cards);
+  return cards;
+}
+
+function render() {
+  state.frameRequested = false;
+  for (const id of state.dirty) {
+    const entry = state.containers.get(id);
+    if (!entry) continue;
+    if (!entry.card) {
+      entry.card = $("card-template").content.firstElementChild.cloneNode(true);
+      entry.card.dataset.containerId = id;
+      const cards = groupElement(entry.sample.project_name || "", entry.sample.service_name || "");
+      const next = [...cards.children].find((c) => c.querySelector(".name").textContent.localeCompare(entry.sample.container_name) > 0);
+      cards.insertBefore(entry.card, next || null);
+    }
+    fill(entry);
+  }
+  state.dirty.clear();
+  $("empty").hidden = state.containers.size > 0;
+}
+
+function fill(entry) {
+  const s = entry.sample;
+  const card = entry.card;
+  card.querySelector(".name").textContent = s.container_name;
+  card.querySelector(".cpu").textContent = percent(s.cpu_percent);
+  card.querySelector(".memory").textContent = `${bytes(s.memory_usage)} · ${percent(s.memory_percent)}`;
+  card.querySelector(".limit").textContent = bytes(s.memory_limit);
+  card.querySelector(".network").textContent = `${rate(s.network_rx_rate)} / ${rate(s.network_tx_rate)}`;
+  card.querySelector(".block").textContent = `${rate(s.block_read_rate)} / ${rate(s.block_write_rate)}`;
+  card.querySelector(".pids").textContent = String(s.pids);
+  drawSpark(card.querySelector(".spark"), entry.history);
+  showAlertBadges(s.container_id);
+}
+
+function drawSpark(canvas, values) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth || 240;
+  const height = canvas.clientHeight || 40;
+  if (canvas.width !== Math.round(width * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+  }
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, width, height);
+  if (values.length < 2) return;
+  const top = Math.max(100, ...values);
+  const accent = getComputedStyle(document.documentElement).getPropertyValue("--accent").trim() || "#2563eb";
+  g.beginPath();
+  values.forEach((v, i) => {
+    const x = (i / (SPARK_POINTS - 1)) * width;
+    const y = height - 2 - (Math.max(0, v) / top) * (height - 4);
+    if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+  });
+  g.strokeStyle = accent;
+  g.lineWidth = 1.5;
+  g.stroke();
+}
+
+// ---- alerts ---------------------------------------------------------------------------------------------
+
+function alertArrived(alert) {
+  const active = state.activeAlerts.get(alert.container_id) || new Map();
+  if (alert.resolved) active.delete(alert.metric_type); else active.set(alert.metric_type, alert.level);
+  state.activeAlerts.set(alert.container_id, active);
+  const item = document.createElement("li");
+  item.className = alert.resolved ? "resolved" : alert.level;
+  const time = document.createElement("time");
+  time.dateTime = alert.timestamp;
+  time.textContent = new Date(alert.timestamp).toLocaleTimeString();
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = alert.container_name;
+  const text = document.createElement("span");
+  text.textContent = alert.message;
+  item.append(time, who, text);
+  const list = $("alerts");
+  list.prepend(item);
+  while (list.children.length > 50) list.lastElementChild.remove();
+  state.dirty.add(alert.container_id);
+  scheduleFrame();
+}
+
+function showAlertBadges(containerId) {
+  const entry = state.containers.get(containerId);
+  if (!entry || !entry.card) return;
+  const badges = entry.card.querySelector(".alert-badges");
+  badges.replaceChildren();
+  const active = state.activeAlerts.get(containerId) || new Map();
+  let worst = "";
+  for (const [metric, level] of active) {
+    const badge = document.createElement("span");
+    badge.className = `badge ${level}`;
+    badge.textContent = metric;
+    badges.append(badge);
+    if (level === "critical" || (level === "warning" && worst !== "critical")) worst = level;
+  }
+  entry.card.classList.toggle("alerting-warning", worst === "warning");
+  entry.card.classList.toggle("alerting-critical", worst === "critical");
+}
+
+connect();
