@@ -70,13 +70,21 @@ class Browser:
             time.sleep(0.05)
 
     def navigate(self, url: str) -> None:
+        seen = len(self.events)
         self.call("Page.navigate", url=url)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            if any(e.get("method") == "Page.loadEventFired" for e in self.events):
+            if any(e.get("method") == "Page.loadEventFired" for e in self.events[seen:]):
                 return
             self.pump(0.1)
         raise BrowserError(f"{url} never finished loading")
+
+    def press_tab(self) -> None:
+        for kind in ("rawKeyDown", "keyUp"):
+            self.call("Input.dispatchKeyEvent", type=kind, key="Tab", code="Tab", windowsVirtualKeyCode=9)
+
+    def allow_downloads(self, directory: str) -> None:
+        self.call("Page.setDownloadBehavior", behavior="allow", downloadPath=directory)
 
     def evaluate(self, expression: str):
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
@@ -102,8 +110,9 @@ class Browser:
         with open(path, "wb") as out:
             out.write(base64.b64decode(data))
 
-    def errors(self) -> list[str]:
-        """Console errors, uncaught exceptions and browser-logged errors so far."""
+    def errors(self, network: bool = True) -> list[str]:
+        """Console errors, uncaught exceptions and browser-logged errors so far; `network=False` leaves out
+        the browser's note of an HTTP error status (an answer the page asked for and handles)."""
         out = []
         for e in self.events:
             method, params = e.get("method"), e.get("params", {})
@@ -112,7 +121,8 @@ class Browser:
             elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
                 out.append(json.dumps(params.get("args", []))[:500])
             elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
-                out.append(params["entry"].get("text", "")[:500])
+                if network or params["entry"].get("source") != "network":
+                    out.append(params["entry"].get("text", "")[:500])
         return out
 
     def requested_urls(self) -> list[str]:

@@ -6,11 +6,15 @@ $WAKEDOCK_ARTIFACTS, default /tmp/wakedock-artifacts)."""
 
 from __future__ import annotations
 
+import glob
+import json
 import os
+import tempfile
 import time
 from urllib.parse import urlparse
 
 import pytest
+import requests
 
 from browser import Browser
 from conftest import free_port, start_api_daemon, wait_discovered
@@ -63,7 +67,6 @@ def test_containers_appear_by_name_under_their_service(page):
     expression = """JSON.stringify([...document.querySelectorAll('.group')].map(g =>
         [g.dataset.service, [...g.querySelectorAll('.name')].map(n => n.textContent)]))"""
     assert browser.wait_for(f"JSON.parse({expression}).flatMap(g => g[1]).length === {len(CONTAINERS)}")
-    import json
     groups = dict((service, names) for service, names in json.loads(browser.evaluate(expression)))
     assert groups == {"web": ["wd-dash-api", "wd-dash-web"], "db": ["wd-dash-db"], "worker": ["wd-dash-burn"]}
 
@@ -88,3 +91,103 @@ def test_phone_width_has_no_horizontal_scroll_and_screenshots(page):
         assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (width, scheme)
         browser.screenshot(os.path.join(ARTIFACTS, f"dashboard-{width}x{height}-{scheme}.png"))
     assert browser.errors() == []
+
+
+def test_stop_and_start_from_the_page_change_the_status(page):
+    browser, api = page
+    assert browser.wait_for("!document.getElementById('toggle-collection').disabled")
+    browser.evaluate("document.getElementById('toggle-collection').click()")
+    assert browser.wait_for("document.getElementById('status-running').textContent === 'arrêtée'")
+    assert api.get("/status").json()["monitoring"]["is_running"] is False
+    browser.evaluate("document.getElementById('toggle-collection').click()")
+    assert browser.wait_for("document.getElementById('status-running').textContent === 'en cours'")
+    assert api.get("/status").json()["monitoring"]["is_running"] is True
+
+
+def submit_threshold(browser, metric, scope, target, warning, critical):
+    browser.evaluate(f"""(() => {{
+        document.getElementById('threshold-metric').value = {metric!r};
+        const scope = document.getElementById('threshold-scope');
+        scope.value = {scope!r};
+        scope.dispatchEvent(new Event('change'));
+        document.getElementById('threshold-target').value = {target!r};
+        document.getElementById('threshold-warning').value = {warning!r};
+        document.getElementById('threshold-critical').value = {critical!r};
+        document.getElementById('threshold-message').textContent = '';
+        document.getElementById('threshold-form').requestSubmit();
+    }})()""")
+    return browser.wait_for("document.getElementById('threshold-message').textContent")
+
+
+def test_a_threshold_edited_in_the_page_is_what_the_api_returns_and_a_bad_one_shows_why(page):
+    browser, api = page
+    said = submit_threshold(browser, "cpu_percent", "service", "web", "55", "77")
+    assert said == "Seuil cpu_percent mis à jour avec succès", said
+    overrides = api.get("/thresholds").json()["overrides"]
+    assert {"metric_type": "cpu_percent", "service_name": "web", "warning": 55, "critical": 77} \
+        .items() <= next(o for o in overrides if o.get("service_name") == "web").items()
+    assert browser.wait_for("document.getElementById('threshold-table').textContent.includes('service web')")
+    before = api.get("/thresholds").json()
+    said = submit_threshold(browser, "memory_percent", "global", "", "90", "80")
+    detail = requests.put(api.url("/thresholds/memory_percent"), timeout=10, json={
+        "metric_type": "memory_percent", "warning_threshold": 90, "critical_threshold": 80}).json()["detail"]
+    assert said == detail and browser.evaluate("document.getElementById('threshold-message').className") == "message error"
+    assert api.get("/thresholds").json() == before
+
+
+def visible_names(browser):
+    return browser.evaluate("[...document.querySelectorAll('.card')].filter(c => !c.hidden && !c.closest('.group').hidden)"
+                            ".map(c => c.querySelector('.name').textContent).sort()")
+
+
+def test_the_export_downloads_what_is_shown(page):
+    browser, _ = page
+    browser.evaluate("(() => { const f = document.getElementById('filter'); f.value = 'web';"
+                     " f.dispatchEvent(new Event('input')); })()")
+    shown = visible_names(browser)
+    assert shown == ["wd-dash-api", "wd-dash-web"], shown
+    directory = tempfile.mkdtemp(prefix="wd-downloads-")
+    browser.allow_downloads(directory)
+    browser.evaluate("document.getElementById('export').click()")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not glob.glob(os.path.join(directory, "*.json")):
+        time.sleep(0.1)
+    files = glob.glob(os.path.join(directory, "*.json"))
+    assert files, "nothing was downloaded"
+    document = json.loads(open(files[0]).read())
+    assert sorted(c["latest"]["container_name"] for c in document["containers"]) == shown
+    assert document["filter"]["text"] == "web"
+
+
+def test_filters_are_kept_in_the_url_across_a_reload(page):
+    browser, api = page
+    # (Not "db": container ids are hexadecimal, and the filter matches ids too.)
+    browser.evaluate("(() => { const f = document.getElementById('filter'); f.value = 'dash-db';"
+                     " f.dispatchEvent(new Event('input')); })()")
+    assert browser.evaluate("location.search") == "?q=dash-db"
+    assert visible_names(browser) == ["wd-dash-db"]
+    browser.navigate(f"http://127.0.0.1:{api.port}/?q=dash-db")
+    assert browser.wait_for("document.querySelectorAll('.card').length === 4")
+    assert browser.evaluate("document.getElementById('filter').value") == "dash-db"
+    assert visible_names(browser) == ["wd-dash-db"]
+    browser.evaluate("(() => { const f = document.getElementById('filter'); f.value = '';"
+                     " f.dispatchEvent(new Event('input')); })()")
+    assert browser.evaluate("location.search") == ""
+
+
+def test_the_keyboard_reaches_every_control(page):
+    browser, _ = page
+    controls = {"filter", "service-filter", "toggle-collection", "export", "export-jsonl", "threshold-metric",
+                "threshold-scope", "threshold-warning", "threshold-critical"}
+    browser.evaluate("document.activeElement && document.activeElement.blur()")
+    reached = []
+    for _ in range(40):
+        browser.press_tab()
+        reached.append(browser.evaluate("document.activeElement.id || document.activeElement.textContent"))
+    assert controls <= set(reached), controls - set(reached)
+    assert "Enregistrer" in reached
+    labelled = browser.evaluate("[...document.querySelectorAll('input, select')].every(e => e.closest('label'))")
+    assert labelled, "every field sits in its label"
+    # The refused threshold's 400 is the one HTTP error the page met (and showed); no script error at all.
+    assert browser.errors(network=False) == []
+

@@ -4,6 +4,7 @@
 "use strict";
 
 const WS_PATH = "/api/v1/monitoring/ws";
+const API = "/api/v1/monitoring";
 const SPARK_POINTS = 60;
 
 const state = {
@@ -11,6 +12,8 @@ const state = {
   activeAlerts: new Map(), // container_id → Map(metric_type → level)
   dirty: new Set(),
   frameRequested: false,
+  running: null, // the daemon's collection, as its last status said
+  filter: { text: "", service: "" }, // kept in the URL: ?q=…&service=…
 };
 
 const $ = (id) => document.getElementById(id);
@@ -88,6 +91,11 @@ function showStatus(status) {
   const monitoring = status.monitoring;
   const health = status.collector_stats || {};
   $("status-running").textContent = monitoring.is_running ? "en cours" : "arrêtée";
+  state.running = monitoring.is_running;
+  const toggle = $("toggle-collection");
+  toggle.disabled = false;
+  toggle.dataset.running = String(monitoring.is_running);
+  toggle.textContent = monitoring.is_running ? "Arrêter la collecte" : "Reprendre la collecte";
   $("status-interval").textContent = `${monitoring.collection_interval} s`;
   $("status-containers").textContent = String(monitoring.monitored_containers);
   $("status-p99").textContent = Number.isFinite(health.p99_tick_ms) ? `${health.p99_tick_ms.toFixed(2)} ms` : "—";
@@ -145,6 +153,7 @@ function groupElement(project, service) {
 
 function render() {
   state.frameRequested = false;
+  let created = false;
   for (const id of state.dirty) {
     const entry = state.containers.get(id);
     if (!entry) continue;
@@ -154,11 +163,17 @@ function render() {
       const cards = groupElement(entry.sample.project_name || "", entry.sample.service_name || "");
       const next = [...cards.children].find((c) => c.querySelector(".name").textContent.localeCompare(entry.sample.container_name) > 0);
       cards.insertBefore(entry.card, next || null);
+      created = true;
     }
     fill(entry);
+    applyFilter(entry);
   }
   state.dirty.clear();
   $("empty").hidden = state.containers.size > 0;
+  if (created) {
+    refreshServiceChoices();
+    updateGroupVisibility();
+  }
 }
 
 function fill(entry) {
@@ -242,4 +257,177 @@ function showAlertBadges(containerId) {
   entry.card.classList.toggle("alerting-critical", worst === "critical");
 }
 
+// ---- filters, kept in the URL ---------------------------------------------------------------------------
+
+function matches(sample) {
+  const { text, service } = state.filter;
+  if (service && (sample.service_name || "") !== service) return false;
+  if (!text) return true;
+  const needle = text.toLowerCase();
+  return [sample.container_name, sample.container_id, sample.service_name || "", sample.project_name || ""]
+    .some((field) => field.toLowerCase().includes(needle));
+}
+
+function applyFilter(entry) {
+  if (entry.card) entry.card.hidden = !matches(entry.sample);
+}
+
+function filterChanged() {
+  state.filter.text = $("filter").value.trim();
+  state.filter.service = $("service-filter").value;
+  const params = new URLSearchParams();
+  if (state.filter.text) params.set("q", state.filter.text);
+  if (state.filter.service) params.set("service", state.filter.service);
+  const query = params.toString();
+  history.replaceState(null, "", query ? `?${query}` : location.pathname);
+  for (const entry of state.containers.values()) applyFilter(entry);
+  updateGroupVisibility();
+}
+
+function refreshServiceChoices() {
+  const select = $("service-filter");
+  const known = new Set([...select.options].map((o) => o.value));
+  const services = [...new Set([...state.containers.values()].map((e) => e.sample.service_name || ""))]
+    .filter((name) => name && !known.has(name)).sort();
+  for (const name of services) select.append(new Option(name, name));
+  select.value = state.filter.service;
+}
+
+function updateGroupVisibility() {
+  for (const group of $("groups").children) {
+    group.hidden = [...group.querySelectorAll(".card")].every((card) => card.hidden);
+  }
+}
+
+function readFiltersFromURL() {
+  const params = new URLSearchParams(location.search);
+  state.filter.text = params.get("q") || "";
+  state.filter.service = params.get("service") || "";
+  $("filter").value = state.filter.text;
+  if (state.filter.service) $("service-filter").append(new Option(state.filter.service, state.filter.service));
+  $("service-filter").value = state.filter.service;
+}
+
+// ---- actions: start/stop, export ------------------------------------------------------------------------
+
+async function api(method, path, body) {
+  const response = await fetch(API + path, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  let payload = null;
+  try { payload = await response.json(); } catch { payload = null; }
+  if (!response.ok) throw new Error((payload && payload.detail) || `HTTP ${response.status}`);
+  return payload;
+}
+
+async function toggleCollection() {
+  const toggle = $("toggle-collection");
+  toggle.disabled = true;
+  try {
+    await api("POST", state.running ? "/stop" : "/start");
+    const status = await api("GET", "/status");
+    showStatus(status);
+  } catch (error) {
+    $("connection").textContent = error.message;
+  } finally {
+    toggle.disabled = false;
+  }
+}
+
+// What is shown, as a JSON document: the filter and each visible container's newest sample and recent CPU.
+function exportDocument() {
+  const shown = [...state.containers.values()].filter((entry) => matches(entry.sample));
+  return JSON.stringify({
+    exported_at: new Date().toISOString(),
+    filter: state.filter,
+    containers: shown.map((entry) => ({ latest: entry.sample, cpu_percent_recent: entry.history })),
+  }, null, 2);
+}
+
+function downloadExport() {
+  const blob = new Blob([exportDocument()], { type: "application/json" });
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = `wakedock-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
+
+// ---- thresholds -----------------------------------------------------------------------------------------
+
+const METRICS = ["cpu_percent", "memory_percent", "memory_usage", "memory_limit", "network_rx", "network_tx",
+  "block_read", "block_write", "pids"];
+
+async function loadThresholds() {
+  const body = await api("GET", "/thresholds");
+  const rows = [];
+  for (const [metric, t] of Object.entries(body.thresholds)) rows.push([metric, "tous", t.warning, t.critical]);
+  for (const o of body.overrides) {
+    rows.push([o.metric_type, o.service_name ? `service ${o.service_name}` : `conteneur ${o.container_id.slice(0, 12)}`, o.warning, o.critical]);
+  }
+  rows.sort((a, b) => a[0].localeCompare(b[0]) || a[1].localeCompare(b[1]));
+  const tbody = $("threshold-table").tBodies[0];
+  tbody.replaceChildren(...rows.map((row) => {
+    const tr = document.createElement("tr");
+    row.forEach((value, i) => {
+      const td = document.createElement("td");
+      td.textContent = String(value);
+      if (i >= 2) td.className = "number";
+      tr.append(td);
+    });
+    return tr;
+  }));
+  return body;
+}
+
+async function saveThreshold(event) {
+  event.preventDefault();
+  const message = $("threshold-message");
+  const metric = $("threshold-metric").value;
+  const scope = $("threshold-scope").value;
+  const body = {
+    metric_type: metric,
+    warning_threshold: Number($("threshold-warning").value),
+    critical_threshold: Number($("threshold-critical").value),
+    enabled: true,
+  };
+  if (scope === "service") body.service_name = $("threshold-target").value.trim();
+  if (scope === "container") body.container_id = $("threshold-target").value.trim();
+  try {
+    const answer = await api("PUT", `/thresholds/${encodeURIComponent(metric)}`, body);
+    message.className = "message ok";
+    message.textContent = answer.message;
+    await loadThresholds();
+  } catch (error) {
+    message.className = "message error";
+    message.textContent = error.message; // the API's own sentence (SPEC §4's detail)
+  }
+}
+
+function setUpThresholdForm() {
+  const select = $("threshold-metric");
+  for (const metric of METRICS) select.append(new Option(metric, metric));
+  $("threshold-scope").addEventListener("change", () => {
+    const scoped = $("threshold-scope").value !== "global";
+    $("threshold-target-label").hidden = !scoped;
+    $("threshold-target").required = scoped;
+  });
+  $("threshold-form").addEventListener("submit", saveThreshold);
+  loadThresholds().catch((error) => { $("threshold-message").textContent = error.message; });
+}
+
+// ---- start ----------------------------------------------------------------------------------------------
+
+readFiltersFromURL();
+$("filter").addEventListener("input", filterChanged);
+$("service-filter").addEventListener("change", filterChanged);
+$("controls").addEventListener("submit", (event) => event.preventDefault());
+$("toggle-collection").addEventListener("click", toggleCollection);
+$("export").addEventListener("click", downloadExport);
+setUpThresholdForm();
+window.wakedock = { exportDocument }; // for the tests, and for anyone at the console
 connect();
