@@ -201,6 +201,7 @@ def test_unknown_routes_are_json_404(api):
     assert_error(api.get("/nope"), 404, "not_found")
     import requests
 
-    assert_error(requests.get(f"http://127.0.0.1:{api.port}/", timeout=5), 404)
+    # (The root itself is the dashboard: test_dashboard.py.)
+    assert_error(requests.get(f"http://127.0.0.1:{api.port}/nope", timeout=5), 404)
     # The daemon is still fine after all of the above.
     assert api.get("/status").status_code == 200
