@@ -175,10 +175,32 @@ def test_filters_are_kept_in_the_url_across_a_reload(page):
     assert browser.evaluate("location.search") == ""
 
 
+def test_alerts_arrive_are_listed_as_active_and_filter_by_level(page):
+    browser, api = page
+    for container, metric, level, value in [("wd-dash-web", "cpu_percent", "critical", 97),
+                                            ("wd-dash-db", "memory_percent", "warning", 85)]:
+        r = api.post("/test/alert", json={"container_id": container, "metric_type": metric, "level": level, "value": value})
+        assert r.status_code == 200, r.text
+    recent = "[...document.querySelectorAll('#alerts li')].filter(li => !li.hidden).map(li => li.dataset.level + ' ' + li.querySelector('.who').textContent)"
+    active = "[...document.querySelectorAll('#active-alerts li[data-level]')].filter(li => !li.hidden).map(li => li.textContent)"
+    assert browser.wait_for(f"{recent}.length >= 2"), "the alerts never reached the page"
+    assert {"critical wd-dash-web", "warning wd-dash-db"} <= set(browser.evaluate(recent))
+    assert browser.evaluate(active) == ["wd-dash-webcpu_percent — critique", "wd-dash-dbmemory_percent — avertissement"]
+    assert browser.evaluate("document.querySelector('#alerts li.critical span:last-child').textContent") \
+        == "CPU critique: 97.0% (seuil: 90%)"
+    browser.evaluate("(() => { const s = document.getElementById('alert-level'); s.value = 'critical';"
+                     " s.dispatchEvent(new Event('change')); })()")
+    assert set(browser.evaluate(recent)) == {"critical wd-dash-web"}
+    assert browser.evaluate(active) == ["wd-dash-webcpu_percent — critique"]
+    browser.evaluate("(() => { const s = document.getElementById('alert-level'); s.value = '';"
+                     " s.dispatchEvent(new Event('change')); })()")
+    assert len(browser.evaluate(active)) == 2
+
+
 def test_the_keyboard_reaches_every_control(page):
     browser, _ = page
     controls = {"filter", "service-filter", "toggle-collection", "export", "export-jsonl", "threshold-metric",
-                "threshold-scope", "threshold-warning", "threshold-critical"}
+                "threshold-scope", "threshold-warning", "threshold-critical", "alert-level"}
     browser.evaluate("document.activeElement && document.activeElement.blur()")
     reached = []
     for _ in range(40):

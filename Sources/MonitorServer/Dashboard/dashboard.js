@@ -232,11 +232,58 @@ function alertArrived(alert) {
   const text = document.createElement("span");
   text.textContent = alert.message;
   item.append(time, who, text);
+  item.dataset.level = alert.resolved ? "info" : alert.level;
+  item.hidden = !levelShown(item.dataset.level);
   const list = $("alerts");
   list.prepend(item);
   while (list.children.length > 50) list.lastElementChild.remove();
+  showActiveAlerts();
   state.dirty.add(alert.container_id);
   scheduleFrame();
+}
+
+function levelShown(level) {
+  const chosen = $("alert-level").value;
+  return !chosen || chosen === level;
+}
+
+// The alerts in force now, worst first: one line per container and metric.
+function showActiveAlerts() {
+  const rows = [];
+  for (const [containerId, active] of state.activeAlerts) {
+    const entry = state.containers.get(containerId);
+    const name = entry ? entry.sample.container_name : containerId.slice(0, 12);
+    for (const [metric, level] of active) rows.push({ name, metric, level });
+  }
+  const rank = { critical: 0, warning: 1, info: 2 };
+  rows.sort((a, b) => rank[a.level] - rank[b.level] || a.name.localeCompare(b.name) || a.metric.localeCompare(b.metric));
+  const list = $("active-alerts");
+  const items = rows.map(({ name, metric, level }) => {
+    const item = document.createElement("li");
+    item.className = level;
+    item.dataset.level = level;
+    item.hidden = !levelShown(level);
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = name;
+    const what = document.createElement("span");
+    what.textContent = `${metric} — ${level === "critical" ? "critique" : level === "warning" ? "avertissement" : level}`;
+    item.append(who, what);
+    return item;
+  });
+  if (items.length === 0) {
+    const none = document.createElement("li");
+    none.className = "none";
+    none.textContent = "Aucune alerte en cours.";
+    items.push(none);
+  }
+  list.replaceChildren(...items);
+}
+
+function levelChanged() {
+  for (const item of document.querySelectorAll("#alerts li, #active-alerts li[data-level]")) {
+    item.hidden = !levelShown(item.dataset.level);
+  }
 }
 
 function showAlertBadges(containerId) {
@@ -428,6 +475,7 @@ $("service-filter").addEventListener("change", filterChanged);
 $("controls").addEventListener("submit", (event) => event.preventDefault());
 $("toggle-collection").addEventListener("click", toggleCollection);
 $("export").addEventListener("click", downloadExport);
+$("alert-level").addEventListener("change", levelChanged);
 setUpThresholdForm();
 window.wakedock = { exportDocument }; // for the tests, and for anyone at the console
 connect();
