@@ -23,8 +23,12 @@ LIMITED=11311131113111311131113111311131113111311131113111311131113111ff
 IDLE=1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e1d1e
 
 echo 'while :; do :; done' > /tmp/burner.sh
-echo 'x=$(head -c 150000000 /dev/zero | tr "\0" a); while :; do sleep 3600; done' > /tmp/holder.sh
-echo 'x=$(head -c 30000000 /dev/zero | tr "\0" a); while :; do sleep 3600; done' > /tmp/limited.sh
+# The memory holders: dd reads its whole block from /dev/zero in one read(), which writes (so faults in) every
+# page of its buffer, then blocks for good writing it to a pipe that sleep never reads. One system call fills
+# the memory, so it takes a second even under emulation on a busy machine (a shell reading 150 MB through
+# `x=$(head | tr)` once took over 90 s there, and the holder was caught half full).
+echo 'dd if=/dev/zero bs=150000000 count=1 2>/dev/null | sleep 3600' > /tmp/holder.sh
+echo 'dd if=/dev/zero bs=30000000 count=1 2>/dev/null | sleep 3600' > /tmp/limited.sh
 echo 'while :; do sleep 3600; done' > /tmp/idle.sh
 
 # start ID SCRIPT [MEMORY_MAX]: a shell that moves itself into the scope, then runs the workload.
@@ -39,11 +43,11 @@ start $HOLDER holder.sh
 start $LIMITED limited.sh 67108864
 start $IDLE idle.sh
 
-# The holder fills its 150 MB (slowly, under emulation), the limited one its 30 MB: wait until both are done
-# (their filling pipelines gone: a shell and its sleep left), at most 90 s.
+# The holder fills its 150 MB, the limited one its 30 MB: wait until both are done (the shell, a blocked dd
+# and its sleep), at most 90 s.
 settled() {
     for id in $HOLDER $LIMITED; do
-        [ "$(cat /sys/fs/cgroup/system.slice/docker-$id.scope/pids.current)" -eq 2 ] || return 1
+        [ "$(cat /sys/fs/cgroup/system.slice/docker-$id.scope/pids.current)" -eq 3 ] || return 1
     done
     [ "$(cat /sys/fs/cgroup/system.slice/docker-$HOLDER.scope/memory.current)" -gt 140000000 ]
 }
