@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "wakedock-monitor", targets: ["wakedock-monitor"]),
         .library(name: "MonitorCore", targets: ["MonitorCore"]),
         .library(name: "MonitorEncoding", targets: ["MonitorEncoding"]),
+        .library(name: "MonitorHealth", targets: ["MonitorHealth"]),
         .library(name: "MonitorRuntime", targets: ["MonitorRuntime"]),
         .library(name: "MonitorServer", targets: ["MonitorServer"]),
         .library(name: "MonitorStore", targets: ["MonitorStore"]),
@@ -22,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The only code that opens cgroup and proc files: kept descriptors, pread into caller buffers,
@@ -31,12 +34,22 @@ let package = Package(
         .target(name: "CByteSearch", path: "CByteSearch"),
         // The daemon's calls into libsystemd (libsystemd-dev): native journal entries and sd_notify.
         .target(name: "CSystemd", path: "CSystemd", linkerSettings: [.linkedLibrary("systemd")]),
+        // The daemon's own health figures (`wakedock_…`): one swift-prometheus registry every part counts into,
+        // read back for `/statistics`, and the swift-metrics factory over it.
+        .target(
+            name: "MonitorHealth",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // The engine: cgroup layout, probes, rings, the cgroup-scan discovery, the collection tick. No HTTP, no
         // JSON library.
         .target(
             name: "MonitorCore",
             dependencies: [
                 "CSupport",
+                "MonitorHealth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -64,6 +77,7 @@ let package = Package(
         .target(
             name: "MonitorStore",
             dependencies: [
+                "MonitorHealth",
                 "CByteSearch",
                 "MonitorCore",
                 "MonitorEncoding",
@@ -87,6 +101,7 @@ let package = Package(
         .target(
             name: "MonitorNotifications",
             dependencies: [
+                "MonitorHealth",
                 "MonitorCore",
                 "MonitorEncoding",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -102,6 +117,7 @@ let package = Package(
             name: "MonitorRuntime",
             dependencies: [
                 "MonitorCore",
+                "MonitorHealth",
                 "MonitorEncoding",
                 "MonitorNotifications",
                 "MonitorStore",
@@ -113,6 +129,7 @@ let package = Package(
         .target(
             name: "MonitorServer",
             dependencies: [
+                "MonitorHealth",
                 "MonitorCore",
                 "MonitorEncoding",
                 "MonitorNotifications",
@@ -138,6 +155,7 @@ let package = Package(
         .target(
             name: "MonitorApp",
             dependencies: [
+                "MonitorHealth",
                 "CSupport",
                 "MonitorCore",
                 "MonitorDocker",
@@ -157,6 +175,8 @@ let package = Package(
                 "MonitorApp",
                 "MonitorCore",
                 "MonitorEncoding",
+                "MonitorHealth",
+                .product(name: "Metrics", package: "swift-metrics"),
                 // `stats --from`: the serving daemon's rings over HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -173,6 +193,8 @@ let package = Package(
             dependencies: ["MonitorCore", "CSupport", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"]
         ),
+        // The health registry: its figures read back, quantiles as Prometheus estimates them, names mapped.
+        .testTarget(name: "MonitorHealthTests", dependencies: ["MonitorHealth", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // The hand-written JSON against Foundation's reading of it.
         .testTarget(
             name: "MonitorEncodingTests",

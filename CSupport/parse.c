@@ -111,10 +111,30 @@ int wd_parse_io_stat_v2(const char *s, size_t n, uint64_t *read_bytes, uint64_t 
     return 0;
 }
 
-int wd_parse_psi_some_avg10(const char *s, size_t n, uint64_t *hundredths) {
+/// The number after the first "total=" in [line, end of line), or UINT64_MAX when there is none.
+static uint64_t psi_total(const char *line, const char *end) {
+    const char *eol = next_line(line, end);
+    for (const char *p = line; eol - p >= 6; p++) {
+        if (memcmp(p, "total=", 6) != 0) continue;
+        const char *v = p + 6;
+        uint64_t total;
+        return read_u64(&v, eol, &total) == 0 ? total : UINT64_MAX;
+    }
+    return UINT64_MAX;
+}
+
+int wd_parse_psi(const char *s, size_t n, wd_psi *out) {
     const char *end = s + n;
-    for (const char *line = s; line < end; line = next_line(line, end)) {
-        if (end - line < 11 || memcmp(line, "some avg10=", 11) != 0) continue;
+    int rc = -EINVAL;
+    int full_seen = 0;
+    out->full_total_us = UINT64_MAX;
+    for (const char *line = s; line < end && (rc != 0 || !full_seen); line = next_line(line, end)) {
+        if (!full_seen && end - line >= 5 && memcmp(line, "full ", 5) == 0) {
+            full_seen = 1;
+            out->full_total_us = psi_total(line, end);
+            continue;
+        }
+        if (rc == 0 || end - line < 11 || memcmp(line, "some avg10=", 11) != 0) continue;
         const char *p = line + 11;
         uint64_t whole = 0, frac = 0;
         if (read_u64(&p, end, &whole) != 0) return -EINVAL;
@@ -125,10 +145,11 @@ int wd_parse_psi_some_avg10(const char *s, size_t n, uint64_t *hundredths) {
                 frac = frac * 10 + ((p < end && is_digit(*p)) ? (uint64_t)(*p++ - '0') : 0);
             }
         }
-        *hundredths = whole * 100 + frac;
-        return 0;
+        out->some_avg10 = whole * 100 + frac;
+        out->some_total_us = psi_total(line, end);
+        rc = 0;
     }
-    return -EINVAL;
+    return rc;
 }
 
 int wd_parse_proc_stat_cpu(const char *s, size_t n, uint64_t *ticks) {

@@ -134,11 +134,11 @@ static int parse_kind(int version, wd_file_kind kind, const char *buf, size_t n,
         return 0;
     }
     case WD_F_PSI_CPU:
-        return wd_parse_psi_some_avg10(buf, n, &out->psi_cpu_some_avg10);
+        return wd_parse_psi(buf, n, &out->psi_cpu);
     case WD_F_PSI_MEM:
-        return wd_parse_psi_some_avg10(buf, n, &out->psi_mem_some_avg10);
+        return wd_parse_psi(buf, n, &out->psi_mem);
     case WD_F_PSI_IO:
-        return wd_parse_psi_some_avg10(buf, n, &out->psi_io_some_avg10);
+        return wd_parse_psi(buf, n, &out->psi_io);
     default:
         return -EINVAL;
     }

@@ -63,9 +63,18 @@ long wd_parse_netdev_interfaces(const char *s, size_t n, wd_netdev_iface *out, s
 int wd_parse_blkio_v1(const char *s, size_t n, uint64_t *read_bytes, uint64_t *write_bytes);
 /// cgroup v2 io.stat ("MAJ:MIN rbytes=N wbytes=N rios=N ..."): sums rbytes and wbytes over devices.
 int wd_parse_io_stat_v2(const char *s, size_t n, uint64_t *read_bytes, uint64_t *write_bytes);
-/// PSI file (cpu.pressure, memory.pressure, io.pressure): the "some" line's avg10, in hundredths of a
-/// percent ("some avg10=1.23" -> 123). Returns 0, or -EINVAL.
-int wd_parse_psi_some_avg10(const char *s, size_t n, uint64_t *hundredths);
+/// One PSI file's figures. A total the file does not give (no `full` line: cpu.pressure before Linux 5.13; no
+/// `total=`) is UINT64_MAX.
+typedef struct {
+    uint64_t some_avg10;     ///< the "some" line's avg10, hundredths of a percent ("avg10=1.23" -> 123)
+    uint64_t some_total_us;  ///< the "some" line's total=: microseconds some task waited, cumulative
+    uint64_t full_total_us;  ///< the "full" line's total=: microseconds every task was stalled, cumulative
+} wd_psi;
+
+/// PSI file (cpu.pressure, memory.pressure, io.pressure): the first "some avg10=" line decides success and
+/// gives avg10 and its total=; the first "full " line gives the full total=. Returns 0, or -EINVAL when there is
+/// no readable "some avg10=".
+int wd_parse_psi(const char *s, size_t n, wd_psi *out);
 /// /proc/stat: the host's CPU time in clock ticks, summed as Docker does (user nice system idle iowait
 /// irq softirq of the aggregate "cpu" line).
 int wd_parse_proc_stat_cpu(const char *s, size_t n, uint64_t *ticks);
@@ -115,9 +124,9 @@ typedef struct wd_raw {
     uint64_t net_tx_bytes;
     uint64_t net_rx_packets;
     uint64_t net_tx_packets;
-    uint64_t psi_cpu_some_avg10; ///< hundredths of a percent
-    uint64_t psi_mem_some_avg10;
-    uint64_t psi_io_some_avg10;
+    wd_psi psi_cpu;
+    wd_psi psi_mem;
+    wd_psi psi_io;
     uint32_t ok_mask;            ///< files read and parsed this time
     uint32_t fail_mask;          ///< files that failed this time (read or parse)
     int last_errno;              ///< errno of the last failure (positive), 0 if none

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorHealth
 import MonitorNotifications
 import MonitorRuntime
 import MonitorServer
@@ -18,10 +19,11 @@ public enum Daemon {
     /// Builds everything; throws when the cgroups cannot be read (`Engine.StartError`). `logTarget`: where the
     /// process's logging went and why, for the start-up line.
     public static func build(
-        settings: Settings, logger: Logger, environment: [String: String], logTarget: (target: LogTarget, reason: String)
+        settings: Settings, logger: Logger, environment: [String: String], logTarget: (target: LogTarget, reason: String),
+        health: HealthRegistry = HealthRegistry()
     ) throws -> ServiceGroup {
         let fileLimit = wd_raise_nofile_limit()
-        let engine = try Engine(settings: settings, logger: logger)
+        let engine = try Engine(settings: settings, logger: logger, health: health)
         logger.info(
             "starting wakedock-monitor",
             metadata: [
@@ -38,9 +40,8 @@ public enum Daemon {
                 metadata: ["socket": "\(settings.dockerSocket)"])
         }
         let storagePath = StorageDirectory.resolve(configured: settings.storagePath, environment: environment, logger: logger)
-        let collectorStatistics = engine.collector.statistics
         let notifier = SystemdNotifier(logger: LoggingSetup.component("systemd", of: logger)) {
-            "\(collectorStatistics.monitoredContainers.load(ordering: .relaxed)) containers every \(settings.collectionInterval.secondsText) s; "
+            "\(health.readings().count(CollectorStatistics.Names.monitored)) containers every \(settings.collectionInterval.secondsText) s; "
                 + "API on \(settings.host):\(settings.port); history in \(storagePath)"
         }
         if notifier.isWatchdogEnabled, Duration.nanoseconds(notifier.watchdogPingNanos) < settings.collectionInterval {
@@ -63,11 +64,12 @@ public enum Daemon {
         let evaluator = AlertEvaluator(
             thresholds: thresholds, log: alerts,
             policy: AlertPolicy(
-                cooldown: settings.alertCooldown, hysteresis: settings.alertHysteresis, clear: settings.alertClearDelay))
+                cooldown: settings.alertCooldown, hysteresis: settings.alertHysteresis, clear: settings.alertClearDelay),
+            health: health)
         engine.collector.add(sink: evaluator)
         let webhooks =
             settings.webhookURLs.isEmpty
-            ? nil : WebhookNotifier(urls: settings.webhookURLs, logger: LoggingSetup.component("webhooks", of: logger))
+            ? nil : WebhookNotifier(urls: settings.webhookURLs, logger: LoggingSetup.component("webhooks", of: logger), health: health)
         let timestampPrecision: @Sendable () -> TimestampPrecision = {
             collection.interval < .seconds(1) ? .milliseconds : .seconds
         }
@@ -75,7 +77,7 @@ public enum Daemon {
             directory: storagePath,
             persistInterval: settings.persistenceInterval,
             retentionDays: settings.retentionDays, maxFileBytes: settings.maxFileBytes, precision: timestampPrecision,
-            logger: LoggingSetup.component("store", of: logger))
+            logger: LoggingSetup.component("store", of: logger), health: health)
         engine.collector.add(sink: store)
         let discovery = engine.discoveryService(settings: settings, logger: logger)
         let runtime = MonitoringRuntime(
@@ -99,7 +101,7 @@ public enum Daemon {
             wsQueueSize: settings.wsQueueSize,
             httpLimits: HTTPGuardLimits(
                 headerTimeout: settings.httpHeaderTimeout, bodyTimeout: settings.httpBodyTimeout))
-        let serverStatistics = ServerStatistics()
+        let serverStatistics = ServerStatistics(health: health)
         let hub = MonitorServer.makeHub(runtime: runtime, statistics: serverStatistics, options: serverOptions)
         engine.collector.add(sink: hub)
         let server = MonitorServer.makeApplication(

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MonitorCore
 import MonitorDocker
+import MonitorHealth
 import ServiceLifecycle
 
 /// Wires the engine from settings: the cgroup layout, the collector, and the discovery that feeds it
@@ -25,7 +26,7 @@ public struct Engine {
     }
 
     /// `cadence`: how often the collector reads each file (`stats`, a one-shot read, wants every file).
-    public init(settings: Settings, logger: Logger, cadence: ReadCadence = .standard) throws {
+    public init(settings: Settings, logger: Logger, cadence: ReadCadence = .standard, health: HealthRegistry = HealthRegistry()) throws {
         let mountinfo = try? String(contentsOfFile: settings.procRoot + "/self/mountinfo", encoding: .utf8)
         do {
             layout = try CgroupLayout.detect(root: settings.cgroupRoot, mountinfo: mountinfo)
@@ -34,7 +35,7 @@ public struct Engine {
         }
         collector = Collector(
             options: .init(layout: layout, procRoot: settings.procRoot, ringCapacity: settings.ringCapacity, cadence: cadence),
-            logger: logger)
+            logger: logger, health: health)
         discoveryMode = FileManager.default.fileExists(atPath: settings.dockerSocket) ? .docker : .cgroupScan
     }
 

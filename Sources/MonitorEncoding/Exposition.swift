@@ -38,9 +38,10 @@ public struct ExposedContainer: Sendable {
 /// exposition names) so that existing queries and Grafana dashboards work: the raw counters in base units
 /// (seconds, bytes), each with the tick's timestamp, and cAdvisor's labels in its order
 /// (`container_label_com_docker_compose_project`, `…_service`, `id`, `image`, `name`). Written straight into
-/// one buffer: nothing is allocated per series.
+/// one buffer: nothing is allocated per series. `health` is the daemon's own registry in the text format
+/// (`wakedock_…`), appended after the containers' families.
 extension ByteBuffer {
-    public mutating func writeExposition(of containers: [ExposedContainer], format: ExpositionFormat) {
+    public mutating func writeExposition(of containers: [ExposedContainer], format: ExpositionFormat, health: [UInt8] = []) {
         reserveCapacity(writerIndex + 512 + containers.count * MetricCatalog.metrics.count * 260)
         for metric in MetricCatalog.metrics {
             guard let exposition = metric.exposition else { continue }
@@ -51,6 +52,8 @@ extension ByteBuffer {
                 writeSeriesStart(exposition.name, container.series)
                 switch (value, metric.unit) {
                 case (.integer(let nanos), .nanoseconds) where exposition.scale == 1e-9: writeExactSeconds(nanos: nanos)
+                case (.integer(let micros), .microseconds) where exposition.scale == 1e-6:
+                    writeExactSeconds(nanos: micros.multipliedReportingOverflow(by: 1000).overflow ? .max : micros * 1000, decimals: 6)
                 case (.integer(let v), _) where exposition.scale == 1: writeDecimal(v)
                 case (.integer(let v), _): writePrometheusNumber(Double(v) * exposition.scale)
                 case (.decimal(let v), _): writePrometheusNumber(v * exposition.scale)
@@ -66,7 +69,35 @@ extension ByteBuffer {
             writeExactSeconds(nanos: UInt64(clamping: container.sample.timestampNanos), decimals: 3)
             writeTimestamp(container.sample.timestampNanos, format: format)
         }
+        writeHealth(health, format: format)
         if format == .openMetrics { writeStaticString("# EOF\n") }
+    }
+
+    /// The health registry's text as is, or for OpenMetrics with each counter family named without its
+    /// `_total` in its `# HELP` and `# TYPE` lines (the samples keep it), as that format wants.
+    private mutating func writeHealth(_ text: [UInt8], format: ExpositionFormat) {
+        guard format == .openMetrics else {
+            writeBytes(text)
+            return
+        }
+        var counters: Set<Substring> = []
+        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            let words = String(decoding: line, as: UTF8.self).split(separator: " ", maxSplits: 3)
+            if words.count == 4, words[0] == "#", words[1] == "TYPE", words[3] == "counter", words[2].hasSuffix("_total") {
+                counters.insert(words[2])
+            }
+        }
+        for line in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            let words = String(decoding: line, as: UTF8.self).split(separator: " ", maxSplits: 3)
+            if words.count >= 3, words[0] == "#", words[1] == "TYPE" || words[1] == "HELP", counters.contains(words[2]) {
+                writeString("# \(words[1]) \(words[2].dropLast("_total".count))")
+                if words.count == 4 { writeString(" \(words[3])") }
+                writeStaticString("\n")
+            } else {
+                writeBytes(line)
+                writeStaticString("\n")
+            }
+        }
     }
 
     /// `# HELP` and `# TYPE`. OpenMetrics names a counter's family without `_total` (its samples keep it). A

@@ -11,7 +11,7 @@ extension ByteBuffer {
 
     /// Keys and punctuation (under 700 bytes), 4 strings, a timestamp and the numbers at their longest.
     static func sampleJSONBound(_ s: Sample) -> Int {
-        1024 + JSONCursor.maxTimestampBytes + MetricCatalog.metrics.count * JSONCursor.maxDoubleBytes
+        1024 + JSONCursor.maxTimestampBytes + MetricCatalog.layout.count * JSONCursor.maxDoubleBytes
             + JSONCursor.maxStringBytes(s.container.id) + JSONCursor.maxStringBytes(s.container.name)
             + JSONCursor.maxStringBytes(s.container.serviceName) + JSONCursor.maxStringBytes(s.container.projectName)
     }

@@ -2,21 +2,36 @@ import AsyncHTTPClient
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorHealth
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 import Synchronization
 
-/// What the webhook notifier did, for `statistics`.
+/// What the webhook notifier did, counted into the daemon's health registry (`wakedock_webhook_…`) and read
+/// back by `statistics`.
 public final class WebhookStatistics: Sendable {
-    public let delivered = Atomic<UInt64>(0)
+    public let delivered: HealthCounter
     /// Alerts given up after every retry failed.
-    public let failed = Atomic<UInt64>(0)
-    public let retries = Atomic<UInt64>(0)
+    public let failed: HealthCounter
+    public let retries: HealthCounter
     /// Alerts dropped because a receiver's queue was full (it has been failing for a long time).
-    public let dropped = Atomic<UInt64>(0)
+    public let dropped: HealthCounter
     public let lastError = Mutex<String?>(nil)
-    public init() {}
+
+    public init(health: HealthRegistry) {
+        delivered = health.counter(Names.delivered, help: "Alerts delivered to a webhook")
+        failed = health.counter(Names.failed, help: "Alerts given up after every retry to a webhook failed")
+        retries = health.counter(Names.retries, help: "Webhook deliveries retried")
+        dropped = health.counter(Names.dropped, help: "Alerts dropped because a webhook's queue was full")
+    }
+
+    public enum Names {
+        public static let delivered = "wakedock_webhook_deliveries_total"
+        public static let failed = "wakedock_webhook_failures_total"
+        public static let retries = "wakedock_webhook_retries_total"
+        public static let dropped = "wakedock_webhook_dropped_total"
+    }
 }
 
 /// POSTs every alert and resolution to each configured URL (SPEC §5): a JSON body with a Slack-compatible
@@ -24,7 +39,7 @@ public final class WebhookStatistics: Sendable {
 /// receiver delays nobody — not the tick (which only enqueues), not the other receivers. Failures
 /// (connection refused, timeout, 5xx, 429) are retried with exponential back-off, then counted.
 public final class WebhookNotifier: Service, Sendable {
-    public let statistics = WebhookStatistics()
+    public let statistics: WebhookStatistics
     private let urls: [String]
     private let queues: [(stream: AsyncStream<AlertRecord>, input: AsyncStream<AlertRecord>.Continuation)]
     private let logger: Logger
@@ -35,8 +50,10 @@ public final class WebhookNotifier: Service, Sendable {
     public static let queueSize = 1000
 
     public init(
-        urls: [String], logger: Logger, attempts: Int = 5, firstBackoff: Duration = .milliseconds(500), timeout: TimeAmount = .seconds(5)
+        urls: [String], logger: Logger, attempts: Int = 5, firstBackoff: Duration = .milliseconds(500), timeout: TimeAmount = .seconds(5),
+        health: HealthRegistry = HealthRegistry()
     ) {
+        statistics = WebhookStatistics(health: health)
         self.urls = urls
         queues = urls.map { _ in
             let (stream, input) = AsyncStream.makeStream(of: AlertRecord.self, bufferingPolicy: .bufferingNewest(Self.queueSize))
@@ -51,7 +68,7 @@ public final class WebhookNotifier: Service, Sendable {
     /// Queues an alert for every receiver. Never waits.
     public func enqueue(_ alert: AlertRecord) {
         for queue in queues {
-            if case .dropped = queue.input.yield(alert) { statistics.dropped.add(1, ordering: .relaxed) }
+            if case .dropped = queue.input.yield(alert) { statistics.dropped.increment() }
         }
     }
 
@@ -87,7 +104,7 @@ public final class WebhookNotifier: Service, Sendable {
             let outcome = await post(alert, to: url)
             switch outcome {
             case .delivered:
-                statistics.delivered.add(1, ordering: .relaxed)
+                statistics.delivered.increment()
                 return
             case .rejected(let reason):
                 // A 4xx other than 429: the receiver will not take it however often it is sent.
@@ -98,7 +115,7 @@ public final class WebhookNotifier: Service, Sendable {
                     fail(alert, url, reason)
                     return
                 }
-                statistics.retries.add(1, ordering: .relaxed)
+                statistics.retries.increment()
                 logger.debug("webhook delivery failed; retrying", metadata: ["url": "\(url)", "error": "\(reason)", "attempt": "\(attempt)"])
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(30))
@@ -107,7 +124,7 @@ public final class WebhookNotifier: Service, Sendable {
     }
 
     private func fail(_ alert: AlertRecord, _ url: String, _ reason: String) {
-        statistics.failed.add(1, ordering: .relaxed)
+        statistics.failed.increment()
         statistics.lastError.withLock { $0 = "\(url): \(reason)" }
         logger.warning(
             "webhook delivery given up",

@@ -1,6 +1,7 @@
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorHealth
 import MonitorNotifications
 import MonitorStore
 import Synchronization
@@ -60,6 +61,8 @@ public final class MonitoringRuntime: Sendable {
     }
 
     public var registry: SeriesRegistry { collection.registry }
+    /// The daemon's health registry: the collector's, which every other part is given too (`Daemon.build`).
+    public var health: HealthRegistry { collection.health }
     public var interval: Duration { collection.interval }
     public var retentionDays: Int { retention.load(ordering: .relaxed) }
     public var isCollecting: Bool { collection.isCollecting.load(ordering: .relaxed) }

@@ -1,4 +1,5 @@
 import MonitorCore
+import MonitorHealth
 
 /// The figures `/statistics` reports about the monitored containers and the alerts, computed from what
 /// memory holds (the rings, the alert log); the HTTP layer rounds and names them.
@@ -49,14 +50,15 @@ extension MonitoringRuntime {
         return summary
     }
 
-    public func alertSummary(nowNanos: Int64 = Clocks.wallNanos()) -> AlertSummary {
+    /// `health`: a reading of the runtime's registry, where the evaluator counts what it raised and resolved.
+    public func alertSummary(_ health: HealthReadings, nowNanos: Int64 = Clocks.wallNanos()) -> AlertSummary {
         let hourAgo = nowNanos &- Self.hourNanos
         let lastDay = alerts.newestFirst(notBeforeNanos: nowNanos &- 24 &* Self.hourNanos, limit: .max) { _ in true }
         var byLevel: [AlertLevel: Int] = [.critical: 0, .warning: 0, .info: 0]
         for alert in lastDay { byLevel[alert.level, default: 0] += 1 }
         return AlertSummary(
             lastDay: lastDay.count, lastHour: lastDay.lazy.filter { $0.timestampNanos >= hourAgo }.count, lastDayByLevel: byLevel,
-            active: evaluator?.activeCount ?? 0, raised: evaluator?.raised.load(ordering: .relaxed) ?? 0,
-            resolved: evaluator?.resolved.load(ordering: .relaxed) ?? 0)
+            active: evaluator?.activeCount ?? 0, raised: health.count(AlertEvaluator.raisedName),
+            resolved: health.count(AlertEvaluator.resolvedName))
     }
 }

@@ -41,7 +41,7 @@ final class HeavyQueries: Sendable {
     func admit(stream: Bool = false) throws(APIError) -> Permit {
         let admitted = stream ? Self.take(streaming, limit: maxStreams) : Self.take(inFlight, limit: maxInFlight)
         guard admitted else {
-            statistics.busy.add(1, ordering: .relaxed)
+            statistics.busy.increment()
             var error = APIError(.tooManyRequests, "too_many_requests", "Trop de requêtes d'historique en cours, réessayez dans un instant")
             error.headers[.retryAfter] = "1"
             throw error

@@ -47,7 +47,7 @@ public struct MonitorRequestContext: RequestContext {
 public enum MonitorServer {
     /// The WebSocket hub: add it to the collector as a sink and run it as a service.
     public static func makeHub(runtime: MonitoringRuntime, statistics: ServerStatistics, options: ServerOptions) -> WebSocketHub {
-        let status = StatusController(runtime: runtime, statistics: statistics, options: options)
+        let status = StatusController(runtime: runtime, options: options)
         return WebSocketHub(runtime: runtime, websocket: statistics.websocket, options: options) {
             (try? encodeJSON(status.systemStatusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         }
@@ -60,7 +60,10 @@ public enum MonitorServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router(context: MonitorRequestContext.self)
-        router.add(middleware: RequestTimingMiddleware(statistics: statistics.requests))
+        // Requests by route, method and status, and their durations, through swift-metrics into the health registry
+        // (`HealthRegistry.metricsFactory`, bootstrapped by `serve`): `wakedock_http_requests_total` and
+        // `wakedock_http_request_duration_seconds`, which `statistics` reads back.
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())
         // One thread for history answers: the other core stays free for the tick, the API and the streams.
         let heavy = HeavyQueries(threads: 1, maxInFlight: 4, maxStreams: 4, statistics: statistics.requests)
@@ -90,19 +93,5 @@ public enum MonitorServer {
             configuration: .init(address: .hostname(options.host, port: options.port), serverName: "wakedock-monitor"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? options.port) },
             logger: DemotedUpgradeErrors.wrapping(logger))
-    }
-}
-
-/// Counts requests and their latency for `statistics`.
-struct RequestTimingMiddleware<Context: RequestContext>: RouterMiddleware {
-    let statistics: RequestStatistics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = Clocks.monotonicNanos()
-        defer {
-            statistics.count.add(1, ordering: .relaxed)
-            statistics.totalNanos.add(Clocks.monotonicNanos() &- start, ordering: .relaxed)
-        }
-        return try await next(request, context)
     }
 }

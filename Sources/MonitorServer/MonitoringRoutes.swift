@@ -18,13 +18,13 @@ struct MonitoringRoutes {
             Response.json(ByteBuffer(bytes: OpenAPIDocument.bytes))
         }
         let history = HistoryResponder(runtime: runtime, heavy: heavy)
-        router.addRoutes(StatusController(runtime: runtime, statistics: statistics, options: options).routes, atPath: Self.prefix)
+        router.addRoutes(StatusController(runtime: runtime, options: options).routes, atPath: Self.prefix)
         router.addRoutes(MetricsController(runtime: runtime, history: history).routes, atPath: Self.prefix)
         router.addRoutes(AlertsController(runtime: runtime, history: history).routes, atPath: Self.prefix)
         router.addRoutes(ThresholdsController(runtime: runtime).routes, atPath: Self.prefix)
         router.addRoutes(ConfigController(runtime: runtime).routes, atPath: Self.prefix)
         router.addRoutes(ContainersController(runtime: runtime).routes, atPath: Self.prefix)
-        router.addRoutes(StatisticsController(runtime: runtime, statistics: statistics, options: options).routes, atPath: Self.prefix)
+        router.addRoutes(StatisticsController(runtime: runtime, options: options).routes, atPath: Self.prefix)
         // Prometheus scrapes `/metrics` at the root; the dashboard is the root itself.
         router.addRoutes(ExpositionController(runtime: runtime).routes)
         router.addRoutes(DashboardController().routes)

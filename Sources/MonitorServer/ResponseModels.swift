@@ -1,5 +1,6 @@
 import Foundation
 import MonitorCore
+import MonitorHealth
 import MonitorStore
 
 /// Bodies of the small, non-hot-path responses (Codable is fine here; samples are written by hand).
@@ -76,20 +77,20 @@ struct StorageJSON: Codable {
     var bytes_after_compression: UInt64
     var compression_failures: UInt64
 
-    init?(_ s: StoreStatistics?) {
-        guard let s else { return nil }
-        samples_persisted = s.samplesPersisted.load(ordering: .relaxed)
-        alerts_persisted = s.alertsPersisted.load(ordering: .relaxed)
-        bytes_written = s.bytesWritten.load(ordering: .relaxed)
-        write_failures = s.writeFailures.load(ordering: .relaxed)
-        dropped_lines = s.droppedLines.load(ordering: .relaxed)
-        failing = s.failing.load(ordering: .relaxed)
+    init(_ s: StoreStatistics, _ health: HealthReadings) {
+        typealias N = StoreStatistics.Names
+        samples_persisted = health.count(N.lines, labels: ["kind": "samples"])
+        alerts_persisted = health.count(N.lines, labels: ["kind": "alerts"])
+        bytes_written = health.count(N.bytesWritten)
+        write_failures = health.count(N.writeFailures)
+        dropped_lines = health.count(N.droppedLines)
+        failing = s.failing
         last_error = s.lastError.withLock { $0 }
-        files_recreated = s.filesRecreated.load(ordering: .relaxed)
-        files_compressed = s.filesCompressed.load(ordering: .relaxed)
-        bytes_before_compression = s.bytesBeforeCompression.load(ordering: .relaxed)
-        bytes_after_compression = s.bytesAfterCompression.load(ordering: .relaxed)
-        compression_failures = s.compressionFailures.load(ordering: .relaxed)
+        files_recreated = health.count(N.filesRecreated)
+        files_compressed = health.count(N.filesCompressed)
+        bytes_before_compression = health.count(N.compressionInput)
+        bytes_after_compression = health.count(N.compressionOutput)
+        compression_failures = health.count(N.compressionFailures)
     }
 }
 

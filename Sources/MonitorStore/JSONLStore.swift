@@ -1,6 +1,7 @@
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorHealth
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -27,7 +28,8 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
     }
 
     public let directory: String
-    public let statistics = StoreStatistics()
+    public let statistics: StoreStatistics
+    public let health: HealthRegistry
     private let persistIntervalNanos: Atomic<Int64>
     private let lastPersisted = Atomic<Int64>(0)
     /// The previous tick's wall time: half the gap since it is the slack a due tick may come early by.
@@ -59,8 +61,10 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
 
     public init(
         directory: String, persistInterval: Duration, retentionDays: Int, maxFileBytes: Int = defaultMaxFileBytes,
-        precision: @escaping @Sendable () -> TimestampPrecision, logger: Logger
+        precision: @escaping @Sendable () -> TimestampPrecision, logger: Logger, health: HealthRegistry = HealthRegistry()
     ) {
+        self.health = health
+        statistics = StoreStatistics(health: health)
         self.directory = directory
         self.maxFileBytes = maxFileBytes
         self.retentionDays = Atomic(retentionDays)
@@ -103,7 +107,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
 
     /// Persists an alert (or a resolution).
     public func persist(_ alert: AlertRecord) {
-        if case .dropped = alertInput.yield(alert) { statistics.droppedLines.add(1, ordering: .relaxed) }
+        if case .dropped = alertInput.yield(alert) { statistics.droppedLines.add(1) }
     }
 
     // MARK: Sink
@@ -117,7 +121,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         else { return }
         lastPersisted.store(tick.wallNanos, ordering: .relaxed)
         guard let batch = batches.fill(from: samples, wallNanos: tick.wallNanos) else {
-            statistics.droppedLines.add(UInt64(samples.count), ordering: .relaxed)
+            statistics.droppedLines.add(UInt64(samples.count))
             return
         }
         batches.pass(batch)
@@ -188,10 +192,11 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             self.alertInput.finish()
         }
         flush()
+        let persistedSamples = health.readings().count(StoreStatistics.Names.lines, labels: ["kind": "samples"])
         logger.info(
             "history flushed",
             metadata: [
-                "storage_path": "\(directory)", "samples": "\(statistics.samplesPersisted.load(ordering: .relaxed))",
+                "storage_path": "\(directory)", "samples": "\(persistedSamples)",
             ])
     }
 
@@ -205,15 +210,15 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         let path = directory + "/" + file.name
         do {
             let (raw, compressed) = try GzipHistoryFile.compress(plainPath: path)
-            statistics.filesCompressed.add(1, ordering: .relaxed)
-            statistics.bytesBeforeCompression.add(UInt64(raw), ordering: .relaxed)
-            statistics.bytesAfterCompression.add(UInt64(compressed), ordering: .relaxed)
+            statistics.filesCompressed.add(1)
+            statistics.bytesBeforeCompression.add(UInt64(raw))
+            statistics.bytesAfterCompression.add(UInt64(compressed))
             logger.info(
                 "history file compressed",
                 metadata: ["file": "\(file.name).gz", "bytes": "\(raw)", "compressed_bytes": "\(compressed)"])
         } catch {
             // The plain file stays readable and is compressed at the next start.
-            statistics.compressionFailures.add(1, ordering: .relaxed)
+            statistics.compressionFailures.add(1)
             logger.warning("cannot compress history file; it stays as it is", metadata: ["file": "\(file.name)", "error": "\(error)"])
         }
     }
@@ -255,7 +260,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             }
             return dropped
         }
-        if dropped > 0 { statistics.droppedLines.add(UInt64(dropped), ordering: .relaxed) }
+        if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
     }
 
     /// Writes every pending buffer; what the disk refuses stays pending for the next flush.
@@ -274,15 +279,15 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                     try files[key.prefix]?.write(buffer, day: key.day) ?? false
                 }
                 if recreated {
-                    statistics.filesRecreated.add(1, ordering: .relaxed)
+                    statistics.filesRecreated.add(1)
                     logger.warning("history file had been deleted; created it anew", metadata: ["storage_path": "\(directory)"])
                 }
-                statistics.bytesWritten.add(UInt64(buffer.readableBytes), ordering: .relaxed)
+                statistics.bytesWritten.add(UInt64(buffer.readableBytes))
                 let lines = UInt64(taken.lines[key] ?? 0)
                 if key.prefix == "metrics" {
-                    statistics.samplesPersisted.add(lines, ordering: .relaxed)
+                    statistics.samplesPersisted.add(lines)
                 } else {
-                    statistics.alertsPersisted.add(lines, ordering: .relaxed)
+                    statistics.alertsPersisted.add(lines)
                 }
             } catch {
                 // The whole lines the disk took are in the file: count them, keep exactly the rest.
@@ -292,11 +297,11 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                 let linesIn = buffer.withUnsafeReadableBytes { Lines.count(UnsafeRawBufferPointer(rebasing: $0[..<error.kept])) }
                 let linesLeft = max((taken.lines[key] ?? 0) - linesIn, 0)
                 if error.kept > 0 {
-                    statistics.bytesWritten.add(UInt64(error.kept), ordering: .relaxed)
+                    statistics.bytesWritten.add(UInt64(error.kept))
                     if key.prefix == "metrics" {
-                        statistics.samplesPersisted.add(UInt64(linesIn), ordering: .relaxed)
+                        statistics.samplesPersisted.add(UInt64(linesIn))
                     } else {
-                        statistics.alertsPersisted.add(UInt64(linesIn), ordering: .relaxed)
+                        statistics.alertsPersisted.add(UInt64(linesIn))
                     }
                 }
                 failed.buffers[key] = rest
@@ -305,9 +310,9 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             }
         }
         if let lastError {
-            statistics.writeFailures.add(1, ordering: .relaxed)
+            statistics.writeFailures.add(1)
             statistics.lastError.withLock { $0 = lastError.description }
-            if !statistics.failing.exchange(true, ordering: .relaxed) {
+            if !statistics.setFailing(true) {
                 logger.error("history write failed; collection goes on, lines kept in memory until the disk accepts them",
                              metadata: ["error": "\(lastError)", "storage_path": "\(directory)"])
             }
@@ -320,7 +325,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                 }
                 p.bytes += failed.bytes
             }
-        } else if statistics.failing.exchange(false, ordering: .relaxed) {
+        } else if statistics.setFailing(false) {
             logger.notice("history writes resumed", metadata: ["storage_path": "\(directory)"])
         }
     }

@@ -1,5 +1,6 @@
 import MonitorCore
 import MonitorEncoding
+import MonitorHealth
 import NIOCore
 import Synchronization
 
@@ -19,9 +20,13 @@ public final class MemoryHistoryStore: HistoryStore, Sendable {
     private let held: Mutex<Held>
     private let capacity: Int
     private let precision: TimestampPrecision
-    public let statistics = StoreStatistics()
+    public let statistics: StoreStatistics
 
-    public init(persistInterval: Duration = .seconds(1), retentionDays: Int = 7, capacity: Int = 100_000, precision: TimestampPrecision = .milliseconds) {
+    public init(
+        persistInterval: Duration = .seconds(1), retentionDays: Int = 7, capacity: Int = 100_000,
+        precision: TimestampPrecision = .milliseconds, health: HealthRegistry = HealthRegistry()
+    ) {
+        statistics = StoreStatistics(health: health)
         held = Mutex(Held(persistIntervalNanos: persistInterval.saturatingNanoseconds, retentionDays: retentionDays))
         self.capacity = max(capacity, 1)
         self.precision = precision
@@ -35,7 +40,7 @@ public final class MemoryHistoryStore: HistoryStore, Sendable {
             return StoredRecord(timestampNanos: sample.timestampNanos, line: line)
         }
         held.withLock { append(records, to: &$0.metrics) }
-        statistics.samplesPersisted.add(UInt64(records.count), ordering: .relaxed)
+        statistics.samplesPersisted.add(UInt64(records.count))
     }
 
     public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
@@ -55,7 +60,7 @@ public final class MemoryHistoryStore: HistoryStore, Sendable {
         var line = ByteBuffer()
         line.writeAlertJSON(alert, precision: precision)
         held.withLock { append([StoredRecord(timestampNanos: alert.timestampNanos, line: line)], to: &$0.alerts) }
-        statistics.alertsPersisted.add(1, ordering: .relaxed)
+        statistics.alertsPersisted.add(1)
     }
 
     /// Keeps `list` oldest first: sorted again only when a record comes out of order; trimmed back to

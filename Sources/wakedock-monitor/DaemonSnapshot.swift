@@ -119,6 +119,7 @@ struct DaemonSnapshot {
         var cpu_usage: UInt64?
         var cpu_system_usage: UInt64?
         var memory_cache: UInt64?
+        var memory_usage_raw: UInt64?
         var network_rx_packets: UInt64?
         var network_tx_packets: UInt64?
         var block_read_bytes: UInt64?
@@ -148,6 +149,7 @@ struct DaemonSnapshot {
             s.cpuUsageNanos = cpu_usage ?? 0
             s.cpuSystemUsageNanos = cpu_system_usage ?? 0
             s.memoryCache = memory_cache ?? 0
+            s.memoryUsageRaw = memory_usage_raw ?? 0
             s.networkRxPackets = network_rx_packets ?? 0
             s.networkTxPackets = network_tx_packets ?? 0
             s.blockReadBytes = block_read_bytes ?? 0

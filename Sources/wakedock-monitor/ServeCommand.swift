@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Metrics
 import MonitorApp
+import MonitorHealth
 import ServiceLifecycle
 
 /// `wakedock-monitor serve`: the daemon. Loads the settings, builds the daemon (`Daemon.build`) and runs it
@@ -27,11 +29,15 @@ struct ServeCommand: AsyncParsableCommand {
         let settings = try SettingFlags.loadSettings(settingArguments, scopes: [.serve, .common])
         let (logger, logTarget, logReason) = LoggingSetup.bootstrap(
             level: settings.logLevel, target: settings.logTarget, environment: ProcessInfo.processInfo.environment)
+        // One registry for the daemon's own figures; swift-metrics users (Hummingbird's request metrics) count
+        // into it too. Bootstrapped here, once per process, as swift-metrics requires.
+        let health = HealthRegistry()
+        MetricsSystem.bootstrap(health.metricsFactory)
         let group: ServiceGroup
         do {
             group = try Daemon.build(
                 settings: settings, logger: logger, environment: ProcessInfo.processInfo.environment,
-                logTarget: (logTarget, logReason))
+                logTarget: (logTarget, logReason), health: health)
         } catch {
             FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
             throw ExitCode(1)

@@ -53,6 +53,7 @@ import Testing
         #expect(s.blockReadBytes == 0 && s.blockWriteBytes == 3_964_928)  // io.stat 254:0 (virtio disk)
         #expect(s.networkRxBytes == 1552 && s.networkTxBytes == 966)  // /proc/691/net/dev eth0 (lo left out)
         #expect(s.psiCPU == 6.90)  // cpu.pressure some avg10
+        #expect(s.psiCPUSomeMicros == 1_591_623 && s.psiCPUFullMicros == 126_983)  // its total= lines
         #expect(s.psiMemory == 0 && s.psiIO == 0)
         // /proc/stat's cpu line: 9327+0+3068+8318+82+0+44 ticks (steal, guest not added).
         #expect(s.cpuSystemUsageNanos == (9327 + 3068 + 8318 + 82 + 44) * 1_000_000_000 / UInt64(wd_clock_ticks_per_second()))

@@ -42,6 +42,7 @@ import Testing
         #expect(s.cpuUsageNanos == 5_000_000_000)
         #expect(s.cpuThrottledPeriods == 7)
         #expect(s.memoryUsage == 209_715_200 - 41_943_040)  // memory.current − inactive_file
+        #expect(s.memoryUsageRaw == 209_715_200)  // memory.current
         #expect(s.memoryLimit == 536_870_912)
         #expect(abs(s.memoryPercent - Double(209_715_200 - 41_943_040) / 536_870_912 * 100) < 1e-9)
         #expect(s.memoryCache == 52_428_800)  // v2 "file"
@@ -54,6 +55,9 @@ import Testing
         #expect(s.networkTxBytes == 2_097_152 + 100)
         #expect(s.psiCPU == 1.25)
         #expect(s.psiIO == 12.5)
+        // The totals, microseconds (cAdvisor's container_pressure_*_seconds_total).
+        #expect(s.psiCPUSomeMicros == 123_456 && s.psiCPUFullMicros == 0)
+        #expect(s.psiIOSomeMicros == 999 && s.psiIOFullMicros == 900)
         #expect(s.cpuSystemUsageNanos == (10000 + 200 + 3000 + 500_000 + 100 + 0 + 50) * 1_000_000_000 / UInt64(wd_clock_ticks_per_second()))
         #expect(s.cpuPercent == 0 && s.networkRxRate == 0 && s.blockWriteRate == 0)
     }

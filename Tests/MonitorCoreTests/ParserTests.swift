@@ -126,12 +126,24 @@ import Testing
         #expect(w == 314_773_504 + 8192)
     }
 
-    @Test func psiSomeAvg10InHundredths() {
-        var text = "some avg10=12.34 avg60=0.50 avg300=0.10 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n"
-        var v: UInt64 = 0
-        let rc = text.withUTF8 { p in p.withMemoryRebound(to: CChar.self) { wd_parse_psi_some_avg10($0.baseAddress, $0.count, &v) } }
+    @Test func psiGivesSomeAvg10InHundredthsAndBothTotals() {
+        func parse(_ text: String) -> (Int32, wd_psi) {
+            var text = text
+            var psi = wd_psi()
+            let rc = text.withUTF8 { p in p.withMemoryRebound(to: CChar.self) { wd_parse_psi($0.baseAddress, $0.count, &psi) } }
+            return (rc, psi)
+        }
+        let (rc, psi) = parse("some avg10=12.34 avg60=0.50 avg300=0.10 total=123456\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=789\n")
         #expect(rc == 0)
-        #expect(v == 1234)
+        #expect(psi.some_avg10 == 1234 && psi.some_total_us == 123_456 && psi.full_total_us == 789)
+        // cpu.pressure before Linux 5.13: no `full` line, so no stalled total.
+        let (rc2, cpu) = parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=42\n")
+        #expect(rc2 == 0 && cpu.some_total_us == 42 && cpu.full_total_us == .max)
+        // A `full` line first, and a `some` line without total=.
+        let (rc3, odd) = parse("full avg10=1.00 avg60=0.00 avg300=0.00 total=5\nsome avg10=2.00\n")
+        #expect(rc3 == 0 && odd.some_avg10 == 200 && odd.some_total_us == .max && odd.full_total_us == 5)
+        #expect(parse("full avg10=1.00 total=5\n").0 == -EINVAL)
+        #expect(parse("some avg10=x total=5\n").0 == -EINVAL)
     }
 
     @Test func procStatSumsTheSevenFieldsDockerUses() {

@@ -18,6 +18,8 @@ import Testing
         s.networkRxBytes = 5
         s.memoryFailcnt = 2
         s.psiMemory = 1.5
+        s.psiMemorySomeMicros = 1_234_567
+        s.psiMemoryFullMicros = 7
         return s
     }
 
@@ -38,6 +40,10 @@ import Testing
         #expect(lines.contains("container_network_receive_bytes_total\(Self.labels) 5 1737023400250"))
         #expect(lines.contains("# TYPE container_memory_failcnt untyped"))
         #expect(lines.contains("wakedock_container_psi_memory_some_avg10\(Self.labels) 1.5 1737023400250"))
+        // PSI totals: exact seconds from the kernel's microseconds.
+        #expect(lines.contains("container_pressure_memory_waiting_seconds_total\(Self.labels) 1.234567 1737023400250"))
+        #expect(lines.contains("container_pressure_memory_stalled_seconds_total\(Self.labels) 0.000007 1737023400250"))
+        #expect(!lines.contains { $0.hasPrefix("container_pressure_cpu_waiting_seconds_total{") })
         #expect(lines.contains("container_last_seen\(Self.labels) 1737023400.250 1737023400250"))
         // No CPU pressure on this sample: no series, rather than a made-up 0.
         #expect(!lines.contains { $0.hasPrefix("wakedock_container_psi_cpu_some_avg10{") })
@@ -55,6 +61,7 @@ import Testing
         #expect(lines.contains("container_cpu_usage_seconds_total\(Self.labels) 12.000345678 1737023400.250"))
         // A counter without `_total` cannot be an OpenMetrics counter.
         #expect(lines.contains("# TYPE container_memory_failcnt unknown"))
+        #expect(lines.contains("# TYPE container_pressure_memory_waiting_seconds counter"))
         #expect(lines.suffix(2) == ["# EOF", ""])
         #expect(ExpositionFormat(accept: "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5") == .openMetrics)
         #expect(ExpositionFormat(accept: "text/plain") == .prometheusText)

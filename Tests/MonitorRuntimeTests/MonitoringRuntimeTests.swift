@@ -167,7 +167,7 @@ import Testing
         #expect(Self.timestamps(all) == [1, 2, 3, 4].map { now - Int64($0) * 60 * Self.second })
         let warnings = try runtime.alertPlan(HistoryRequest(containerRef: "db", sinceNanos: now - 3600 * Self.second, limit: 100, level: .warning))
         #expect(Self.timestamps(warnings) == [1, 3, 4].map { now - Int64($0) * 60 * Self.second })
-        let summary = runtime.alertSummary(nowNanos: now)
+        let summary = runtime.alertSummary(runtime.health.readings(), nowNanos: now)
         #expect(summary.lastDay == 2 && summary.lastHour == 2)
         #expect(summary.lastDayByLevel == [.critical: 1, .warning: 1, .info: 0])
     }

@@ -40,7 +40,8 @@ import Testing
 
     @Test func everyRouteIsDocumentedAndEveryDocumentedOperationIsRouted() throws {
         let router = Router(context: MonitorRequestContext.self)
-        MonitoringRoutes(runtime: TestRuntime.make(), statistics: ServerStatistics(), options: TestRuntime.options).register(on: router)
+        let runtime = TestRuntime.make()
+        MonitoringRoutes(runtime: runtime, statistics: ServerStatistics(health: runtime.health), options: TestRuntime.options).register(on: router)
         // Hummingbird writes a parameter as `:name`, OpenAPI as `{name}`.
         let routed = Set(router.routes.map { route -> String in
             let path = "\(route.path)".split(separator: "/").map { $0.hasPrefix(":") ? "{\($0.dropFirst())}" : String($0) }
@@ -86,7 +87,7 @@ enum TestRuntime {
         let collector = Collector(options: .init(layout: layout), logger: logger)
         let service = CollectorService(collector: collector, interval: .seconds(1), logger: logger)
         return MonitoringRuntime(
-            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), history: MemoryHistoryStore(),
+            collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), history: MemoryHistoryStore(health: collector.health),
             storagePath: "/nonexistent", retentionDays: 7, logger: logger)
     }
 }

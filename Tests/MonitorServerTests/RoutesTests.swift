@@ -19,7 +19,7 @@ import Testing
         func test(_ body: @escaping @Sendable (any TestClientProtocol, MonitoringRuntime) async throws -> Void) async throws {
             let router = Router(context: MonitorRequestContext.self)
             router.add(middleware: ErrorMiddleware())
-            MonitoringRoutes(runtime: runtime, statistics: ServerStatistics(), options: TestRuntime.options).register(on: router)
+            MonitoringRoutes(runtime: runtime, statistics: ServerStatistics(health: runtime.health), options: TestRuntime.options).register(on: router)
             let runtime = self.runtime
             try await Application(router: router).test(.router) { client in try await body(client, runtime) }
         }

@@ -90,6 +90,48 @@ def test_openmetrics_is_served_when_asked_and_parses_strictly(api):
     assert any(s.labels["name"] == BURNER for s in families["container_cpu_usage_seconds"].samples)
 
 
+def health(text):
+    """{(sample name, frozenset of labels): value} of the daemon's own `wakedock_` series."""
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in parse_text(text) if family.name.startswith("wakedock_") for s in family.samples}
+
+
+def test_the_daemons_own_health_is_exposed_and_is_what_statistics_reports(api):
+    base = f"http://127.0.0.1:{api.port}/api/v1/monitoring"
+    for _ in range(3):
+        assert requests.get(f"{base}/status", timeout=10).status_code == 200
+    assert requests.get(f"{base}/metrics/no-such-container/latest", timeout=10).status_code == 404
+    before = requests.get(f"{base}/statistics", timeout=10).json()
+    text = scrape(api).text
+    after = requests.get(f"{base}/statistics", timeout=10).json()
+    ours = health(text)
+    value = lambda name, **labels: ours.get((name, frozenset(labels.items())))
+    # The tick is a real histogram (cumulative buckets up to +Inf, then _sum and _count).
+    ticks = value("wakedock_tick_duration_seconds_count")
+    assert ticks == value("wakedock_tick_duration_seconds_bucket", le="+Inf") and ticks > 0
+    assert value("wakedock_containers_monitored") >= 2
+    # One set of counters: what /statistics reported just before and just after the scrape brackets it.
+    b, a = before["collector"], after["collector"]
+    assert b["ticks"] <= ticks <= a["ticks"]
+    assert b["samples_collected"] <= value("wakedock_samples_total") <= a["samples_collected"]
+    assert b["read_errors"] <= value("wakedock_read_errors_total") <= a["read_errors"]
+    assert before["performance"]["requests"] <= sum(
+        v for (name, _), v in ours.items() if name == "wakedock_http_requests_total") <= after["performance"]["requests"]
+    assert before["alerts"]["raised"] <= value("wakedock_alerts_raised_total") <= after["alerts"]["raised"]
+    assert (before["websocket"]["messages_sent"] <= value("wakedock_websocket_messages_sent_total")
+            <= after["websocket"]["messages_sent"])
+    assert 0 < a["p99_tick_ms"] <= a["max_tick_ms"] == pytest.approx(value("wakedock_tick_max_duration_seconds") * 1e3)
+    # Requests by route pattern (a bounded label set: the path's container is not in it), method and status.
+    assert value("wakedock_http_requests_total", route="/api/v1/monitoring/status", method="GET", status="200") >= 3
+    assert value("wakedock_http_requests_total", route="/api/v1/monitoring/metrics/{container_id}/latest",
+                 method="GET", status="404") >= 1
+    assert value("wakedock_store_lines_total", kind="samples") is not None
+    # OpenMetrics names a counter family without `_total`, and the strict parser accepts the whole page.
+    families = {f.name: f for f in parse_openmetrics(scrape(api, openmetrics=True).text)}
+    assert families["wakedock_samples"].type == "counter"
+    assert families["wakedock_tick_duration_seconds"].type == "histogram"
+
+
 def test_labels_and_values_are_cadvisors_and_agree_with_our_json(api, engine):
     burner_id = engine.docker("inspect", "-f", "{{.Id}}", BURNER).stdout.strip()
     # The exposition and the JSON read the same ring: compare them at the same tick.
@@ -110,6 +152,8 @@ def test_labels_and_values_are_cadvisors_and_agree_with_our_json(api, engine):
     assert labels["id"].endswith(burner_id) or burner_id in labels["id"], labels["id"]
     assert exposed["container_cpu_usage_seconds_total"][0] == pytest.approx(ours["cpu_usage"] / 1e9, abs=1e-9)
     assert exposed["container_memory_working_set_bytes"][0] == ours["memory_usage"]
+    # Usage counts the page cache the working set leaves out, as cAdvisor's does.
+    assert exposed["container_memory_usage_bytes"][0] == ours["memory_usage_raw"] >= ours["memory_usage"]
     assert exposed["container_spec_memory_limit_bytes"][0] == ours["memory_limit"]
     assert exposed["container_network_receive_bytes_total"][0] == ours["network_rx_bytes"]
     assert exposed["container_network_transmit_bytes_total"][0] == ours["network_tx_bytes"]

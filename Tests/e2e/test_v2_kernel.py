@@ -104,6 +104,20 @@ def test_serve_runs_and_stops_cleanly_on_v2(vm_console):
     assert {c["container_id"] for c in containers} == {BURNER, HOLDER, LIMITED, IDLE}
     latest = json.loads(lines(vm_console, "SERVE-LATEST")[0])
     assert latest["container_id"] == HOLDER and latest["memory_usage"] > 140e6
+    # cAdvisor's pressure totals, both lines of each file (this kernel has `full` in cpu.pressure too), in
+    # seconds: never more than the kernel's microseconds read a moment later.
+    exposed = {line.split("{")[0]: float(line.split("} ")[1].split()[0]) for line in lines(vm_console, "SERVE-EXPOSED")}
+    kernel = {}
+    for line in lines(vm_console, "PRESSURE"):
+        resource, text = line.split(" ", 1)
+        totals = [int(word[len("total="):]) for word in text.split() if word.startswith("total=")]
+        kernel[resource] = dict(zip(("waiting", "stalled"), totals))
+    for resource in ("cpu", "memory", "io"):
+        for kind in ("waiting", "stalled"):
+            name = f"container_pressure_{resource}_{kind}_seconds_total"
+            assert name in exposed, (name, sorted(exposed))
+            assert 0 <= exposed[name] <= kernel[resource][kind] / 1e6, (name, exposed[name], kernel[resource])
+    assert exposed["container_memory_usage_bytes"] >= latest["memory_usage"] > 140e6
     assert lines(vm_console, "SERVE-EXIT") == ["0"], lines(vm_console, "SERVE-LOG")[-20:]
     assert int(lines(vm_console, "SERVE-PERSISTED")[0]) > 0
     log = lines(vm_console, "SERVE-LOG")

@@ -54,7 +54,7 @@ typedef struct results {
     int io_rc;
     uint64_t io_r, io_w;
     int psi_rc;
-    uint64_t psi;
+    wd_psi psi;
     int stat_rc;
     uint64_t stat;
 } results;
@@ -78,8 +78,8 @@ static void run_all(const uint8_t *data, size_t n, results *r) {
     r->netdev_rc = wd_parse_netdev(s, n, &r->netdev);
     r->blkio_rc = wd_parse_blkio_v1(s, n, &r->blkio_r, &r->blkio_w);
     r->io_rc = wd_parse_io_stat_v2(s, n, &r->io_r, &r->io_w);
-    r->psi = SENTINEL;
-    r->psi_rc = wd_parse_psi_some_avg10(s, n, &r->psi);
+    r->psi = (wd_psi){SENTINEL, SENTINEL, SENTINEL};
+    r->psi_rc = wd_parse_psi(s, n, &r->psi);
     r->stat = SENTINEL;
     r->stat_rc = wd_parse_proc_stat_cpu(s, n, &r->stat);
     free(s);
@@ -141,31 +141,54 @@ static void check_keyed(const uint8_t *d, size_t n, const results *r) {
     }
 }
 
-// PSI: the first line that starts with "some avg10=" decides; "W.FF" -> W * 100 + FF.
+// The number after the first "total=" of the line [line, eol), or UINT64_MAX without one (or without digits).
+static uint64_t ref_psi_total(const uint8_t *line, const uint8_t *eol) {
+    for (const uint8_t *p = line; eol - p >= 6; p++) {
+        if (memcmp(p, "total=", 6) != 0) continue;
+        uint64_t v;
+        return ref_number(p + 6, eol, &v) ? v : UINT64_MAX;
+    }
+    return UINT64_MAX;
+}
+
+// PSI: the first line that starts with "some avg10=" decides; "W.FF" -> W * 100 + FF, and that line's
+// total=; the first line that starts with "full " gives the full total= (UINT64_MAX without one).
 static void check_psi(const uint8_t *d, size_t n, const results *r) {
     const uint8_t *end = d + n;
-    int rc = -EINVAL;
-    uint64_t want = 0;
+    int rc = -EINVAL, decided = 0;
+    wd_psi want = {0, UINT64_MAX, UINT64_MAX};
+    int full_seen = 0;
     for (const uint8_t *line = d; line < end;) {
         const uint8_t *eol = memchr(line, '\n', (size_t)(end - line));
-        if (end - line >= 11 && memcmp(line, "some avg10=", 11) == 0) {
+        const uint8_t *line_end = eol ? eol : end;
+        if (!full_seen && end - line >= 5 && memcmp(line, "full ", 5) == 0) {
+            full_seen = 1;
+            want.full_total_us = ref_psi_total(line, line_end);
+        } else if (!decided && end - line >= 11 && memcmp(line, "some avg10=", 11) == 0) {
+            decided = 1;
             uint64_t whole = 0, frac = 0;
             const uint8_t *p = ref_number(line + 11, end, &whole);
-            if (p) {
-                if (p < end && *p == '.') {
-                    p++;
-                    for (int k = 0; k < 2; k++) frac = frac * 10 + ((p < end && digit(*p)) ? (uint64_t)(*p++ - '0') : 0);
-                }
-                want = whole * 100 + frac;
-                rc = 0;
+            if (!p) break;  // an unreadable avg10: the file is refused, whatever follows
+            if (p < end && *p == '.') {
+                p++;
+                for (int k = 0; k < 2; k++) frac = frac * 10 + ((p < end && digit(*p)) ? (uint64_t)(*p++ - '0') : 0);
             }
-            break;
+            want.some_avg10 = whole * 100 + frac;
+            want.some_total_us = ref_psi_total(line, line_end);
+            rc = 0;
         }
         if (!eol) break;
         line = eol + 1;
     }
-    CHECK(r->psi_rc == rc, "wd_parse_psi_some_avg10 returned %d, want %d", r->psi_rc, rc);
-    if (rc == 0) CHECK(r->psi == want, "wd_parse_psi_some_avg10 gave %llu, want %llu", (unsigned long long)r->psi, (unsigned long long)want);
+    CHECK(r->psi_rc == rc, "wd_parse_psi returned %d, want %d", r->psi_rc, rc);
+    if (rc == 0) {
+        CHECK(r->psi.some_avg10 == want.some_avg10, "wd_parse_psi: avg10 %llu, want %llu",
+              (unsigned long long)r->psi.some_avg10, (unsigned long long)want.some_avg10);
+        CHECK(r->psi.some_total_us == want.some_total_us, "wd_parse_psi: some total %llu, want %llu",
+              (unsigned long long)r->psi.some_total_us, (unsigned long long)want.some_total_us);
+        CHECK(r->psi.full_total_us == want.full_total_us, "wd_parse_psi: full total %llu, want %llu",
+              (unsigned long long)r->psi.full_total_us, (unsigned long long)want.full_total_us);
+    }
 }
 
 // /proc/stat: "cpu " then seven blank-separated numbers, summed.
@@ -313,7 +336,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
     CHECK(r.u64_rc == 0 || r.u64_rc == -EINVAL, "wd_parse_u64 returned %d", r.u64_rc);
     CHECK(r.netdev_rc == 0 || r.netdev_rc == -EINVAL, "wd_parse_netdev returned %d", r.netdev_rc);
-    CHECK(r.psi_rc == 0 || r.psi_rc == -EINVAL, "wd_parse_psi_some_avg10 returned %d", r.psi_rc);
+    CHECK(r.psi_rc == 0 || r.psi_rc == -EINVAL, "wd_parse_psi returned %d", r.psi_rc);
     CHECK(r.stat_rc == 0 || r.stat_rc == -EINVAL, "wd_parse_proc_stat_cpu returned %d", r.stat_rc);
     check_u64(data, size, &r);
     check_keyed(data, size, &r);

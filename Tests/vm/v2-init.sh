@@ -89,6 +89,14 @@ wget -qO /tmp/latest.json "http://127.0.0.1:8000/api/v1/monitoring/metrics/$HOLD
 echo "WD:SERVE-STATUS $(cat /tmp/status.json)"
 echo "WD:SERVE-CONTAINERS $(cat /tmp/containers.json)"
 echo "WD:SERVE-LATEST $(cat /tmp/latest.json)"
+# The exposition's pressure and memory series of the holder, and the kernel's files beside them.
+wget -qO /tmp/exposition.txt http://127.0.0.1:8000/metrics
+grep "^container_pressure_\|^container_memory_usage_bytes" /tmp/exposition.txt | grep "$HOLDER" | while read -r line; do
+    echo "WD:SERVE-EXPOSED $line"
+done
+for f in cpu memory io; do
+    echo "WD:PRESSURE $f $(tr '\n' ' ' < /sys/fs/cgroup/system.slice/docker-$HOLDER.scope/$f.pressure)"
+done
 kill -TERM $serve
 wait $serve
 echo "WD:SERVE-EXIT $?"

@@ -170,7 +170,7 @@ final class Fixture: @unchecked Sendable {
         c.tick(at: nextTickTime())  // first samples: every later tick is steady state
         c.tick(at: nextTickTime())  // (and the evaluator has met every container)
         precondition(c.containerCount == count, "only \(c.containerCount) of \(count) cgroups monitored")
-        let fromHost = c.statistics.hostNetworkContainers.load(ordering: .relaxed)
+        let fromHost = Int(clamping: c.health.readings().count(CollectorStatistics.Names.hostNetwork))
         precondition(fromHost == (hostSideNetwork ? count : 0), "\(fromHost) of \(count) containers' network from the host side")
         cgroups = made
         collector = c
@@ -192,7 +192,7 @@ final class Fixture: @unchecked Sendable {
             collection: service, thresholds: ThresholdTable(), alerts: AlertLog(), history: store, storagePath: directory,
             retentionDays: 7, logger: logger)
         let hub = MonitorServer.makeHub(
-            runtime: runtime, statistics: ServerStatistics(),
+            runtime: runtime, statistics: ServerStatistics(health: runtime.health),
             options: ServerOptions(
                 host: "127.0.0.1", port: 0, wsMaxClients: 10, wsPingInterval: .seconds(30), wsClientTimeout: .seconds(60), wsQueueSize: 1024))
         collector.add(sink: hub)

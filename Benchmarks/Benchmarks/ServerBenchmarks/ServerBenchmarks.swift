@@ -1,9 +1,12 @@
 import Benchmark
 import Logging
 import MonitorCore
+import Metrics
 import MonitorEncoding
+import MonitorHealth
 import MonitorRuntime
 import MonitorServer
+import MonitorStore
 import NIOCore
 
 /// The HTTP layer's hot paths: writing one sample as JSON, a Prometheus scrape of 100 containers, and fanning
@@ -68,6 +71,34 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // The daemon's own health as a scrape appends it: every part's counters (collector, store, WebSocket, HTTP
+    // guard) and 24 request series (a dozen routes, two statuses, with their duration histograms),
+    // emitted by swift-prometheus into a reused buffer.
+    Benchmark("exposition/the daemon's health (wakedock_ series)", configuration: .init(maxIterations: 20_000)) { benchmark in
+        let health = HealthRegistry()
+        let collector = CollectorStatistics(health: health)
+        _ = StoreStatistics(health: health)
+        _ = ServerStatistics(health: health)
+        for i in 0..<1000 { collector.tickDuration.recordNanoseconds(Int64(100_000 + i * 100)) }
+        let factory = health.metricsFactory
+        for route in 0..<12 {
+            for status in ["200", "404"] {
+                let dimensions = [("http.route", "/api/v1/monitoring/route\(route)"), ("http.request.method", "GET"),
+                                  ("http.response.status_code", status)]
+                Counter(label: "hb.requests", dimensions: dimensions, factory: factory).increment()
+                Metrics.Timer(label: "http.server.request.duration", dimensions: dimensions, factory: factory).recordNanoseconds(1_000_000)
+            }
+        }
+        var buffer: [UInt8] = []
+        health.emit(into: &buffer)
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            buffer.removeAll(keepingCapacity: true)
+            health.emit(into: &buffer)
+            blackHole(buffer.count)
+        }
+    }
+
     Benchmark(
         "broadcast/one tick of 50 containers to 100 clients",
         configuration: .init(maxIterations: 300)
@@ -107,6 +138,6 @@ enum BroadcastFixture {
         let options = ServerOptions(
             host: "127.0.0.1", port: 0, wsMaxClients: 1000, wsPingInterval: .seconds(30), wsClientTimeout: .seconds(60),
             wsQueueSize: 1_000_000)
-        return MonitorServer.makeHub(runtime: runtime, statistics: ServerStatistics(), options: options)
+        return MonitorServer.makeHub(runtime: runtime, statistics: ServerStatistics(health: runtime.health), options: options)
     }
 }

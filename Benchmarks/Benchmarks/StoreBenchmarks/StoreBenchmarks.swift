@@ -130,7 +130,7 @@ enum GeneratedHistory {
             lines += batch.count
             minute += 60_000_000_000
         }
-        let written = store.statistics.bytesWritten.load(ordering: .relaxed)
+        let written = store.health.readings().count(StoreStatistics.Names.bytesWritten)
         let (raw, compressed) = FileMaintenance.compressClosedFiles(directory: directory, today: end / 86_400_000_000_000)
         let perSample = Double(written) / Double(lines)
         let ratio = Double(raw) / Double(max(compressed, 1))

@@ -1,3 +1,4 @@
+import MonitorHealth
 import Synchronization
 
 /// How alerts behave over time (SPEC §5): no storm at sub-second intervals, nor from a value that flaps
@@ -63,10 +64,15 @@ public final class AlertEvaluator: SampleSink, Sendable {
     private let log: AlertLog
     private let policy: AlertPolicy
     private let states = Mutex<[String: ContainerState]>([:])
-    public let raised = Atomic<UInt64>(0)
-    public let resolved = Atomic<UInt64>(0)
+    public static let raisedName = "wakedock_alerts_raised_total"
+    public static let resolvedName = "wakedock_alerts_resolved_total"
+    /// Alerts raised and resolved since start.
+    public let raised: HealthCounter
+    public let resolved: HealthCounter
 
-    public init(thresholds: ThresholdTable, log: AlertLog, policy: AlertPolicy = AlertPolicy()) {
+    public init(thresholds: ThresholdTable, log: AlertLog, policy: AlertPolicy = AlertPolicy(), health: HealthRegistry = HealthRegistry()) {
+        raised = health.counter(Self.raisedName, help: "Alerts raised since start")
+        resolved = health.counter(Self.resolvedName, help: "Alerts resolved since start")
         self.thresholds = thresholds
         self.log = log
         self.policy = policy
@@ -104,7 +110,7 @@ public final class AlertEvaluator: SampleSink, Sendable {
             }
         }
         for event in events {
-            if event.resolved { resolved.add(1, ordering: .relaxed) } else { raised.add(1, ordering: .relaxed) }
+            if event.resolved { resolved.increment() } else { raised.increment() }
             log.append(event)
         }
     }

@@ -78,7 +78,7 @@ public enum AlertMessage {
         case .percent: return number(v) + "%"
         case .bytesPerSecond: return number(v / mb) + " MB/s"
         case .bytes: return number(v / mb) + " MB"
-        case .nanoseconds, .count: return plain(v)
+        case .nanoseconds, .microseconds, .count: return plain(v)
         }
     }
 

@@ -1,6 +1,7 @@
 import CSupport
 import Glibc
 import Logging
+import MonitorHealth
 import Synchronization
 
 /// The collection tick: reads every watched container's counter files through its probe — each file at the
@@ -75,7 +76,9 @@ public final class Collector {
     public let options: Options
     public let inbox = TargetInbox()
     public let registry = SeriesRegistry()
-    public let statistics = CollectorStatistics()
+    public let statistics: CollectorStatistics
+    /// Where the collector counts its health; the daemon hands the same registry to every part.
+    public let health: HealthRegistry
     private let logger: Logger
     private let host: HostCounters
     private let hostNetwork: HostNetwork
@@ -99,9 +102,12 @@ public final class Collector {
     /// Large enough for memory.stat and a net/dev with many interfaces.
     static let readBufferSize = 64 * 1024
 
-    public init(options: Options, logger: Logger) {
+    /// `health`: the registry the collector counts into (the daemon's; a test or benchmark may leave its own).
+    public init(options: Options, logger: Logger, health: HealthRegistry = HealthRegistry()) {
         self.options = options
         self.logger = logger
+        self.health = health
+        self.statistics = CollectorStatistics(health: health)
         self.host = HostCounters(procRoot: options.procRoot)
         self.hostNetwork = HostNetwork(procRoot: options.procRoot, sysRoot: options.sysRoot)
         cadences = ContiguousArray(options.cadence.staggered(into: Self.cadenceGroups))
@@ -169,7 +175,7 @@ public final class Collector {
         countHostLinkedSlots()
         guard membershipChanged else { return }
         registry.replace(with: slots.map(\.series))
-        statistics.monitoredContainers.store(slots.count, ordering: .relaxed)
+        statistics.monitoredContainers.set(Int64(slots.count))
         let needed = slots.count + 64
         if batch.capacity < needed { batch.reserveCapacity(needed) }
     }
@@ -272,7 +278,7 @@ public final class Collector {
         sequence &+= 1
         let info = TickInfo(sequence: sequence, wallNanos: wall, durationNanos: duration)
         statistics.recordTick(durationNanos: duration)
-        statistics.samples.add(UInt64(batch.count), ordering: .relaxed)
+        statistics.samples.increment(by: Int64(batch.count))
         // A local reference (a retain, not a copy) lends the sinks a span that lives for this call only.
         let sinks = self.sinks
         let batch = self.batch
@@ -321,9 +327,9 @@ public final class Collector {
         slots[i].knownMask = (slots[i].knownMask & ~mask) | slots[i].current.ok_mask
         if failures > 0 {
             let current = slots[i].current
-            statistics.readErrors.add(UInt64(failures), ordering: .relaxed)
+            statistics.readErrors.increment(by: Int64(failures))
             if current.fail_mask & SampleDerivation.essentialMask != 0 {
-                statistics.failedSamples.add(1, ordering: .relaxed)
+                statistics.failedSamples.increment()
                 // ENODEV/ENOENT/ESRCH: the cgroup was removed under us.
                 let err = current.last_errno
                 if err == ENODEV || err == ENOENT || err == ESRCH { slots[i].vanished = true; return false }
@@ -459,17 +465,17 @@ public final class Collector {
         var n = 0
         for slot in slots where slot.hostLinks != nil { n += 1 }
         hostLinkedSlots = n
-        statistics.hostNetworkContainers.store(n, ordering: .relaxed)
+        statistics.hostNetworkContainers.set(Int64(n))
     }
 
     private func dropVanished() {
         let gone = slots.filter(\.vanished).map(\.series.identity.id)
         for id in gone {
             remove(id: id, reason: "cgroup removed")
-            statistics.vanishedContainers.add(1, ordering: .relaxed)
+            statistics.vanishedContainers.increment()
         }
         registry.replace(with: slots.map(\.series))
-        statistics.monitoredContainers.store(slots.count, ordering: .relaxed)
+        statistics.monitoredContainers.set(Int64(slots.count))
         countHostLinkedSlots()
     }
 }

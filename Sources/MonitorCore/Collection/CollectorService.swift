@@ -1,6 +1,7 @@
 import CSupport
 import Glibc
 import Logging
+import MonitorHealth
 import ServiceLifecycle
 import Synchronization
 
@@ -19,6 +20,8 @@ public final class CollectorService: Service, @unchecked Sendable {
     private let logger: Logger
     /// False while monitoring is stopped (POST /stop): no reads, history still served.
     public let isCollecting = Atomic<Bool>(true)
+    /// The collector's health registry (the daemon's).
+    public let health: HealthRegistry
     /// Called once after the first tick (readiness for sd_notify and tests).
     private let onFirstTick: (@Sendable () -> Void)?
     /// Called on every turn of the loop, ticking or paused (the systemd watchdog: a stuck tick stops it).
@@ -42,6 +45,7 @@ public final class CollectorService: Service, @unchecked Sendable {
         inbox = collector.inbox
         registry = collector.registry
         statistics = collector.statistics
+        health = collector.health
     }
 
     private static func nanos(_ d: Duration) -> UInt64 {
@@ -76,15 +80,18 @@ public final class CollectorService: Service, @unchecked Sendable {
     private func loop(sleeper: MonotonicSleeper, stopped: borrowing Atomic<Bool>) {
             var next = Clocks.monotonicNanos()
             var first = true
+            var missedSinceStart: UInt64 = 0
+            var lastTickNanos: UInt64 = 0
             while !stopped.load(ordering: .relaxed) {
                 if self.isCollecting.load(ordering: .relaxed) {
                     let info = self.collector.tick()
+                    lastTickNanos = info.durationNanos
                     self.logger.debug(
                         "tick",
                         metadata: [
                             "sequence": "\(info.sequence)", "containers": "\(self.collector.containerCount)",
                             "duration_us": "\(info.durationNanos / 1000)",
-                            "missed": "\(self.statistics.missedTicks.load(ordering: .relaxed))",
+                            "missed": "\(missedSinceStart)",
                         ])
                     if first {
                         first = false
@@ -97,14 +104,15 @@ public final class CollectorService: Service, @unchecked Sendable {
                 let now = Clocks.monotonicNanos()
                 if now >= next {
                     let missed = (now - next) / intervalNanos + 1
-                    self.statistics.missedTicks.add(missed, ordering: .relaxed)
+                    missedSinceStart &+= missed
+                    self.statistics.missedTicks.increment(by: Int64(clamping: missed))
                     next &+= missed * intervalNanos
                     if now &- self.lastOverrunLogged >= 60_000_000_000 {
                         self.lastOverrunLogged = now
                         self.logger.warning(
                             "slow tick: collection overran its interval; the slots it missed are skipped",
                             metadata: [
-                                "tick_ms": "\(Double(self.statistics.lastTickNanos.load(ordering: .relaxed)) / 1e6)",
+                                "tick_ms": "\(Double(lastTickNanos) / 1e6)",
                                 "interval_ms": "\(Double(intervalNanos) / 1e6)", "missed": "\(missed)",
                                 "containers": "\(self.collector.containerCount)",
                             ])

@@ -1,39 +1,63 @@
+import MonitorHealth
 import Synchronization
 
-/// Counters about the collector's health, written by the tick and readable from any thread.
+/// The collector's health, counted into the daemon's health registry (`wakedock_…`, read back by
+/// `/statistics`). Written by the tick: every call here is a relaxed atomic add or store, nothing allocated.
 public final class CollectorStatistics: Sendable {
-    public let ticks = Atomic<UInt64>(0)
+    /// Every tick's duration; its count is the number of ticks.
+    public let tickDuration: HealthHistogram
+    public let lastTickSeconds: HealthGauge
+    public let maxTickSeconds: HealthGauge
     /// Ticks not run because the previous one overran its slot (skipped, not queued).
-    public let missedTicks = Atomic<UInt64>(0)
-    public let samples = Atomic<UInt64>(0)
+    public let missedTicks: HealthCounter
+    public let samples: HealthCounter
     /// Files that could not be read or parsed (the sample may still be produced without them).
-    public let readErrors = Atomic<UInt64>(0)
+    public let readErrors: HealthCounter
     /// Container samples not produced because an essential file failed.
-    public let failedSamples = Atomic<UInt64>(0)
+    public let failedSamples: HealthCounter
     /// Containers dropped because their cgroup disappeared between two ticks.
-    public let vanishedContainers = Atomic<UInt64>(0)
-    public let lastTickNanos = Atomic<UInt64>(0)
-    public let totalTickNanos = Atomic<UInt64>(0)
-    public let maxTickNanos = Atomic<UInt64>(0)
-    public let monitoredContainers = Atomic<Int>(0)
+    public let vanishedContainers: HealthCounter
+    public let monitoredContainers: HealthGauge
     /// Containers whose network counters come from the host's /proc/net/dev (the rest read their namespace's).
-    public let hostNetworkContainers = Atomic<Int>(0)
-    /// Tick durations, for percentiles.
-    public let tickDurations = Mutex(TickHistogram())
+    public let hostNetworkContainers: HealthGauge
+    /// The slowest tick so far, kept here because a gauge cannot compare-and-swap; only the tick writes it.
+    private let maxTickNanos = Atomic<UInt64>(0)
 
-    public init() {}
+    public init(health: HealthRegistry) {
+        tickDuration = health.durationHistogram(Names.tickDuration, help: "Duration of a collection tick (every container read once)")
+        lastTickSeconds = health.gauge(Names.lastTick, help: "Duration of the latest collection tick")
+        maxTickSeconds = health.gauge(Names.maxTick, help: "Duration of the slowest collection tick since start")
+        missedTicks = health.counter(Names.missedTicks, help: "Collection slots skipped because the previous tick overran its interval")
+        samples = health.counter(Names.samples, help: "Container samples collected")
+        readErrors = health.counter(Names.readErrors, help: "Kernel files that could not be read or parsed")
+        failedSamples = health.counter(Names.failedSamples, help: "Container samples not produced because an essential file failed")
+        vanishedContainers = health.counter(Names.vanished, help: "Containers dropped because their cgroup disappeared")
+        monitoredContainers = health.gauge(Names.monitored, help: "Containers being collected")
+        hostNetworkContainers = health.gauge(Names.hostNetwork, help: "Containers whose network counters are the host's (host network mode)")
+    }
+
+    /// The registry names, for whoever reads the figures back.
+    public enum Names {
+        public static let tickDuration = "wakedock_tick_duration_seconds"
+        public static let lastTick = "wakedock_tick_last_duration_seconds"
+        public static let maxTick = "wakedock_tick_max_duration_seconds"
+        public static let missedTicks = "wakedock_ticks_missed_total"
+        public static let samples = "wakedock_samples_total"
+        public static let readErrors = "wakedock_read_errors_total"
+        public static let failedSamples = "wakedock_samples_failed_total"
+        public static let vanished = "wakedock_containers_vanished_total"
+        public static let monitored = "wakedock_containers_monitored"
+        public static let hostNetwork = "wakedock_containers_host_network"
+    }
 
     func recordTick(durationNanos: UInt64) {
-        ticks.add(1, ordering: .relaxed)
-        lastTickNanos.store(durationNanos, ordering: .relaxed)
-        totalTickNanos.add(durationNanos, ordering: .relaxed)
-        tickDurations.withLock { $0.record(durationNanos) }
-        var current = maxTickNanos.load(ordering: .relaxed)
-        while durationNanos > current {
-            let (exchanged, original) = maxTickNanos.compareExchange(
-                expected: current, desired: durationNanos, ordering: .relaxed)
-            if exchanged { break }
-            current = original
+        let nanos = Int64(clamping: durationNanos)
+        tickDuration.recordNanoseconds(nanos)
+        let seconds = Double(durationNanos) / 1e9
+        lastTickSeconds.set(to: seconds)
+        if durationNanos > maxTickNanos.load(ordering: .relaxed) {
+            maxTickNanos.store(durationNanos, ordering: .relaxed)
+            maxTickSeconds.set(to: seconds)
         }
     }
 }

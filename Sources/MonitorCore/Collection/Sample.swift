@@ -21,6 +21,9 @@ public struct Sample: Sendable {
     public var memoryPercent: Double
     /// Page cache bytes.
     public var memoryCache: UInt64
+    /// Bytes charged to the cgroup, page cache included (memory.current, memory.usage_in_bytes): cAdvisor's
+    /// `container_memory_usage_bytes`.
+    public var memoryUsageRaw: UInt64
     public var memoryFailcnt: UInt64
     public var oomKills: UInt64
 
@@ -46,6 +49,14 @@ public struct Sample: Sendable {
     public var psiCPU: Double?
     public var psiMemory: Double?
     public var psiIO: Double?
+    /// PSI `total=`, microseconds, cumulative: how long some task waited (`some`) and how long every task was
+    /// stalled (`full`) on the resource. For the exposition's `container_pressure_*_seconds_total`.
+    public var psiCPUSomeMicros: UInt64?
+    public var psiCPUFullMicros: UInt64?
+    public var psiMemorySomeMicros: UInt64?
+    public var psiMemoryFullMicros: UInt64?
+    public var psiIOSomeMicros: UInt64?
+    public var psiIOFullMicros: UInt64?
 
     public init(container: ContainerIdentity, timestampNanos: Int64) {
         self.container = container
@@ -58,6 +69,7 @@ public struct Sample: Sendable {
         memoryLimit = 0
         memoryPercent = 0
         memoryCache = 0
+        memoryUsageRaw = 0
         memoryFailcnt = 0
         oomKills = 0
         networkRxBytes = 0

@@ -4,8 +4,8 @@
 /// amounts. Held as whole `Sample`s (256 bytes each) the rings were half the daemon's memory at 100
 /// containers; as deltas an idle container's sample takes ~20 bytes.
 ///
-/// A record is a 4-byte little-endian mask of the fields that changed, then each changed field in field
-/// order: an integer as the zigzag LEB128 varint of its wrapping difference (exact for any value, the
+/// A record is the LEB128 varint of a mask of the fields that changed (bit n: the n-th field; 1 to 5 bytes for
+/// the 33 fields, most records 3 or 4), then each changed field in field order: an integer as the zigzag LEB128 varint of its wrapping difference (exact for any value, the
 /// counters' resets included), a floating-point value as its 8 raw bytes (exact, NaN and infinities
 /// included). A record against `SampleDeltaCodec.origin` (every field zero, PSI absent) stands alone: the
 /// ring starts each block with one.
@@ -13,8 +13,11 @@
 /// The container's identity is not stored: the ring belongs to one series, and decoding puts that series'
 /// identity on every sample.
 enum SampleDeltaCodec {
-    /// The most a record can take: the mask, 17 integer fields at 10 bytes and 9 floating-point ones at 8.
-    static let maximumRecordBytes = 4 + 17 * 10 + 9 * 8
+    /// The most a record can take: the mask (5 bytes for 33 bits), 24 integer fields at 10 bytes and 9
+    /// floating-point ones at 8.
+    static let maximumRecordBytes = maskBytes + 24 * 10 + 9 * 8
+    /// Room kept for the mask while the fields are written; the mask then moves them down to where it ends.
+    static let maskBytes = 5
 
     /// What an absent PSI value is stored as: a NaN payload the kernel's text can never give (PSI values are
     /// parsed decimals), so that "absent" costs no bit of its own.
@@ -36,6 +39,7 @@ enum SampleDeltaCodec {
         w.int(sample.memoryLimit, previous.memoryLimit)
         w.double(sample.memoryPercent, previous.memoryPercent)
         w.int(sample.memoryCache, previous.memoryCache)
+        w.int(sample.memoryUsageRaw, previous.memoryUsageRaw)
         w.int(sample.memoryFailcnt, previous.memoryFailcnt)
         w.int(sample.oomKills, previous.oomKills)
         w.int(sample.networkRxBytes, previous.networkRxBytes)
@@ -53,6 +57,12 @@ enum SampleDeltaCodec {
         w.optional(sample.psiCPU, previous.psiCPU)
         w.optional(sample.psiMemory, previous.psiMemory)
         w.optional(sample.psiIO, previous.psiIO)
+        w.optional(sample.psiCPUSomeMicros, previous.psiCPUSomeMicros)
+        w.optional(sample.psiCPUFullMicros, previous.psiCPUFullMicros)
+        w.optional(sample.psiMemorySomeMicros, previous.psiMemorySomeMicros)
+        w.optional(sample.psiMemoryFullMicros, previous.psiMemoryFullMicros)
+        w.optional(sample.psiIOSomeMicros, previous.psiIOSomeMicros)
+        w.optional(sample.psiIOFullMicros, previous.psiIOFullMicros)
         return w.finish()
     }
 
@@ -70,6 +80,7 @@ enum SampleDeltaCodec {
         s.memoryLimit = r.int(previous.memoryLimit)
         s.memoryPercent = r.double(previous.memoryPercent)
         s.memoryCache = r.int(previous.memoryCache)
+        s.memoryUsageRaw = r.int(previous.memoryUsageRaw)
         s.memoryFailcnt = r.int(previous.memoryFailcnt)
         s.oomKills = r.int(previous.oomKills)
         s.networkRxBytes = r.int(previous.networkRxBytes)
@@ -87,6 +98,12 @@ enum SampleDeltaCodec {
         s.psiCPU = r.optional(previous.psiCPU)
         s.psiMemory = r.optional(previous.psiMemory)
         s.psiIO = r.optional(previous.psiIO)
+        s.psiCPUSomeMicros = r.optional(previous.psiCPUSomeMicros)
+        s.psiCPUFullMicros = r.optional(previous.psiCPUFullMicros)
+        s.psiMemorySomeMicros = r.optional(previous.psiMemorySomeMicros)
+        s.psiMemoryFullMicros = r.optional(previous.psiMemoryFullMicros)
+        s.psiIOSomeMicros = r.optional(previous.psiIOSomeMicros)
+        s.psiIOFullMicros = r.optional(previous.psiIOFullMicros)
         return (s, r.offset)
     }
 
@@ -95,9 +112,9 @@ enum SampleDeltaCodec {
     /// Fields are visited in one fixed order by both sides; `field` is the bit of the one at hand.
     private struct Writer {
         let out: UnsafeMutableRawBufferPointer
-        var position = 4
-        var mask: UInt32 = 0
-        var field: UInt32 = 1
+        var position = maskBytes
+        var mask: UInt64 = 0
+        var field: UInt64 = 1
 
         mutating func int(_ value: UInt64, _ previous: UInt64) {
             defer { field &<<= 1 }
@@ -118,6 +135,9 @@ enum SampleDeltaCodec {
 
         mutating func optional(_ value: Double?, _ previous: Double?) { raw(bits(value), bits(previous)) }
 
+        /// A counter the kernel may not give: absent is UInt64.max, a value no counter reaches.
+        mutating func optional(_ value: UInt64?, _ previous: UInt64?) { int(value ?? .max, previous ?? .max) }
+
         private mutating func raw(_ value: UInt64, _ previous: UInt64) {
             defer { field &<<= 1 }
             guard value != previous else { return }
@@ -126,22 +146,47 @@ enum SampleDeltaCodec {
             position &+= 8
         }
 
+        /// Writes the mask at the start and moves the fields down to just after it.
         func finish() -> Int {
-            out.storeBytes(of: mask.littleEndian, toByteOffset: 0, as: UInt32.self)
-            return position
+            var length = 0
+            var rest = mask
+            repeat {
+                rest >>= 7
+                length &+= 1
+            } while rest != 0
+            let fields = position &- maskBytes
+            if length < maskBytes, fields > 0, let base = out.baseAddress {
+                (base + length).copyMemory(from: base + maskBytes, byteCount: fields)
+            }
+            rest = mask
+            for i in 0..<length {
+                out[i] = UInt8(truncatingIfNeeded: rest) | (i &+ 1 < length ? 0x80 : 0)
+                rest >>= 7
+            }
+            return length &+ fields
         }
     }
 
     private struct Reader {
         let bytes: UnsafeRawBufferPointer
         var offset: Int
-        let mask: UInt32
-        var field: UInt32 = 1
+        let mask: UInt64
+        var field: UInt64 = 1
 
         init(bytes: UnsafeRawBufferPointer, offset: Int) {
             self.bytes = bytes
-            self.mask = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-            self.offset = offset + 4
+            var mask: UInt64 = 0
+            var shift: UInt64 = 0
+            var at = offset
+            while true {
+                let byte = bytes[at]
+                at &+= 1
+                mask |= UInt64(byte & 0x7F) &<< shift
+                if byte < 0x80 { break }
+                shift &+= 7
+            }
+            self.mask = mask
+            self.offset = at
         }
 
         mutating func int(_ previous: UInt64) -> UInt64 {
@@ -165,6 +210,11 @@ enum SampleDeltaCodec {
         mutating func optional(_ previous: Double?) -> Double? {
             let value = raw(bits(previous))
             return value == absentBits ? nil : Double(bitPattern: value)
+        }
+
+        mutating func optional(_ previous: UInt64?) -> UInt64? {
+            let value = int(previous ?? .max)
+            return value == .max ? nil : value
         }
 
         private mutating func raw(_ previous: UInt64) -> UInt64 {

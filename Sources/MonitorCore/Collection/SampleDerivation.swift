@@ -38,6 +38,7 @@ public enum SampleDerivation {
         s.memoryLimit = (c.mem_limit == 0 || (hostMemTotal > 0 && c.mem_limit > hostMemTotal)) ? hostMemTotal : c.mem_limit
         s.memoryPercent = s.memoryLimit > 0 ? Double(s.memoryUsage) / Double(s.memoryLimit) * 100 : 0
         s.memoryCache = c.mem_cache
+        s.memoryUsageRaw = c.mem_usage
         s.memoryFailcnt = c.mem_failcnt
         s.oomKills = c.oom_kills
 
@@ -50,9 +51,18 @@ public enum SampleDerivation {
         s.pids = c.pids
 
         let known = known ?? c.ok_mask
-        if known & WD_F_PSI_CPU.bit != 0 { s.psiCPU = Double(c.psi_cpu_some_avg10) / 100 }
-        if known & WD_F_PSI_MEM.bit != 0 { s.psiMemory = Double(c.psi_mem_some_avg10) / 100 }
-        if known & WD_F_PSI_IO.bit != 0 { s.psiIO = Double(c.psi_io_some_avg10) / 100 }
+        if known & WD_F_PSI_CPU.bit != 0 {
+            s.psiCPU = Double(c.psi_cpu.some_avg10) / 100
+            (s.psiCPUSomeMicros, s.psiCPUFullMicros) = Self.totals(c.psi_cpu)
+        }
+        if known & WD_F_PSI_MEM.bit != 0 {
+            s.psiMemory = Double(c.psi_mem.some_avg10) / 100
+            (s.psiMemorySomeMicros, s.psiMemoryFullMicros) = Self.totals(c.psi_mem)
+        }
+        if known & WD_F_PSI_IO.bit != 0 {
+            s.psiIO = Double(c.psi_io.some_avg10) / 100
+            (s.psiIOSomeMicros, s.psiIOFullMicros) = Self.totals(c.psi_io)
+        }
 
         guard let p, elapsedNanos > 0 else { return s }
         let seconds = Double(elapsedNanos) / 1e9
@@ -62,5 +72,10 @@ public enum SampleDerivation {
         // Block I/O rates are not a delta over one tick: block counters are read once a second (ReadCadence),
         // so their rates span two real reads (SpanRate, in the collector).
         return s
+    }
+
+    /// A PSI file's totals; UINT64_MAX (the C parser's "not given") is nil.
+    @inline(__always) static func totals(_ psi: wd_psi) -> (some: UInt64?, full: UInt64?) {
+        (psi.some_total_us == .max ? nil : psi.some_total_us, psi.full_total_us == .max ? nil : psi.full_total_us)
     }
 }

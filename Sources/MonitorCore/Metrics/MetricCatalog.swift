@@ -18,6 +18,7 @@ public struct MetricSpec: Sendable {
         case bytes
         case bytesPerSecond = "bytes/s"
         case nanoseconds
+        case microseconds
         case count
     }
 
@@ -56,6 +57,10 @@ public struct MetricSpec: Sendable {
     public let format: Format
     public var alert: AlertWords?
     public var exposition: Exposition?
+    /// False: carried by the sample for the exposition only, not written in JSON (lines, frames, answers) — the
+    /// PSI totals, cumulative microseconds a JSON reader would have to difference, which would lengthen every
+    /// history line by a fifth for what `psi_*_some_avg10` already says.
+    public var inJSON = true
 
     public var name: String { key.description }
 
@@ -107,6 +112,9 @@ public enum MetricCatalog {
             key: "memory_cache", unit: .bytes, kind: .gauge, field: .memoryCache, format: .integer,
             exposition: .init(name: "container_memory_cache", help: "Page cache, bytes")),
         MetricSpec(
+            key: "memory_usage_raw", unit: .bytes, kind: .gauge, field: .memoryUsageRaw, format: .integer,
+            exposition: .init(name: "container_memory_usage_bytes", help: "Memory charged to the cgroup, page cache included, bytes")),
+        MetricSpec(
             key: "network_rx_packets", unit: .count, kind: .counter, field: .networkRxPackets, format: .integer,
             exposition: .init(name: "container_network_receive_packets_total", help: "Packets received")),
         MetricSpec(
@@ -142,7 +150,21 @@ public enum MetricCatalog {
         MetricSpec(
             key: "psi_io_some_avg10", unit: .percent, kind: .gauge, field: .psiIO, format: .decimal(places: 2),
             exposition: .init(name: "wakedock_container_psi_io_some_avg10", help: "I/O pressure, some, 10 s average, %")),
+        // PSI totals under cAdvisor's names: `waiting` is the `some` line (some task waited), `stalled` the `full`
+        // line (every task was stalled; cpu.pressure has it from Linux 5.13).
+        pressure("psi_cpu_some_total_us", .psiCPUSomeMicros, "container_pressure_cpu_waiting_seconds_total", "CPU pressure: time some task waited, seconds"),
+        pressure("psi_cpu_full_total_us", .psiCPUFullMicros, "container_pressure_cpu_stalled_seconds_total", "CPU pressure: time every task was stalled, seconds"),
+        pressure("psi_memory_some_total_us", .psiMemorySomeMicros, "container_pressure_memory_waiting_seconds_total", "Memory pressure: time some task waited, seconds"),
+        pressure("psi_memory_full_total_us", .psiMemoryFullMicros, "container_pressure_memory_stalled_seconds_total", "Memory pressure: time every task was stalled, seconds"),
+        pressure("psi_io_some_total_us", .psiIOSomeMicros, "container_pressure_io_waiting_seconds_total", "I/O pressure: time some task waited, seconds"),
+        pressure("psi_io_full_total_us", .psiIOFullMicros, "container_pressure_io_stalled_seconds_total", "I/O pressure: time every task was stalled, seconds"),
     ]
+
+    private static func pressure(_ key: StaticString, _ field: SampleField, _ name: String, _ help: String) -> MetricSpec {
+        MetricSpec(
+            key: key, unit: .microseconds, kind: .counter, field: field, format: .integer,
+            exposition: .init(name: name, help: help, scale: 1e-6), inJSON: false)
+    }
 
     /// The entry of each `MetricType`, by its `index`.
     public static let byMetricType: [MetricSpec] = MetricType.allCases.map { type in
@@ -161,7 +183,8 @@ public enum MetricCatalog {
         public let format: MetricSpec.Format
     }
 
-    public static let layout: [Layout] = metrics.map { Layout(key: $0.key, field: $0.field, format: $0.format) }
+    /// The entries written in JSON, in order.
+    public static let layout: [Layout] = metrics.filter(\.inJSON).map { Layout(key: $0.key, field: $0.field, format: $0.format) }
 
     /// The field each `MetricType` watches, by its `index`.
     public static let fieldByMetricType: [SampleField] = byMetricType.map(\.field)

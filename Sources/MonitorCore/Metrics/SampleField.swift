@@ -13,6 +13,7 @@ public enum SampleField: Sendable, CaseIterable {
     case cpuUsageNanos
     case cpuSystemUsageNanos
     case memoryCache
+    case memoryUsageRaw
     case networkRxPackets
     case networkTxPackets
     case blockReadBytes
@@ -25,6 +26,12 @@ public enum SampleField: Sendable, CaseIterable {
     case psiCPU
     case psiMemory
     case psiIO
+    case psiCPUSomeMicros
+    case psiCPUFullMicros
+    case psiMemorySomeMicros
+    case psiMemoryFullMicros
+    case psiIOSomeMicros
+    case psiIOFullMicros
 
     /// The field's value in `s`.
     @inlinable
@@ -42,6 +49,7 @@ public enum SampleField: Sendable, CaseIterable {
         case .cpuUsageNanos: .integer(s.cpuUsageNanos)
         case .cpuSystemUsageNanos: .integer(s.cpuSystemUsageNanos)
         case .memoryCache: .integer(s.memoryCache)
+        case .memoryUsageRaw: .integer(s.memoryUsageRaw)
         case .networkRxPackets: .integer(s.networkRxPackets)
         case .networkTxPackets: .integer(s.networkTxPackets)
         case .blockReadBytes: .integer(s.blockReadBytes)
@@ -54,6 +62,12 @@ public enum SampleField: Sendable, CaseIterable {
         case .psiCPU: s.psiCPU.map { .decimal($0) } ?? .absent
         case .psiMemory: s.psiMemory.map { .decimal($0) } ?? .absent
         case .psiIO: s.psiIO.map { .decimal($0) } ?? .absent
+        case .psiCPUSomeMicros: s.psiCPUSomeMicros.map { .integer($0) } ?? .absent
+        case .psiCPUFullMicros: s.psiCPUFullMicros.map { .integer($0) } ?? .absent
+        case .psiMemorySomeMicros: s.psiMemorySomeMicros.map { .integer($0) } ?? .absent
+        case .psiMemoryFullMicros: s.psiMemoryFullMicros.map { .integer($0) } ?? .absent
+        case .psiIOSomeMicros: s.psiIOSomeMicros.map { .integer($0) } ?? .absent
+        case .psiIOFullMicros: s.psiIOFullMicros.map { .integer($0) } ?? .absent
         }
     }
 }

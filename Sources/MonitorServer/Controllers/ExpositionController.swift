@@ -5,7 +5,7 @@ import NIOCore
 
 /// `GET /metrics` (at the root, where Prometheus looks): every container's newest sample as cAdvisor-named
 /// series, in the text format or, when the scraper's `Accept` asks for it, OpenMetrics. Read from the rings
-/// (never the kernel) and written into one buffer.
+/// (never the kernel) and written into one buffer, followed by the daemon's own health (`wakedock_…`).
 struct ExpositionController: Sendable {
     let runtime: MonitoringRuntime
 
@@ -20,8 +20,10 @@ struct ExpositionController: Sendable {
         let containers = runtime.registry.all.compactMap { series in
             series.latest.map { ExposedContainer(series: series, sample: $0) }
         }
+        var health: [UInt8] = []
+        runtime.health.emit(into: &health)
         var buffer = ByteBuffer()
-        buffer.writeExposition(of: containers, format: format)
+        buffer.writeExposition(of: containers, format: format, health: health)
         return Response(status: .ok, headers: [.contentType: format.contentType], body: ResponseBody(byteBuffer: buffer))
     }
 }

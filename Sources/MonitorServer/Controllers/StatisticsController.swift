@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import MonitorCore
+import MonitorHealth
+import MonitorNotifications
 import MonitorRuntime
 import NIOCore
 
@@ -8,7 +10,6 @@ import NIOCore
 /// WebSocket sections are also in the WebSocket's `status_update`.
 struct StatisticsController: Sendable {
     let runtime: MonitoringRuntime
-    let statistics: ServerStatistics
     let options: ServerOptions
 
     var routes: RouteCollection<MonitorRequestContext> {
@@ -17,23 +18,26 @@ struct StatisticsController: Sendable {
         return routes
     }
 
+    /// Every figure is read from one reading of the health registry (what `/metrics` shows as `wakedock_…`).
     @Sendable func show(_ request: Request, context: MonitorRequestContext) async throws -> Response {
+        let health = runtime.health.readings()
         let performance = runtime.performanceSummary()
-        let alerts = runtime.alertSummary()
+        let alerts = runtime.alertSummary(health)
         let mb = 1024.0 * 1024.0
-        let requests = statistics.requests
-        let count = requests.count.load(ordering: .relaxed)
+        typealias HTTP = RequestStatistics.Names
+        typealias Hooks = WebhookStatistics.Names
+        let requests = health.sum(HTTP.duration + "_count")
         let body = StatisticsJSON(
-            collector: collectorStatistics(),
-            websocket: webSocketStatistics(),
+            collector: collectorStatistics(health),
+            websocket: webSocketStatistics(health),
             alerts: .init(
                 total_last_24h: alerts.lastDay, last_hour: alerts.lastHour,
                 by_level: Dictionary(uniqueKeysWithValues: alerts.lastDayByLevel.map { ($0.key.rawValue, $0.value) }),
                 active: alerts.active, raised: alerts.raised, resolved: alerts.resolved,
                 webhooks: runtime.webhooks.map { w in
                     .init(
-                        delivered: w.delivered.load(ordering: .relaxed), failed: w.failed.load(ordering: .relaxed),
-                        retries: w.retries.load(ordering: .relaxed), dropped: w.dropped.load(ordering: .relaxed),
+                        delivered: health.count(Hooks.delivered), failed: health.count(Hooks.failed),
+                        retries: health.count(Hooks.retries), dropped: health.count(Hooks.dropped),
                         last_error: w.lastError.withLock { $0 })
                 }),
             performance: .init(
@@ -41,12 +45,12 @@ struct StatisticsController: Sendable {
                 avg_memory_percent: Self.rounded(performance.averageMemoryPercent, decimals: 2),
                 total_network_rx_mb: Self.rounded(performance.networkRxBytes / mb, decimals: 3),
                 total_network_tx_mb: Self.rounded(performance.networkTxBytes / mb, decimals: 3),
-                metrics_count_last_hour: performance.samplesLastHour, requests: count,
-                mean_request_latency_ms: count == 0 ? 0 : Double(requests.totalNanos.load(ordering: .relaxed)) / Double(count) / 1e6,
-                refused_malformed: requests.malformed.load(ordering: .relaxed),
-                refused_too_large: requests.tooLarge.load(ordering: .relaxed),
-                timed_out_connections: requests.timedOut.load(ordering: .relaxed),
-                busy_rejections: requests.busy.load(ordering: .relaxed)))
+                metrics_count_last_hour: performance.samplesLastHour, requests: UInt64(exactly: requests.rounded()) ?? 0,
+                mean_request_latency_ms: requests == 0 ? 0 : health.sum(HTTP.duration + "_sum") / requests * 1e3,
+                refused_malformed: Int(clamping: health.count(HTTP.refused, labels: ["reason": "malformed"])),
+                refused_too_large: Int(clamping: health.count(HTTP.refused, labels: ["reason": "too_large"])),
+                timed_out_connections: Int(clamping: health.count(HTTP.timedOut)),
+                busy_rejections: Int(clamping: health.count(HTTP.refused, labels: ["reason": "busy"]))))
         return Response.json(ByteBuffer(data: try encodeJSON(body)))
     }
 
@@ -57,39 +61,40 @@ struct StatisticsController: Sendable {
 
     /// The collector section: status, thresholds and the tick's health (also the original's `collector_stats`
     /// in `status_update` pushes).
-    func collectorStatistics() -> StatisticsJSON.Collector {
-        let stats = runtime.collection.statistics
-        let ticks = stats.ticks.load(ordering: .relaxed)
-        let samples = stats.samples.load(ordering: .relaxed)
-        let failed = stats.failedSamples.load(ordering: .relaxed)
+    func collectorStatistics(_ health: HealthReadings) -> StatisticsJSON.Collector {
+        typealias N = CollectorStatistics.Names
+        let ticks = health.count(N.tickDuration + "_count")
+        let samples = health.count(N.samples)
+        let failed = health.count(N.failedSamples)
+        let maxSeconds = health.value(N.maxTick)
         return .init(
-            status: StatusController(runtime: runtime, statistics: statistics, options: options).monitoringStatus(),
+            status: StatusController(runtime: runtime, options: options).monitoringStatus(health),
             thresholds: ThresholdsController(runtime: runtime).thresholdsJSON(),
             health: .init(
-                ticks: ticks, missed_ticks: stats.missedTicks.load(ordering: .relaxed), samples_collected: samples,
-                failed_samples: failed, read_errors: stats.readErrors.load(ordering: .relaxed),
-                vanished_containers: stats.vanishedContainers.load(ordering: .relaxed),
-                host_network_containers: stats.hostNetworkContainers.load(ordering: .relaxed),
+                ticks: ticks, missed_ticks: health.count(N.missedTicks), samples_collected: samples,
+                failed_samples: failed, read_errors: health.count(N.readErrors),
+                vanished_containers: health.count(N.vanished),
+                host_network_containers: Int(clamping: health.count(N.hostNetwork)),
                 collection_success_rate: samples + failed == 0 ? 1 : Double(samples) / Double(samples + failed),
-                mean_tick_ms: ticks == 0 ? 0 : Double(stats.totalTickNanos.load(ordering: .relaxed)) / Double(ticks) / 1e6,
-                max_tick_ms: Double(stats.maxTickNanos.load(ordering: .relaxed)) / 1e6,
-                // A bucket's upper bound can exceed the slowest tick seen: never report a p99 above the max.
-                p99_tick_ms: Double(min(stats.tickDurations.withLock { $0.quantile(0.99) }, stats.maxTickNanos.load(ordering: .relaxed))) / 1e6,
-                last_tick_ms: Double(stats.lastTickNanos.load(ordering: .relaxed)) / 1e6,
+                mean_tick_ms: ticks == 0 ? 0 : health.value(N.tickDuration + "_sum") / Double(ticks) * 1e3,
+                max_tick_ms: maxSeconds * 1e3,
+                // Estimated within its histogram bucket, as Prometheus would: never reported above the slowest tick.
+                p99_tick_ms: min(health.quantile(0.99, histogram: N.tickDuration) ?? 0, maxSeconds) * 1e3,
+                last_tick_ms: health.value(N.lastTick) * 1e3,
                 rss_bytes: ProcessResources.residentSetBytes()))
     }
 
     /// The WebSocket section (also the original's `websocket_stats`).
-    func webSocketStatistics() -> StatisticsJSON.WebSocket {
-        let ws = statistics.websocket
+    func webSocketStatistics(_ health: HealthReadings) -> StatisticsJSON.WebSocket {
+        typealias N = WebSocketStatistics.Names
         return .init(
-            is_running: true, active_connections: ws.activeConnections.load(ordering: .relaxed),
-            total_connections: ws.totalConnections.load(ordering: .relaxed),
-            messages_sent: ws.messagesSent.load(ordering: .relaxed), errors: ws.errors.load(ordering: .relaxed),
+            is_running: true, active_connections: Int(clamping: health.count(N.active)),
+            total_connections: Int(clamping: health.count(N.connections)),
+            messages_sent: Int(clamping: health.count(N.sent)), errors: Int(clamping: health.count(N.errors)),
             max_clients: options.wsMaxClients, ping_interval: options.wsPingInterval.seconds,
-            client_timeout: options.wsClientTimeout.seconds, dropped_clients: ws.droppedClients.load(ordering: .relaxed),
-            dropped_messages: ws.droppedMessages.load(ordering: .relaxed),
-            dropped_ticks: ws.droppedTicks.load(ordering: .relaxed),
-            refused_connections: ws.refusedConnections.load(ordering: .relaxed))
+            client_timeout: options.wsClientTimeout.seconds, dropped_clients: Int(clamping: health.count(N.droppedClients)),
+            dropped_messages: Int(clamping: health.count(N.droppedMessages)),
+            dropped_ticks: Int(clamping: health.count(N.droppedTicks)),
+            refused_connections: Int(clamping: health.count(N.refused)))
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import MonitorCore
 import MonitorEncoding
+import MonitorHealth
 import MonitorRuntime
 import NIOCore
 
@@ -9,7 +10,6 @@ import NIOCore
 /// WebSocket's `status_update` messages.
 struct StatusController: Sendable {
     let runtime: MonitoringRuntime
-    let statistics: ServerStatistics
     let options: ServerOptions
 
     var routes: RouteCollection<MonitorRequestContext> {
@@ -21,7 +21,7 @@ struct StatusController: Sendable {
     }
 
     @Sendable func status(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try Response.encoded(statusDocument())
+        try Response.encoded(statusDocument(runtime.health.readings()))
     }
 
     @Sendable func start(_ request: Request, context: MonitorRequestContext) async throws -> Response {
@@ -35,37 +35,36 @@ struct StatusController: Sendable {
         return try Response.message("Monitoring arrêté avec succès")
     }
 
-    func monitoringStatus() -> MonitoringStatusJSON {
+    func monitoringStatus(_ health: HealthReadings) -> MonitoringStatusJSON {
         MonitoringStatusJSON(
             is_running: runtime.isCollecting,
-            monitored_containers: runtime.collection.statistics.monitoredContainers.load(ordering: .relaxed),
+            monitored_containers: Int(clamping: health.count(CollectorStatistics.Names.monitored)),
             collection_interval: runtime.interval.seconds,
             retention_days: runtime.retentionDays,
-            storage_path: runtime.storagePath, storage: StorageJSON(runtime.history?.statistics),
+            storage_path: runtime.storagePath, storage: runtime.history.map { StorageJSON($0.statistics, health) },
             discovery: runtime.discovery.map { DiscoveryJSON(connected: $0.connected, detail: $0.detail) })
     }
 
     /// The body of `GET /status`, also the data of `status_update` messages.
-    func statusDocument() -> StatusJSON {
-        let ws = statistics.websocket
-        return (
-            StatusJSON(
-                monitoring: monitoringStatus(),
-                websocket: WebSocketStatusJSON(
-                    is_running: true, active_connections: ws.activeConnections.load(ordering: .relaxed),
-                    total_connections: ws.totalConnections.load(ordering: .relaxed),
-                    messages_sent: ws.messagesSent.load(ordering: .relaxed)),
-                thresholds: ThresholdsController(runtime: runtime).thresholdsJSON()))
+    func statusDocument(_ health: HealthReadings) -> StatusJSON {
+        typealias WS = WebSocketStatistics.Names
+        return StatusJSON(
+            monitoring: monitoringStatus(health),
+            websocket: WebSocketStatusJSON(
+                is_running: true, active_connections: Int(clamping: health.count(WS.active)),
+                total_connections: Int(clamping: health.count(WS.connections)), messages_sent: Int(clamping: health.count(WS.sent))),
+            thresholds: ThresholdsController(runtime: runtime).thresholdsJSON())
     }
 
     /// The data of `status_update` pushes: the status document with the original backend's keys beside ours
     /// (its `collector_stats` and `websocket_stats` are `statistics`' sections, a superset of the original's).
     func systemStatusDocument() -> SystemStatusJSON {
-        let status = statusDocument()
-        let statistics = StatisticsController(runtime: runtime, statistics: statistics, options: options)
+        let health = runtime.health.readings()
+        let status = statusDocument(health)
+        let statistics = StatisticsController(runtime: runtime, options: options)
         return SystemStatusJSON(
             monitoring: status.monitoring, websocket: status.websocket, thresholds: status.thresholds,
             monitoring_active: status.monitoring.is_running, monitored_containers: status.monitoring.monitored_containers,
-            collector_stats: statistics.collectorStatistics(), websocket_stats: statistics.webSocketStatistics())
+            collector_stats: statistics.collectorStatistics(health), websocket_stats: statistics.webSocketStatistics(health))
     }
 }

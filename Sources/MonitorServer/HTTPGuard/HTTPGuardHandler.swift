@@ -168,7 +168,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if discarding { return }
         let (status, detail) = Self.answer(to: parserError, requestLine: requestLine)
-        statistics.malformed.add(1, ordering: .relaxed)
+        statistics.malformed.increment()
         logger.info(
             "malformed HTTP request refused",
             metadata: ["peer": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")", "error": "\(parserError)", "status": "\(status.code)"])
@@ -247,7 +247,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let timeout = TimeAmount(limits.writeTimeout)
             writeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
                 guard let self else { return }
-                self.statistics.timedOut.add(1, ordering: .relaxed)
+                self.statistics.timedOut.increment()
                 self.logger.debug("HTTP client stopped reading; connection closed", metadata: ["timeout": "\(timeout)"])
                 self.close(context)
             }
@@ -266,7 +266,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         discarding = true
         readTimer?.cancel()
         readTimer = nil
-        if status == .payloadTooLarge { statistics.tooLarge.add(1, ordering: .relaxed) }
+        if status == .payloadTooLarge { statistics.tooLarge.increment() }
         let owedBefore = owed.count - (currentRequestPassedOn ? 1 : 0)
         guard owedBefore == 0, !responseInFlight else {
             if !owed.isEmpty { owed[owed.count - 1] = true }
@@ -322,7 +322,7 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         readTimer = context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(timeout)) { [weak self] in
             guard let self else { return }
             self.readTimer = nil
-            if reason != "idle" { self.statistics.timedOut.add(1, ordering: .relaxed) }
+            if reason != "idle" { self.statistics.timedOut.increment() }
             self.logger.debug("HTTP \(reason) time-out; connection closed", metadata: ["timeout": "\(timeout)"])
             self.close(context)
         }

@@ -58,9 +58,9 @@ public final class WebSocketClient: Sendable {
         case .enqueued, .terminated:
             return
         case .dropped:
-            statistics.droppedMessages.add(1, ordering: .relaxed)
+            statistics.droppedMessages.increment()
             if !droppedForSlowness.exchange(true, ordering: .relaxed) {
-                statistics.droppedClients.add(1, ordering: .relaxed)
+                statistics.droppedClients.increment()
                 queue.finish()
             }
         @unknown default:

@@ -37,7 +37,7 @@ struct WebSocketConnection {
                 for await message in client.stream {
                     // A text frame of the message's bytes as they are (`.text` takes a String and copies it).
                     do { try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: message))) } catch { break }
-                    statistics.messagesSent.add(1, ordering: .relaxed)
+                    statistics.messagesSent.increment()
                 }
                 if client.droppedForSlowness.load(ordering: .relaxed) {
                     try? await outbound.close(.policyViolation, reason: "Client trop lent")
@@ -86,7 +86,7 @@ struct WebSocketConnection {
     static let maxMessageBytes = 64 * 1024
 
     private func reject(_ message: String, to client: WebSocketClient) {
-        hub.websocket.errors.add(1, ordering: .relaxed)
+        hub.websocket.errors.increment()
         client.send(Messages.error(message))
     }
 

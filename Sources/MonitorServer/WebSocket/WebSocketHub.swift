@@ -51,11 +51,11 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
             return true
         }
         guard admitted else {
-            websocket.refusedConnections.add(1, ordering: .relaxed)
+            websocket.refusedConnections.increment()
             return nil
         }
-        websocket.activeConnections.add(1, ordering: .relaxed)
-        websocket.totalConnections.add(1, ordering: .relaxed)
+        websocket.activeConnections.increment()
+        websocket.totalConnections.increment()
         return client
     }
 
@@ -67,7 +67,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
             return true
         }
         guard removed else { return }
-        websocket.activeConnections.subtract(1, ordering: .relaxed)
+        websocket.activeConnections.decrement()
         refreshInterest()
     }
 
@@ -86,7 +86,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     public func collector(didCollect samples: Span<Sample>, tick: TickInfo) {
         guard interestedClients.load(ordering: .relaxed) > 0 else { return }
         guard let batch = batches.fill(from: samples, wallNanos: tick.wallNanos) else {
-            websocket.droppedTicks.add(1, ordering: .relaxed)
+            websocket.droppedTicks.increment()
             return
         }
         batches.pass(batch)
