@@ -56,6 +56,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "MonitorCore", package: "wakedock-monitor"),
                 .product(name: "MonitorEncoding", package: "wakedock-monitor"),
+                .product(name: "MonitorRuntime", package: "wakedock-monitor"),
                 .product(name: "MonitorStore", package: "wakedock-monitor"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -11,13 +11,20 @@ public struct HistoryRequest: Sendable {
     public var sinceNanos: Int64
     public var limit: Int
     public var level: AlertLevel?
+    /// Samples only: one record per container per step of this many nanoseconds (`StepDownsampler`); `limit`
+    /// then counts those records.
+    public var stepNanos: Int64?
 
-    public init(containerRef: String? = nil, serviceName: String? = nil, sinceNanos: Int64, limit: Int, level: AlertLevel? = nil) {
+    public init(
+        containerRef: String? = nil, serviceName: String? = nil, sinceNanos: Int64, limit: Int, level: AlertLevel? = nil,
+        stepNanos: Int64? = nil
+    ) {
         self.containerRef = containerRef
         self.serviceName = serviceName
         self.sinceNanos = sinceNanos
         self.limit = limit
         self.level = level
+        self.stepNanos = stepNanos
     }
 }
 
@@ -26,12 +33,15 @@ public enum HistoryItem: Sendable {
     case sample(Sample)
     case alert(AlertRecord)
     case stored(StoredRecord)
+    /// A container's step of a downsampled answer.
+    case stepped(SteppedRecord)
 
     public var timestampNanos: Int64 {
         switch self {
         case .sample(let s): s.timestampNanos
         case .alert(let a): a.timestampNanos
         case .stored(let r): r.timestampNanos
+        case .stepped(let r): r.stepStartNanos
         }
     }
 
@@ -40,6 +50,7 @@ public enum HistoryItem: Sendable {
         case .sample(let s): buffer.writeSampleJSON(s, precision: precision)
         case .alert(let a): buffer.writeAlertJSON(a, precision: precision)
         case .stored(var r): buffer.writeBuffer(&r.line)
+        case .stepped(let r): r.write(to: &buffer, precision: precision)
         }
     }
 }
@@ -52,9 +63,32 @@ public struct HistoryPlan: Sendable {
     var kind: HistoryKind
     var filter: StoredRecordFilter
     public let limit: Int
+    /// One record per container per step (nil: every record as it is).
+    var stepNanos: Int64? = nil
 
     /// The answer's records, newest first, at most `limit`.
-    public func records() -> HistoryMerge { HistoryMerge(self) }
+    public func records() -> HistoryRecords { HistoryRecords(self) }
+}
+
+/// An answer's records: the merged history, stepped when the query asked for a step, at most `limit`.
+public final class HistoryRecords {
+    private let merge: HistoryMerge
+    private let stepper: StepDownsampler?
+    private var remaining: Int
+
+    init(_ plan: HistoryPlan) {
+        remaining = plan.limit
+        // A stepped answer reads the whole window: its limit counts steps, not raw records.
+        merge = HistoryMerge(plan, limit: plan.stepNanos == nil ? plan.limit : .max)
+        stepper = plan.stepNanos.map(StepDownsampler.init(stepNanos:))
+    }
+
+    public func next() -> HistoryItem? {
+        guard remaining > 0 else { return nil }
+        let item = stepper.map { stepper in stepper.next { merge.next() } } ?? merge.next()
+        if item != nil { remaining -= 1 }
+        return item
+    }
 }
 
 /// Memory's records and the store's merged newest first. The store's records are read lazily, so an answer
@@ -66,9 +100,9 @@ public final class HistoryMerge {
     private var storedHead: StoredRecord?
     private var remaining: Int
 
-    init(_ plan: HistoryPlan) {
+    init(_ plan: HistoryPlan, limit: Int) {
         memory = plan.memory
-        remaining = plan.limit
+        remaining = limit
         stored = plan.store?.records(plan.kind, matching: plan.filter)
         storedHead = stored?.next()
     }
@@ -115,9 +149,11 @@ extension MonitoringRuntime {
         }
         if let service = q.serviceName { series = series.filter { $0.identity.serviceName == service } }
         var memory: [HistoryItem] = []
-        for s in series { memory += s.recent(limit: q.limit, notBeforeNanos: since).lazy.map { .sample($0) } }
+        let memoryLimit = q.stepNanos == nil ? q.limit : .max
+        for s in series { memory += s.recent(limit: memoryLimit, notBeforeNanos: since).lazy.map { .sample($0) } }
         memory.sort { $0.timestampNanos > $1.timestampNanos }
-        return HistoryPlan(memory: memory, store: history, kind: .metrics, filter: filter, limit: q.limit)
+        return HistoryPlan(
+            memory: memory, store: history, kind: .metrics, filter: filter, limit: q.limit, stepNanos: q.stepNanos)
     }
 
     /// Alerts: the in-memory log, then the store for what is older than the log's oldest record.

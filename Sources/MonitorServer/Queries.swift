@@ -13,6 +13,9 @@ struct HistoryQuery: Sendable {
     var limit: Int
     var level: AlertLevel?
     var format: Format = .json
+    /// Metrics only: seconds per downsampled record (SPEC §7).
+    var step: Double?
+    static let maxStep = 7 * 86_400.0
 
     /// `json` (an array, the default) or `jsonl` (one record per line, streamed: for exports; `limit` is then
     /// optional, the whole window by default, and may go up to 10,000,000).
@@ -26,9 +29,10 @@ struct HistoryQuery: Sendable {
         var defaultLimit: Int
         var maxLimit: Int
         var allowsLevel: Bool
+        var allowsStep = false
     }
 
-    static let metrics = Limits(defaultHours: 1, defaultLimit: 1000, maxLimit: 10_000, allowsLevel: false)
+    static let metrics = Limits(defaultHours: 1, defaultLimit: 1000, maxLimit: 10_000, allowsLevel: false, allowsStep: true)
     static let alerts = Limits(defaultHours: 24, defaultLimit: 100, maxLimit: 1000, allowsLevel: true)
 
     /// From the query string.
@@ -46,7 +50,12 @@ struct HistoryQuery: Sendable {
                 }
                 return v
             },
-            level: limits.allowsLevel ? text("level") : nil, format: text("format"), limits: limits)
+            level: limits.allowsLevel ? text("level") : nil, format: text("format"),
+            step: try (limits.allowsStep ? text("step") : nil).map { raw throws(APIError) in
+                guard let v = decimalNumber(raw) else { throw .validation("step doit être un nombre de secondes (reçu: \(raw))") }
+                return v
+            },
+            limits: limits)
     }
 
     /// The JSON body of `POST …/query`.
@@ -57,17 +66,19 @@ struct HistoryQuery: Sendable {
         var limit: Int?
         var level: String?
         var format: String?
+        var step: Double?
     }
 
     init(body: Body, limits: Limits) throws(APIError) {
         try self.init(
             containerRef: body.container_id, serviceName: body.service_name, hours: body.hours, limit: body.limit,
-            level: limits.allowsLevel ? body.level : nil, format: body.format, limits: limits)
+            level: limits.allowsLevel ? body.level : nil, format: body.format, step: limits.allowsStep ? body.step : nil,
+            limits: limits)
     }
 
     private init(
         containerRef: String?, serviceName: String?, hours: Double?, limit: Int?, level: String?, format: String?,
-        limits: Limits
+        step: Double? = nil, limits: Limits
     ) throws(APIError) {
         self.containerRef = containerRef?.isEmpty == true ? nil : containerRef
         self.serviceName = serviceName?.isEmpty == true ? nil : serviceName
@@ -86,6 +97,12 @@ struct HistoryQuery: Sendable {
         guard self.limit >= 1, self.limit <= maxLimit else {
             throw .validation("limit doit être entre 1 et \(maxLimit) (reçu: \(self.limit))")
         }
+        if let step {
+            guard step.isFinite, step >= 0.001, step <= Self.maxStep else {
+                throw .validation("step doit être un nombre de secondes ≥ 0.001 et ≤ \(Int(Self.maxStep)) (reçu: \(step))")
+            }
+            self.step = step
+        }
         if let level {
             guard let parsed = AlertLevel(rawValue: level) else {
                 throw .validation("level doit être info, warning ou critical (reçu: \(level))")
@@ -98,7 +115,8 @@ struct HistoryQuery: Sendable {
     var request: HistoryRequest {
         HistoryRequest(
             containerRef: containerRef, serviceName: serviceName,
-            sinceNanos: Clocks.wallNanos() &- Int64(saturating: hours * 3600 * 1e9), limit: limit, level: level)
+            sinceNanos: Clocks.wallNanos() &- Int64(saturating: hours * 3600 * 1e9), limit: limit, level: level,
+            stepNanos: step.map { max(Int64(saturating: ($0 * 1e9).rounded()), 1) })
     }
 }
 

@@ -113,6 +113,38 @@ public struct HistoryLine {
     }
 }
 
+extension HistoryLine {
+    /// Every `"key":value` of the flat object, in order: the key's bytes (between its quotes: our keys have no
+    /// escapes) and the value's — a string with its quotes, still escaped; a number; `null`, `true`, `false`.
+    /// Stops at the first byte that does not fit that shape (a damaged line yields what came before).
+    public func forEachField(_ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Void) {
+        let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), close = UInt8(ascii: "}")
+        let n = bytes.count
+        guard n >= 2, bytes[0] == UInt8(ascii: "{") else { return }
+        var i = 1
+        while i < n, bytes[i] == quote {
+            let keyStart = i + 1
+            var j = keyStart
+            while j < n, bytes[j] != quote { j += 1 }
+            guard j + 1 < n, bytes[j + 1] == UInt8(ascii: ":") else { return }
+            let valueStart = j + 2
+            var k = valueStart
+            if k < n, bytes[k] == quote {
+                k += 1
+                while k < n, bytes[k] != quote { k += bytes[k] == UInt8(ascii: "\\") ? 2 : 1 }
+                guard k < n else { return }
+                k += 1
+            } else {
+                while k < n, bytes[k] != comma, bytes[k] != close { k += 1 }
+            }
+            guard k < n, k > valueStart else { return }
+            body(UnsafeRawBufferPointer(rebasing: bytes[keyStart..<j]), UnsafeRawBufferPointer(rebasing: bytes[valueStart..<k]))
+            guard bytes[k] == comma else { return }
+            i = k + 1
+        }
+    }
+}
+
 /// `"key":"` as bytes, made once.
 public struct FieldPattern: Sendable {
     let bytes: [UInt8]

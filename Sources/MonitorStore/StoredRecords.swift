@@ -35,6 +35,11 @@ public struct StoredRecordFilter: Sendable {
 public struct StoredRecord: Sendable {
     public var timestampNanos: Int64
     public var line: ByteBuffer
+
+    public init(timestampNanos: Int64, line: ByteBuffer) {
+        self.timestampNanos = timestampNanos
+        self.line = line
+    }
 }
 
 /// The stored records of one prefix that match a filter, newest first, read lazily from the files: a caller

@@ -341,3 +341,64 @@ def test_a_line_with_an_impossible_timestamp_is_skipped_not_fatal(binary, engine
         assert api.daemon.process.poll() is None
     finally:
         api.daemon.stop()
+
+
+def test_step_downsamples_files_and_memory_alike(binary, engine, two, tmp_path):
+    """`step` (SPEC §7): one record per container per step, rates and percentages averaged, counters and gauges at
+    their newest value, from the files (today's, and yesterday's gzipped at start) and from memory."""
+    storage = tmp_path / "stepped"
+    storage.mkdir()
+    gone = "f" * 64
+    now = int(time.time()) // 600 * 600 - 600  # a whole 10 minutes, in the past
+    def line(t, i):
+        stamp = datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return json.dumps({
+            "container_id": gone, "container_name": "wd-gone", "service_name": "old", "project_name": None,
+            "timestamp": stamp, "cpu_percent": float(i % 50), "memory_usage": 1000 + i, "memory_limit": 10_000,
+            "memory_percent": (1000 + i) / 100, "network_rx_bytes": 10 * i, "network_tx_bytes": 0,
+            "network_rx_rate": 2.0 * (i % 2), "network_tx_rate": 0.0, "pids": 3}, separators=(",", ":"))
+    # Two hours every 10 s ending at `now`, and an hour 26 hours ago (yesterday's file when that is another day).
+    recent = [(now - 7200 + 10 * k, k) for k in range(1, 721)]
+    old = [(now - 26 * 3600 + 10 * k, k) for k in range(1, 361)]
+    by_file = {}
+    for t, i in old + recent:
+        day = datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%d")
+        by_file.setdefault(storage / f"metrics_{day}.jsonl", []).append(line(t, i))
+    for path, lines in by_file.items():
+        path.write_text("\n".join(lines) + "\n")
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                           "--interval", "0.5")
+    try:
+        wait_discovered(api, two)
+        stepped = api.get("/metrics", params={"container_id": "wd-gone", "hours": 27, "step": 600, "limit": 100}).json()
+        # Every 10-minute step that holds a line (13 of the last two hours, 7 of the old hour: each range ends on a
+        # step's first second), newest first, each at its step's start.
+        assert len(stepped) == len({t // 600 for t, _ in old + recent}) == 20, [r["timestamp"] for r in stepped]
+        times = [datetime.datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")).timestamp() for r in stepped]
+        assert times == sorted(times, reverse=True) and all(t % 600 == 0 for t in times)
+        for record in stepped:
+            start = datetime.datetime.fromisoformat(record["timestamp"].replace("Z", "+00:00")).timestamp()
+            members = [(t, i) for t, i in old + recent if start <= t < start + 600]
+            newest = max(members)[1]
+            assert record["samples"] == len(members)
+            assert record["cpu_percent"] == pytest.approx(sum(i % 50 for _, i in members) / len(members), abs=0.006)
+            assert record["cpu_percent_max"] == max(i % 50 for _, i in members)
+            # Rates are written with one decimal.
+            assert record["network_rx_rate"] == pytest.approx(sum(2 * (i % 2) for _, i in members) / len(members), abs=0.051)
+            assert record["memory_usage"] == 1000 + newest and record["network_rx_bytes"] == 10 * newest
+            assert record["container_name"] == "wd-gone" and record["project_name"] is None
+        # `limit` counts steps; the body form says the same.
+        body = api.post("/metrics/query", json={"container_id": "wd-gone", "hours": 27, "step": 600, "limit": 3}).json()
+        assert body == stepped[:3]
+        # Memory: a live container at 0.5 s, in steps of a second.
+        time.sleep(2.5)
+        live = api.get("/metrics", params={"container_id": two[0], "hours": 0.1, "step": 1}).json()
+        assert len(live) >= 2 and all(1 <= r["samples"] <= 3 for r in live)
+        assert all(r["cpu_percent_max"] >= r["cpu_percent"] for r in live)
+        starts = [datetime.datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")).timestamp() for r in live]
+        assert all(t == int(t) for t in starts)  # each step starts on a whole second
+        for bad in ["0", "-5", "abc", "604801"]:
+            r = api.get("/metrics", params={"step": bad})
+            assert r.status_code == 422 and "step" in r.json()["detail"], (bad, r.text)
+    finally:
+        api.daemon.stop()

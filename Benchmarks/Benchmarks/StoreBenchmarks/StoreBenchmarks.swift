@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MonitorCore
 import MonitorEncoding
+import MonitorRuntime
 import MonitorStore
 import NIOCore
 
@@ -62,6 +63,33 @@ let benchmarks: @Sendable () -> Void = {
         benchmark in
         query(benchmark, containerID: GeneratedHistory.id(7), limit: 10_000)
     }
+
+    // `step` (GET /metrics?step=…): a whole window read from the files and folded into one record per container
+    // per step, through the runtime's plan as the API runs it (parse every matching line, average, encode).
+    func stepped(_ benchmark: Benchmark, hours: Int64, step: Int64, containerID: String?) {
+        let runtime = GeneratedHistory.runtime(reading: history.directory)
+        let expected = Int(hours * 3600 / step) * (containerID == nil ? GeneratedHistory.containers : 1)
+        for _ in benchmark.scaledIterations {
+            let plan = try! runtime.samplePlan(HistoryRequest(
+                containerRef: containerID, sinceNanos: history.endNanos - hours * hour, limit: 10_000,
+                stepNanos: step * 1_000_000_000))
+            let records = plan.records()
+            var buffer = ByteBuffer()
+            var count = 0
+            while let item = records.next() {
+                item.write(to: &buffer, precision: .seconds)
+                count += 1
+            }
+            precondition(count >= expected && count <= expected + 50, "stepped query gave \(count), expected \(expected)")
+            blackHole(buffer)
+        }
+    }
+    Benchmark("step/1 h of one container, step=60 (60 records)", configuration: .init(maxIterations: 50)) { benchmark in
+        stepped(benchmark, hours: 1, step: 60, containerID: GeneratedHistory.id(7))
+    }
+    Benchmark("step/24 h of one container, step=300 (288 records)", configuration: .init(maxIterations: 10)) { benchmark in
+        stepped(benchmark, hours: 24, step: 300, containerID: GeneratedHistory.id(7))
+    }
 }
 
 /// A day of history for 50 containers at 1 s persistence, written by the real store into /tmp once and
@@ -76,6 +104,18 @@ enum GeneratedHistory {
     }
 
     static func id(_ i: Int) -> String { String(format: "%064x", 0xC0FFEE00 + i) }
+
+    /// A runtime with no container of its own whose history is the generated files: what `GET /metrics` plans.
+    static func runtime(reading directory: String) -> MonitoringRuntime {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        let layout = CgroupLayout(mode: .v2, root: "/nonexistent", controllers: [:], unified: "/nonexistent")
+        let collection = CollectorService(
+            collector: Collector(options: .init(layout: layout), logger: logger), interval: .seconds(1), logger: logger)
+        return MonitoringRuntime(
+            collection: collection, thresholds: ThresholdTable(), alerts: AlertLog(), history: makeStore(directory: directory),
+            storagePath: directory, retentionDays: 3650, logger: logger)
+    }
 
     static func makeStore(directory: String) -> JSONLStore {
         JSONLStore(

@@ -1,0 +1,129 @@
+import Foundation
+import MonitorCore
+import MonitorEncoding
+import MonitorStore
+import NIOCore
+import Testing
+
+@testable import MonitorRuntime
+
+/// `step` (SPEC §7): one record per container per step, rates and percentages averaged, counters and gauges at
+/// their newest value, the step's CPU and memory maxima, from memory's samples and the files' lines alike.
+@Suite struct HistoryDownsamplingTests {
+    static let start: Int64 = 1_737_023_400_000_000_000  // a whole minute
+    static let web = ContainerIdentity(id: String(repeating: "a", count: 64), name: "web", serviceName: "web", projectName: "shop")
+    static let db = ContainerIdentity(id: String(repeating: "b", count: 64), name: "db", serviceName: "db", projectName: nil)
+
+    /// Ten minutes of both containers every second; CPU climbs by 0.1 a second, memory steps each minute.
+    static func samples() -> [Sample] {
+        (0..<600).flatMap { second -> [Sample] in
+            [web, db].enumerated().map { i, identity in
+                var s = Sample(container: identity, timestampNanos: start + Int64(second) * 1_000_000_000)
+                s.cpuPercent = Double(second) / 10 + Double(i)
+                s.memoryUsage = 100_000_000 + UInt64(second / 60) * 1_000_000
+                s.memoryLimit = 1_000_000_000
+                s.memoryPercent = Double(s.memoryUsage) / 1e7
+                s.networkRxBytes = UInt64(second) * 1000
+                s.networkRxRate = 1000
+                s.networkTxRate = Double(second % 2) * 2000  // 0, 2000, 0, …: averages to 1000
+                s.pids = 5
+                s.psiCPU = i == 0 ? 1.5 : nil
+                return s
+            }
+        }
+    }
+
+    static func objects(_ items: [HistoryItem]) throws -> [[String: Any]] {
+        try items.map { item in
+            var buffer = ByteBuffer()
+            item.write(to: &buffer, precision: .seconds)
+            return try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
+        }
+    }
+
+    static func stepped(_ items: [HistoryItem], stepSeconds: Int64) -> [HistoryItem] {
+        let stepper = StepDownsampler(stepNanos: stepSeconds * 1_000_000_000)
+        var source = items.makeIterator()
+        var out: [HistoryItem] = []
+        while let item = stepper.next(from: { source.next() }) { out.append(item) }
+        return out
+    }
+
+    @Test func eachStepAveragesRatesAndKeepsTheNewestCountersAndGauges() throws {
+        let newestFirst = Self.samples().reversed().map { HistoryItem.sample($0) }
+        let records = try Self.objects(Self.stepped(Array(newestFirst), stepSeconds: 60))
+        #expect(records.count == 20)  // 10 minutes × 2 containers
+        // Newest step first; within a step, by container id.
+        #expect(records[0]["container_name"] as? String == "web" && records[1]["container_name"] as? String == "db")
+        #expect(records[0]["timestamp"] as? String == "2025-01-16T10:39:00Z")
+        #expect(records.last?["timestamp"] as? String == "2025-01-16T10:30:00Z")
+        let web = records[0]
+        // Seconds 540…599: CPU 54.0…59.9, mean 56.95, max 59.9.
+        #expect(web["cpu_percent"] as? Double == 56.95)
+        #expect(web["cpu_percent_max"] as? Double == 59.9)
+        #expect(web["memory_usage"] as? Int == 109_000_000)
+        #expect(web["network_rx_bytes"] as? Int == 599_000)  // the counter's newest value
+        #expect(web["network_tx_rate"] as? Double == 1000)  // the rate's mean
+        #expect(web["samples"] as? Int == 60)
+        #expect(web["psi_cpu_some_avg10"] as? Double == 1.5)
+        #expect(web["project_name"] as? String == "shop")
+        let db = records[1]
+        #expect(db["cpu_percent"] as? Double == 57.95)
+        #expect(db["psi_cpu_some_avg10"] is NSNull)  // never offered: null, not 0
+        #expect(db["project_name"] is NSNull)
+    }
+
+    /// The same samples from memory and as the files' lines give the same bytes.
+    @Test func memoryAndFilesStepAlike() throws {
+        let samples = Self.samples().reversed()
+        let fromMemory = Self.stepped(samples.map { .sample($0) }, stepSeconds: 300)
+        let fromFiles = Self.stepped(samples.map { s in
+            var line = ByteBuffer()
+            line.writeSampleJSON(s, precision: .seconds)
+            return .stored(StoredRecord(timestampNanos: s.timestampNanos, line: line))
+        }, stepSeconds: 300)
+        func text(_ items: [HistoryItem]) -> [String] {
+            items.map { item in
+                var buffer = ByteBuffer()
+                item.write(to: &buffer, precision: .seconds)
+                return String(buffer: buffer)
+            }
+        }
+        #expect(fromMemory.count == 4)
+        #expect(text(fromMemory) == text(fromFiles))
+    }
+
+    /// Through the runtime: the store's lines, `limit` counting steps, a container's own steps only.
+    @Test func theRuntimeStepsTheStoreAndLimitCountsSteps() throws {
+        let history = MemoryHistoryStore(capacity: 10_000)
+        history.write(Self.samples())
+        let runtime = MonitoringRuntimeTests.runtime(history: history)
+        let all = try runtime.samplePlan(HistoryRequest(sinceNanos: Self.start, limit: 1000, stepNanos: 120_000_000_000))
+        var records = all.records()
+        var items: [HistoryItem] = []
+        while let item = records.next() { items.append(item) }
+        #expect(items.count == 10)  // 5 steps of 2 minutes × 2 containers
+        #expect(items.allSatisfy { if case .stepped(let r) = $0 { r.samples == 120 } else { false } })
+        let limited = try runtime.samplePlan(
+            HistoryRequest(containerRef: "web", sinceNanos: Self.start, limit: 3, stepNanos: 60_000_000_000))
+        records = limited.records()
+        items = []
+        while let item = records.next() { items.append(item) }
+        let objects = try Self.objects(items)
+        #expect(objects.map { $0["timestamp"] as? String } == ["2025-01-16T10:39:00Z", "2025-01-16T10:38:00Z", "2025-01-16T10:37:00Z"])
+        #expect(objects.allSatisfy { $0["container_name"] as? String == "web" })
+    }
+
+    @Test func aLinesNumbersAreReadAsWritten() {
+        func number(_ text: String) -> MetricValue {
+            Array(text.utf8).withUnsafeBytes { StepAccumulator.Line.number($0) }
+        }
+        #expect(number("null") == .absent)
+        #expect(number("12") == .integer(12))
+        #expect(number("18446744073709551616") == .integer(.max))  // saturates, never traps
+        #expect(number("12.5") == .decimal(12.5))
+        #expect(number("-0.25") == .decimal(-0.25))
+        #expect(number("1e3") == .decimal(1000))
+        #expect(number("12.5x") == .absent)
+    }
+}
