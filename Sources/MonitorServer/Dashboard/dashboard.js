@@ -114,6 +114,7 @@ function update(sample) {
   entry.history.push(sample.cpu_percent);
   if (entry.history.length > SPARK_POINTS) entry.history.shift();
   state.dirty.add(sample.container_id);
+  extendChart(sample);
   scheduleFrame();
 }
 
@@ -169,6 +170,7 @@ function render() {
     applyFilter(entry);
   }
   state.dirty.clear();
+  if (chart.dirty) drawChart();
   $("empty").hidden = state.containers.size > 0;
   if (created) {
     refreshServiceChoices();
@@ -213,6 +215,193 @@ function drawSpark(canvas, values) {
   g.strokeStyle = accent;
   g.lineWidth = 1.5;
   g.stroke();
+}
+
+// ---- the history chart ----------------------------------------------------------------------------------
+// One metric of a container (or of every container of a service) over a window: seeded from the REST history
+// downsampled by the daemon (`step`, about 300 points whatever the window), then extended by the live samples,
+// folded into the same steps. Drawn on a canvas by the code below.
+
+const WINDOWS = { 300: 1, 3600: 12, 86400: 300, 604800: 3600 }; // window (s) → step (s)
+const PALETTE = ["--accent", "--warn", "--ok", "--crit", "--info"];
+const chart = {
+  subject: "", // "c:<container name>" or "s:<service>"
+  metric: "cpu_percent",
+  window: 3600,
+  series: new Map(), // container name → points [{ t: step start (ms), v, n }], oldest first
+  loading: false,
+  dirty: false,
+  request: 0,
+};
+
+const subjectLabel = (subject) => (subject.startsWith("s:") ? `service ${subject.slice(2)}` : subject.slice(2));
+
+function chartFormat(value) {
+  if (!Number.isFinite(value)) return "—";
+  if (chart.metric.endsWith("_percent")) return percent(value);
+  if (chart.metric.endsWith("_rate")) return rate(value);
+  if (chart.metric === "memory_usage") return bytes(value);
+  return String(Math.round(value));
+}
+
+function refreshChartChoices() {
+  const select = $("history-subject");
+  const known = new Set([...select.options].map((o) => o.value));
+  const entries = [...state.containers.values()].map((e) => e.sample);
+  const subjects = [
+    ...entries.map((s) => `c:${s.container_name}`).sort(),
+    ...[...new Set(entries.map((s) => s.service_name).filter(Boolean))].sort().map((name) => `s:${name}`),
+  ];
+  for (const subject of subjects) if (!known.has(subject)) select.append(new Option(subjectLabel(subject), subject));
+  select.value = chart.subject;
+}
+
+function chartWants(sample) {
+  if (chart.subject.startsWith("c:")) return sample.container_name === chart.subject.slice(2);
+  if (chart.subject.startsWith("s:")) return (sample.service_name || "") === chart.subject.slice(2);
+  return false;
+}
+
+function addPoint(name, t, value, n) {
+  if (!Number.isFinite(t) || !Number.isFinite(value)) return;
+  const stepMs = WINDOWS[chart.window] * 1000;
+  const start = Math.floor(t / stepMs) * stepMs;
+  let points = chart.series.get(name);
+  if (!points) { points = []; chart.series.set(name, points); }
+  const last = points[points.length - 1];
+  if (last && last.t === start) {
+    last.v = (last.v * last.n + value * n) / (last.n + n); // the step's running mean
+    last.n += n;
+  } else if (!last || start > last.t) {
+    points.push({ t: start, v: value, n });
+  }
+  const oldest = Date.now() - chart.window * 1000 - stepMs;
+  while (points.length && points[0].t < oldest) points.shift();
+}
+
+function extendChart(sample) {
+  if (chart.loading || !chartWants(sample)) return;
+  addPoint(sample.container_name, Date.parse(sample.timestamp), sample[chart.metric], 1);
+  chart.dirty = true;
+}
+
+async function loadChart() {
+  const token = ++chart.request;
+  chart.series.clear();
+  chart.loading = Boolean(chart.subject);
+  drawChart();
+  if (!chart.subject) return;
+  const params = new URLSearchParams({ hours: String(chart.window / 3600), step: String(WINDOWS[chart.window]), limit: "10000" });
+  params.set(chart.subject.startsWith("s:") ? "service_name" : "container_id", chart.subject.slice(2));
+  $("history-summary").textContent = "Chargement de l'historique…";
+  try {
+    const records = await api("GET", `/metrics?${params}`);
+    if (token !== chart.request) return; // a newer choice won
+    chart.series.clear();
+    for (let i = records.length - 1; i >= 0; i -= 1) {
+      const r = records[i];
+      addPoint(r.container_name, Date.parse(r.timestamp), r[chart.metric], r.samples || 1);
+    }
+  } catch (error) {
+    if (token === chart.request) $("history-summary").textContent = error.message;
+  } finally {
+    if (token === chart.request) {
+      chart.loading = false;
+      drawChart();
+    }
+  }
+}
+
+function chartChanged() {
+  chart.subject = $("history-subject").value;
+  chart.metric = $("history-metric").value;
+  chart.window = Number($("history-window").value);
+  writeURL();
+  loadChart();
+}
+
+function cssColor(name, fallback) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
+}
+
+function drawChart() {
+  chart.dirty = false;
+  const canvas = $("history-chart");
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth || 600;
+  const height = canvas.clientHeight || 260;
+  if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+    canvas.width = Math.round(width * ratio);
+    canvas.height = Math.round(height * ratio);
+  }
+  const g = canvas.getContext("2d");
+  g.setTransform(ratio, 0, 0, ratio, 0, 0);
+  g.clearRect(0, 0, width, height);
+  const series = [...chart.series.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  const values = series.flatMap(([, points]) => points.map((p) => p.v));
+  if (!chart.subject || values.length === 0) {
+    const text = chart.loading ? "" : chart.subject ? "Pas de données dans cette fenêtre." : "Choisissez un conteneur ou un service.";
+    canvas.setAttribute("aria-label", text || "Chargement");
+    if (!chart.loading) $("history-summary").textContent = text;
+    return;
+  }
+  const left = 64, right = 12, top = 24, bottom = 26;
+  const plotW = Math.max(10, width - left - right), plotH = Math.max(10, height - top - bottom);
+  const end = Date.now(), begin = end - chart.window * 1000;
+  let yMax = Math.max(...values, 0) * 1.1 || 1;
+  if (chart.metric.endsWith("_percent")) yMax = Math.max(yMax, 100);
+  const x = (t) => left + ((t - begin) / (end - begin)) * plotW;
+  const y = (v) => top + plotH - (Math.max(0, v) / yMax) * plotH;
+  const muted = cssColor("--muted", "#5b6577");
+  g.font = "11px system-ui, sans-serif";
+  g.lineWidth = 1;
+  g.strokeStyle = cssColor("--line", "#dde2ea");
+  g.fillStyle = muted;
+  g.textAlign = "right";
+  g.textBaseline = "middle";
+  for (let i = 0; i <= 4; i += 1) {
+    const v = (yMax * i) / 4;
+    g.beginPath();
+    g.moveTo(left, y(v));
+    g.lineTo(left + plotW, y(v));
+    g.stroke();
+    g.fillText(chartFormat(v), left - 6, y(v));
+  }
+  g.textBaseline = "top";
+  const long = chart.window > 86400;
+  const label = (t) => new Date(t).toLocaleString(document.documentElement.lang || [], long ? { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit" }
+    : { hour: "2-digit", minute: "2-digit" });
+  [[begin, "left"], [(begin + end) / 2, "center"], [end, "right"]].forEach(([t, align]) => {
+    g.textAlign = align;
+    g.fillText(label(t), x(t), top + plotH + 6);
+  });
+  series.forEach(([name, points], i) => {
+    const color = cssColor(PALETTE[i % PALETTE.length], "#2563eb");
+    g.strokeStyle = color;
+    g.lineWidth = 1.6;
+    g.beginPath();
+    points.forEach((p, k) => (k === 0 ? g.moveTo(x(p.t), y(p.v)) : g.lineTo(x(p.t), y(p.v))));
+    g.stroke();
+    if (points.length === 1) g.fillRect(x(points[0].t) - 1.5, y(points[0].v) - 1.5, 3, 3);
+    g.fillStyle = color;
+    g.textAlign = "left";
+    g.fillText(name, left + 4 + i * 140, 4);
+  });
+  const all = series.flatMap(([, points]) => points);
+  const newest = all.reduce((a, b) => (b.t > a.t ? b : a));
+  const summary = `${$("history-metric").selectedOptions[0].textContent} — ${subjectLabel(chart.subject)}, `
+    + `${$("history-window").selectedOptions[0].textContent} : ${all.length} points, max ${chartFormat(Math.max(...values))}, `
+    + `dernier ${chartFormat(newest.v)}`;
+  canvas.setAttribute("aria-label", summary);
+  $("history-summary").textContent = summary;
+}
+
+// What the chart holds, for the tests and the console.
+function chartState() {
+  return {
+    subject: chart.subject, metric: chart.metric, window: chart.window, loading: chart.loading,
+    series: Object.fromEntries([...chart.series.entries()].map(([name, points]) => [name, points.map((p) => ({ ...p }))])),
+  };
 }
 
 // ---- alerts ---------------------------------------------------------------------------------------------
@@ -322,13 +511,23 @@ function applyFilter(entry) {
 function filterChanged() {
   state.filter.text = $("filter").value.trim();
   state.filter.service = $("service-filter").value;
+  writeURL();
+  for (const entry of state.containers.values()) applyFilter(entry);
+  updateGroupVisibility();
+}
+
+// The view in the URL, so that it can be shared and reloaded: the filters and the chart.
+function writeURL() {
   const params = new URLSearchParams();
   if (state.filter.text) params.set("q", state.filter.text);
   if (state.filter.service) params.set("service", state.filter.service);
+  if (chart.subject) {
+    params.set("chart", chart.subject);
+    params.set("metric", chart.metric);
+    params.set("window", String(chart.window));
+  }
   const query = params.toString();
   history.replaceState(null, "", query ? `?${query}` : location.pathname);
-  for (const entry of state.containers.values()) applyFilter(entry);
-  updateGroupVisibility();
 }
 
 function refreshServiceChoices() {
@@ -338,6 +537,7 @@ function refreshServiceChoices() {
     .filter((name) => name && !known.has(name)).sort();
   for (const name of services) select.append(new Option(name, name));
   select.value = state.filter.service;
+  refreshChartChoices();
 }
 
 function updateGroupVisibility() {
@@ -353,6 +553,13 @@ function readFiltersFromURL() {
   $("filter").value = state.filter.text;
   if (state.filter.service) $("service-filter").append(new Option(state.filter.service, state.filter.service));
   $("service-filter").value = state.filter.service;
+  chart.subject = params.get("chart") || "";
+  if ([...$("history-metric").options].some((o) => o.value === params.get("metric"))) chart.metric = params.get("metric");
+  if (WINDOWS[params.get("window")]) chart.window = Number(params.get("window"));
+  if (chart.subject) $("history-subject").append(new Option(subjectLabel(chart.subject), chart.subject));
+  $("history-subject").value = chart.subject;
+  $("history-metric").value = chart.metric;
+  $("history-window").value = String(chart.window);
 }
 
 // ---- actions: start/stop, export ------------------------------------------------------------------------
@@ -390,6 +597,7 @@ function exportDocument() {
     exported_at: new Date().toISOString(),
     filter: state.filter,
     containers: shown.map((entry) => ({ latest: entry.sample, cpu_percent_recent: entry.history })),
+    chart: chart.subject ? chartState() : null,
   }, null, 2);
 }
 
@@ -470,6 +678,8 @@ function setUpThresholdForm() {
 // ---- start ----------------------------------------------------------------------------------------------
 
 readFiltersFromURL();
+for (const id of ["history-subject", "history-metric", "history-window"]) $(id).addEventListener("change", chartChanged);
+window.addEventListener("resize", () => { chart.dirty = true; scheduleFrame(); });
 $("filter").addEventListener("input", filterChanged);
 $("service-filter").addEventListener("change", filterChanged);
 $("controls").addEventListener("submit", (event) => event.preventDefault());
@@ -477,5 +687,6 @@ $("toggle-collection").addEventListener("click", toggleCollection);
 $("export").addEventListener("click", downloadExport);
 $("alert-level").addEventListener("change", levelChanged);
 setUpThresholdForm();
-window.wakedock = { exportDocument }; // for the tests, and for anyone at the console
+window.wakedock = { exportDocument, chartState }; // for the tests, and for anyone at the console
 connect();
+loadChart();
