@@ -175,32 +175,28 @@ enum SampleDeltaCodec {
 
         init(bytes: UnsafeRawBufferPointer, offset: Int) {
             self.bytes = bytes
-            var mask: UInt64 = 0
-            var shift: UInt64 = 0
             var at = offset
+            mask = Self.varint(bytes, &at)
+            self.offset = at
+        }
+
+        /// An unsigned LEB128 varint at `offset`, which moves past it.
+        private static func varint(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UInt64 {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
             while true {
-                let byte = bytes[at]
-                at &+= 1
-                mask |= UInt64(byte & 0x7F) &<< shift
-                if byte < 0x80 { break }
+                let byte = bytes[offset]
+                offset &+= 1
+                value |= UInt64(byte & 0x7F) &<< shift
+                if byte < 0x80 { return value }
                 shift &+= 7
             }
-            self.mask = mask
-            self.offset = at
         }
 
         mutating func int(_ previous: UInt64) -> UInt64 {
             defer { field &<<= 1 }
             guard mask & field != 0 else { return previous }
-            var zigzag: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                let byte = bytes[offset]
-                offset &+= 1
-                zigzag |= UInt64(byte & 0x7F) &<< shift
-                if byte < 0x80 { break }
-                shift &+= 7
-            }
+            let zigzag = Self.varint(bytes, &offset)
             let difference = Int64(bitPattern: zigzag >> 1) ^ -Int64(bitPattern: zigzag & 1)
             return previous &+ UInt64(bitPattern: difference)
         }
