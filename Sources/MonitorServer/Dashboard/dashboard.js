@@ -152,45 +152,97 @@ function groupElement(project, service) {
   return cards;
 }
 
+let framesRendered = 0;
+
+// Only cards on screen (or about to be) are refreshed: with 200 containers at 0.1 s, filling every card each
+// tick kept the main thread busy most of the time for cards nobody could see. A card that scrolls into view
+// is filled at once.
+const onScreen = new Set(); // container ids of the cards in or near the viewport
+const visibility = new IntersectionObserver((changes) => {
+  for (const change of changes) {
+    const id = change.target.dataset.containerId;
+    if (change.isIntersecting) {
+      onScreen.add(id);
+      const entry = state.containers.get(id);
+      if (entry && entry.stale) { state.dirty.add(id); scheduleFrame(); }
+    } else {
+      onScreen.delete(id);
+    }
+  }
+}, { rootMargin: "200px" });
+
+function createCard(id, entry) {
+  const card = $("card-template").content.firstElementChild.cloneNode(true);
+  card.dataset.containerId = id;
+  entry.card = card;
+  entry.fields = {};
+  for (const name of ["name", "cpu", "memory", "limit", "network", "block", "pids", "spark", "alert-badges"]) {
+    entry.fields[name] = card.querySelector(`.${name}`);
+  }
+  entry.fields.name.textContent = entry.sample.container_name;
+  const cards = groupElement(entry.sample.project_name || "", entry.sample.service_name || "");
+  const name = entry.sample.container_name;
+  const next = [...cards.children].find((c) => c.querySelector(".name").textContent.localeCompare(name) > 0);
+  cards.insertBefore(card, next || null);
+  visibility.observe(card);
+}
+
 function render() {
   state.frameRequested = false;
+  framesRendered += 1;
   let created = false;
   for (const id of state.dirty) {
     const entry = state.containers.get(id);
     if (!entry) continue;
     if (!entry.card) {
-      entry.card = $("card-template").content.firstElementChild.cloneNode(true);
-      entry.card.dataset.containerId = id;
-      const cards = groupElement(entry.sample.project_name || "", entry.sample.service_name || "");
-      const next = [...cards.children].find((c) => c.querySelector(".name").textContent.localeCompare(entry.sample.container_name) > 0);
-      cards.insertBefore(entry.card, next || null);
+      createCard(id, entry);
       created = true;
+    } else if (!onScreen.has(id)) {
+      entry.stale = true; // filled when it comes into view
+      applyFilter(entry);
+      continue;
     }
+    entry.stale = false;
     fill(entry);
     applyFilter(entry);
   }
   state.dirty.clear();
   if (chart.dirty) drawChart();
-  $("empty").hidden = state.containers.size > 0;
+  const empty = state.containers.size === 0;
+  if ($("empty").hidden === empty) $("empty").hidden = !empty;
   if (created) {
     refreshServiceChoices();
     updateGroupVisibility();
   }
 }
 
+// A text written only when it changed: rewriting the same text still costs a layout of its card.
+function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 function fill(entry) {
   const s = entry.sample;
-  const card = entry.card;
-  card.querySelector(".name").textContent = s.container_name;
-  card.querySelector(".cpu").textContent = percent(s.cpu_percent);
-  card.querySelector(".memory").textContent = `${bytes(s.memory_usage)} · ${percent(s.memory_percent)}`;
-  card.querySelector(".limit").textContent = bytes(s.memory_limit);
-  card.querySelector(".network").textContent = `${rate(s.network_rx_rate)} / ${rate(s.network_tx_rate)}`;
-  card.querySelector(".block").textContent = `${rate(s.block_read_rate)} / ${rate(s.block_write_rate)}`;
-  card.querySelector(".pids").textContent = String(s.pids);
-  drawSpark(card.querySelector(".spark"), entry.history);
+  const f = entry.fields;
+  setText(f.name, s.container_name);
+  setText(f.cpu, percent(s.cpu_percent));
+  setText(f.memory, `${bytes(s.memory_usage)} · ${percent(s.memory_percent)}`);
+  setText(f.limit, bytes(s.memory_limit));
+  setText(f.network, `${rate(s.network_rx_rate)} / ${rate(s.network_tx_rate)}`);
+  setText(f.block, `${rate(s.block_read_rate)} / ${rate(s.block_write_rate)}`);
+  setText(f.pids, String(s.pids));
+  drawSpark(f.spark, entry.history);
   showAlertBadges(s.container_id);
 }
+
+// The scheme's accent, read once per scheme (getComputedStyle on every sparkline forced a style pass).
+let accentColor = null;
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+  accentColor = null;
+  for (const entry of state.containers.values()) if (entry.card) { entry.stale = true; state.dirty.add(entry.sample.container_id); }
+  chart.dirty = true;
+  scheduleFrame();
+});
 
 function drawSpark(canvas, values) {
   const ratio = window.devicePixelRatio || 1;
@@ -205,7 +257,8 @@ function drawSpark(canvas, values) {
   g.clearRect(0, 0, width, height);
   if (values.length < 2) return;
   const top = Math.max(100, ...values);
-  const accent = getComputedStyle(document.documentElement).getPropertyValue("--accent").trim() || "#2563eb";
+  if (!accentColor) accentColor = cssColor("--accent", "#2563eb");
+  const accent = accentColor;
   g.beginPath();
   values.forEach((v, i) => {
     const x = (i / (SPARK_POINTS - 1)) * width;
@@ -478,7 +531,7 @@ function levelChanged() {
 function showAlertBadges(containerId) {
   const entry = state.containers.get(containerId);
   if (!entry || !entry.card) return;
-  const badges = entry.card.querySelector(".alert-badges");
+  const badges = entry.fields["alert-badges"];
   badges.replaceChildren();
   const active = state.activeAlerts.get(containerId) || new Map();
   let worst = "";
@@ -505,7 +558,9 @@ function matches(sample) {
 }
 
 function applyFilter(entry) {
-  if (entry.card) entry.card.hidden = !matches(entry.sample);
+  if (!entry.card) return;
+  const hidden = !matches(entry.sample);
+  if (entry.card.hidden !== hidden) entry.card.hidden = hidden; // untouched when unchanged: no style work
 }
 
 function filterChanged() {
@@ -687,6 +742,7 @@ $("toggle-collection").addEventListener("click", toggleCollection);
 $("export").addEventListener("click", downloadExport);
 $("alert-level").addEventListener("change", levelChanged);
 setUpThresholdForm();
-window.wakedock = { exportDocument, chartState }; // for the tests, and for anyone at the console
+// For the tests, and for anyone at the console.
+window.wakedock = { exportDocument, chartState, framesRendered: () => framesRendered };
 connect();
 loadChart();
