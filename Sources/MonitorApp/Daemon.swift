@@ -90,10 +90,8 @@ public enum Daemon {
         let alertLogger = LoggingSetup.component("alerts", of: logger)
         runtime.addAlertListener { AlertLogLine.log($0, to: alertLogger) }
         if let webhooks { runtime.addAlertListener { webhooks.enqueue($0) } }
-        if !["127.0.0.1", "localhost", "::1"].contains(settings.host) {
-            logger.warning(
-                "listening beyond loopback without authentication: anyone who can reach this port can read and control monitoring",
-                metadata: ["host": "\(settings.host)"])
+        if let warning = ListenExposure(host: settings.host, port: settings.port).warning {
+            logger.warning("\(warning)", metadata: ["host": "\(settings.host)"])
         }
         let serverOptions = ServerOptions(
             host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,

@@ -46,7 +46,7 @@ final class StepDownsampler {
         case .sample(let sample):
             open[sample.container.id, default: StepAccumulator(stepStartNanos: step &* stepNanos)].add(sample)
         case .stored(let record):
-            var line = record.line
+            let line = record.line
             line.withUnsafeReadableBytes { bytes in
                 let parsed = StepAccumulator.Line(HistoryLine(bytes))
                 guard let id = parsed.containerID else { return }

@@ -105,6 +105,15 @@ struct StatusJSON: Codable {
     var monitoring: MonitoringStatusJSON
     var websocket: WebSocketStatusJSON
     var thresholds: [String: ThresholdJSON]
+    var security: SecurityStatusJSON
+}
+
+/// Who can reach the API (`ListenExposure`) and what protects it.
+struct SecurityStatusJSON: Codable {
+    var listen: String
+    var loopback_only: Bool
+    var authentication: String
+    var warnings: [String]
 }
 
 /// The `data` of a `status_update` push: `GET /status`'s document (`monitoring`, `websocket`, `thresholds`)
@@ -118,6 +127,7 @@ struct SystemStatusJSON: Encodable {
     var monitored_containers: Int
     var collector_stats: StatisticsJSON.Collector
     var websocket_stats: StatisticsJSON.WebSocket
+    var security: SecurityStatusJSON
 }
 
 struct MessageJSON: Codable {

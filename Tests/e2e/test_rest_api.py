@@ -52,6 +52,20 @@ def test_status(api):
     assert isinstance(m["storage_path"], str)
     assert set(body["websocket"]) >= {"is_running", "active_connections", "total_connections", "messages_sent"}
     assert body["thresholds"]["cpu_percent"] == {"warning": 70, "critical": 90, "enabled": True}
+    # The default listens on loopback only: nothing to warn of (issue 16, part 1).
+    assert body["security"]["loopback_only"] is True and body["security"]["warnings"] == []
+    assert body["security"]["authentication"] == "none"
+
+
+def test_listening_beyond_loopback_without_authentication_is_warned_of_at_start_and_in_status(binary, engine):
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--host", "0.0.0.0")
+    try:
+        api.daemon.wait_for(r"listening beyond loopback without authentication", timeout=5)
+        security = api.get("/status").json()["security"]
+        assert security["listen"].startswith("0.0.0.0:") and security["loopback_only"] is False
+        assert len(security["warnings"]) == 1 and "without authentication" in security["warnings"][0]
+    finally:
+        api.daemon.stop()
 
 
 def test_metrics_newest_first_with_limit_and_filters(api):

@@ -53,7 +53,15 @@ struct StatusController: Sendable {
             websocket: WebSocketStatusJSON(
                 is_running: true, active_connections: Int(clamping: health.count(WS.active)),
                 total_connections: Int(clamping: health.count(WS.connections)), messages_sent: Int(clamping: health.count(WS.sent))),
-            thresholds: ThresholdsController(runtime: runtime).thresholdsJSON())
+            thresholds: ThresholdsController(runtime: runtime).thresholdsJSON(),
+            security: securityStatus())
+    }
+
+    func securityStatus() -> SecurityStatusJSON {
+        let exposure = ListenExposure(host: options.host, port: options.port)
+        return SecurityStatusJSON(
+            listen: "\(options.host):\(options.port)", loopback_only: exposure.isLoopbackOnly, authentication: "none",
+            warnings: exposure.warning.map { [$0] } ?? [])
     }
 
     /// The data of `status_update` pushes: the status document with the original backend's keys beside ours
@@ -65,6 +73,7 @@ struct StatusController: Sendable {
         return SystemStatusJSON(
             monitoring: status.monitoring, websocket: status.websocket, thresholds: status.thresholds,
             monitoring_active: status.monitoring.is_running, monitored_containers: status.monitoring.monitored_containers,
-            collector_stats: statistics.collectorStatistics(health), websocket_stats: statistics.webSocketStatistics(health))
+            collector_stats: statistics.collectorStatistics(health), websocket_stats: statistics.webSocketStatistics(health),
+            security: status.security)
     }
 }

@@ -100,6 +100,10 @@ function showStatus(status) {
   $("status-containers").textContent = String(monitoring.monitored_containers);
   $("status-p99").textContent = Number.isFinite(health.p99_tick_ms) ? `${health.p99_tick_ms.toFixed(2)} ms` : "—";
   $("status-missed").textContent = Number.isFinite(health.missed_ticks) ? String(health.missed_ticks) : "—";
+  const warnings = (status.security && status.security.warnings) || [];
+  const banner = $("security-warning");
+  setText(banner, warnings.join(" · "));
+  if (banner.hidden !== (warnings.length === 0)) banner.hidden = warnings.length === 0;
 }
 
 // ---- containers -----------------------------------------------------------------------------------------
