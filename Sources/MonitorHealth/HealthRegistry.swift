@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 public typealias HealthCounter = Prometheus.Counter
 public typealias HealthGauge = Prometheus.Gauge
@@ -15,18 +16,40 @@ public typealias HealthHistogram = Prometheus.DurationHistogram
 public final class HealthRegistry: Sendable {
     public let prometheus: PrometheusCollectorRegistry
 
+    /// What each name was made as. swift-prometheus stops the process when one name comes back as another type,
+    /// with another help text, or labelled where it was not (or the reverse): names made here are checked
+    /// first, so that a library counting through swift-metrics gets a no-op handler instead.
+    struct Family: Equatable {
+        enum Kind { case counter, gauge, histogram }
+        var kind: Kind
+        var help: String
+        var labelled: Bool
+    }
+    private let families = Mutex<[String: Family]>([:])
+
     public init() {
         prometheus = PrometheusCollectorRegistry()
+    }
+
+    /// True when `name` may be made as `family` (new, or made alike before).
+    func admits(_ name: String, as family: Family) -> Bool {
+        families.withLock { known in
+            if let existing = known[name] { return existing == family }
+            known[name] = family
+            return true
+        }
     }
 
     /// A counter (monotonic; its name ends in `_total`). Asking twice for one name and label set returns the same
     /// counter, so components sharing a registry share the figure.
     public func counter(_ name: String, help: String, labels: [(String, String)] = []) -> HealthCounter {
+        precondition(admits(name, as: Family(kind: .counter, help: help, labelled: !labels.isEmpty)), "\(name) made twice, differently")
         let descriptor = Self.descriptor(name, help)
         return labels.isEmpty ? prometheus.makeCounter(descriptor: descriptor) : prometheus.makeCounter(descriptor: descriptor, labels: labels)
     }
 
     public func gauge(_ name: String, help: String, labels: [(String, String)] = []) -> HealthGauge {
+        precondition(admits(name, as: Family(kind: .gauge, help: help, labelled: !labels.isEmpty)), "\(name) made twice, differently")
         let descriptor = Self.descriptor(name, help)
         return labels.isEmpty ? prometheus.makeGauge(descriptor: descriptor) : prometheus.makeGauge(descriptor: descriptor, labels: labels)
     }
@@ -34,6 +57,7 @@ public final class HealthRegistry: Sendable {
     public func durationHistogram(
         _ name: String, help: String, labels: [(String, String)] = [], buckets: [Duration] = HealthBuckets.durations
     ) -> HealthHistogram {
+        precondition(admits(name, as: Family(kind: .histogram, help: help, labelled: !labels.isEmpty)), "\(name) made twice, differently")
         let descriptor = Self.descriptor(name, help)
         return labels.isEmpty ? prometheus.makeDurationHistogram(descriptor: descriptor, buckets: buckets)
             : prometheus.makeDurationHistogram(descriptor: descriptor, labels: labels, buckets: buckets)
@@ -68,34 +92,46 @@ public final class HealthRegistry: Sendable {
 public struct HealthMetricsFactory: MetricsFactory {
     let health: HealthRegistry
 
-    private func named(_ label: String, _ dimensions: [(String, String)]) -> (name: String, help: String, labels: [(String, String)]) {
+    /// Our name, help and labels for a swift-metrics label and dimensions (a repeated label name keeps its first
+    /// value: the registry stops the process on a repeat), and whether the registry admits them as `kind`.
+    private func named(
+        _ label: String, _ dimensions: [(String, String)], as kind: HealthRegistry.Family.Kind
+    ) -> (name: String, help: String, labels: [(String, String)])? {
         let (name, help) = SwiftMetricsNames.metric(label)
-        return (name, help, dimensions.map { (SwiftMetricsNames.labelName($0.0), $0.1) })
+        var labels: [(String, String)] = []
+        for (key, value) in dimensions {
+            let mapped = SwiftMetricsNames.labelName(key)
+            if !labels.contains(where: { $0.0 == mapped }) { labels.append((mapped, value)) }
+        }
+        guard health.admits(name, as: .init(kind: kind, help: help, labelled: !labels.isEmpty)) else { return nil }
+        return (name, help, labels)
     }
 
+    // Each maker hands out a no-op handler for a name the registry would refuse (see `HealthRegistry.Family`).
+
     public func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        let m = named(label, dimensions)
+        guard let m = named(label, dimensions, as: .counter) else { return NOOPMetricsHandler.instance }
         return health.counter(m.name, help: m.help, labels: m.labels)
     }
 
     public func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        let m = named(label, dimensions)
+        guard let m = named(label, dimensions, as: .counter) else { return NOOPMetricsHandler.instance }
         return health.counter(m.name, help: m.help, labels: m.labels)
     }
 
     /// Recorders are gauges (the last value): nothing here records distributions but timers.
     public func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        let m = named(label, dimensions)
+        guard let m = named(label, dimensions, as: .gauge) else { return NOOPMetricsHandler.instance }
         return health.gauge(m.name, help: m.help, labels: m.labels)
     }
 
     public func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        let m = named(label, dimensions)
+        guard let m = named(label, dimensions, as: .gauge) else { return NOOPMetricsHandler.instance }
         return health.gauge(m.name, help: m.help, labels: m.labels)
     }
 
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        let m = named(label, dimensions)
+        guard let m = named(label, dimensions, as: .histogram) else { return NOOPMetricsHandler.instance }
         return health.durationHistogram(m.name, help: m.help, labels: m.labels, buckets: HealthBuckets.requests)
     }
 
@@ -165,7 +201,7 @@ enum SwiftMetricsNames {
         case "hb.request.errors": ("wakedock_http_request_errors_total", "HTTP requests that ended in an error, by route pattern, method and status")
         case "http.server.request.duration": ("wakedock_http_request_duration_seconds", "Duration of HTTP requests, by route pattern, method and status")
         case "http.server.active_requests": ("wakedock_http_active_requests", "HTTP requests being answered, by method")
-        default: ("wakedock_" + sanitized(label), "Counted through swift-metrics as \(label)")
+        default: ("wakedock_" + sanitized(label), "Counted through swift-metrics")
         }
     }
 

@@ -6,11 +6,16 @@ import NIOCore
 
 /// Long windows as one record per container per step (SPEC §7, `step`): the step's rates and percentages
 /// averaged, its counters and gauges at their newest value, plus `cpu_percent_max`, `memory_percent_max` and
-/// `samples` (how many records the step held). Fed the merged history newest first (memory's samples and the
-/// files' lines alike), it closes a step when the stream moves past it, so it holds one open step per
-/// container, never the window.
+/// `samples` (how many records the step held). Fed the merged history newest first, it closes a step when the
+/// stream moves past it, so it holds one open step per container, never the window.
+///
+/// Memory's samples are first written as the store writes them (the same JSON, the same timestamp precision)
+/// and read back like the files' lines: a step gives the same figures before and after its samples leave the
+/// ring, to the last rounded digit.
 final class StepDownsampler {
     private let stepNanos: Int64
+    private let precision: TimestampPrecision
+    private var scratch = ByteBuffer()
     private var currentStep: Int64?
     /// The open step of each container, by container id.
     private var open: [String: StepAccumulator] = [:]
@@ -18,8 +23,9 @@ final class StepDownsampler {
     private var ready: [SteppedRecord] = []
     private var readyIndex = 0
 
-    init(stepNanos: Int64) {
+    init(stepNanos: Int64, precision: TimestampPrecision) {
         self.stepNanos = max(stepNanos, 1)
+        self.precision = precision
     }
 
     /// The next stepped record, pulling raw records from `source` as needed; nil when both are exhausted.
@@ -39,22 +45,27 @@ final class StepDownsampler {
     }
 
     private func add(_ item: HistoryItem) {
-        let step = floorDivide(item.timestampNanos, stepNanos)
-        if let currentStep, step != currentStep { closeOpenSteps() }
-        currentStep = step
         switch item {
         case .sample(let sample):
-            open[sample.container.id, default: StepAccumulator(stepStartNanos: step &* stepNanos)].add(sample)
-        case .stored(let record):
-            let line = record.line
-            line.withUnsafeReadableBytes { bytes in
-                let parsed = StepAccumulator.Line(HistoryLine(bytes))
-                guard let id = parsed.containerID else { return }
-                open[id, default: StepAccumulator(stepStartNanos: step &* stepNanos)].add(parsed)
+            scratch.clear()
+            scratch.writeSampleJSON(sample, precision: precision)
+            scratch.withUnsafeReadableBytes { bytes in
+                let line = HistoryLine(bytes)
+                add(StepAccumulator.Line(line), at: line.timestampNanos ?? sample.timestampNanos)
             }
+        case .stored(let record):
+            record.line.withUnsafeReadableBytes { bytes in add(StepAccumulator.Line(HistoryLine(bytes)), at: record.timestampNanos) }
         case .alert, .stepped:
             break
         }
+    }
+
+    private func add(_ line: StepAccumulator.Line, at nanos: Int64) {
+        guard let id = line.containerID else { return }
+        let step = floorDivide(nanos, stepNanos)
+        if let currentStep, step != currentStep { closeOpenSteps() }
+        currentStep = step
+        open[id, default: StepAccumulator(stepStartNanos: step &* stepNanos)].add(line)
     }
 
     /// The open steps become records, one per container, by container id (a stable order for equal steps).
@@ -101,26 +112,6 @@ struct StepAccumulator {
     private var samples = 0
 
     init(stepStartNanos: Int64) { self.stepStartNanos = stepStartNanos }
-
-    mutating func add(_ sample: Sample) {
-        if identity == nil {
-            var buffer = ByteBuffer()
-            buffer.writeJSONKey("container_id")
-            buffer.writeJSONString(sample.container.id)
-            buffer.writeStaticString(",")
-            buffer.writeJSONKey("container_name")
-            buffer.writeJSONString(sample.container.name)
-            buffer.writeStaticString(",")
-            buffer.writeJSONKey("service_name")
-            buffer.writeJSONStringOrNull(sample.container.serviceName)
-            buffer.writeStaticString(",")
-            buffer.writeJSONKey("project_name")
-            buffer.writeJSONStringOrNull(sample.container.projectName)
-            identity = buffer
-        }
-        for (i, metric) in MetricCatalog.layout.enumerated() { add(metric.field.read(sample), at: i) }
-        samples += 1
-    }
 
     mutating func add(_ line: Line) {
         if identity == nil { identity = line.identity }

@@ -65,6 +65,8 @@ public struct HistoryPlan: Sendable {
     public let limit: Int
     /// One record per container per step (nil: every record as it is).
     var stepNanos: Int64? = nil
+    /// How memory's samples are written before a step reads them: as the store writes its lines.
+    var precision: TimestampPrecision = .milliseconds
 
     /// The answer's records, newest first, at most `limit`.
     public func records() -> HistoryRecords { HistoryRecords(self) }
@@ -80,7 +82,7 @@ public final class HistoryRecords {
         remaining = plan.limit
         // A stepped answer reads the whole window: its limit counts steps, not raw records.
         merge = HistoryMerge(plan, limit: plan.stepNanos == nil ? plan.limit : .max)
-        stepper = plan.stepNanos.map(StepDownsampler.init(stepNanos:))
+        stepper = plan.stepNanos.map { StepDownsampler(stepNanos: $0, precision: plan.precision) }
     }
 
     public func next() -> HistoryItem? {
@@ -153,7 +155,8 @@ extension MonitoringRuntime {
         for s in series { memory += s.recent(limit: memoryLimit, notBeforeNanos: since).lazy.map { .sample($0) } }
         memory.sort { $0.timestampNanos > $1.timestampNanos }
         return HistoryPlan(
-            memory: memory, store: history, kind: .metrics, filter: filter, limit: q.limit, stepNanos: q.stepNanos)
+            memory: memory, store: history, kind: .metrics, filter: filter, limit: q.limit, stepNanos: q.stepNanos,
+            precision: timestampPrecision)
     }
 
     /// Alerts: the in-memory log, then the store for what is older than the log's oldest record.

@@ -84,6 +84,26 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("# HELP wakedock_http_request_duration_seconds ") })
     }
 
+    /// swift-prometheus stops the process when a name comes back as another type, labelled where it was not,
+    /// or with two labels of one name: a library counting through swift-metrics gets a no-op handler instead.
+    @Test func aLibrarysClashingNamesAreIgnoredNotFatal() {
+        let health = HealthRegistry()
+        let factory = health.metricsFactory
+        Counter(label: "cache.hits", factory: factory).increment()
+        Gauge(label: "cache_hits", factory: factory).record(5)  // same name, as a gauge: ignored
+        Counter(label: "cache.hits", dimensions: [("kind", "a")], factory: factory).increment()  // now labelled: ignored
+        Counter(label: "wakedock.samples.total", factory: factory).increment()  // ours is unlabelled below
+        _ = health.counter("wakedock_owned_total", help: "Ours")
+        Counter(label: "wakedock.owned.total", factory: factory).increment()  // our name, another help: ignored
+        Counter(label: "hb.request.errors", dimensions: [("http.response.status_code", "500"), ("error.type", "500")],
+                factory: factory).increment()  // two dimensions mapped to `status`: the first kept
+        let readings = health.readings()
+        #expect(readings.count("wakedock_cache_hits") == 1)
+        #expect(readings.series.filter { $0.name == "wakedock_cache_hits" }.count == 1)
+        #expect(readings.count("wakedock_owned_total") == 0)
+        #expect(readings.count("wakedock_http_request_errors_total", labels: ["status": "500"]) == 1)
+    }
+
     @Test func labelValuesWithQuotesAndBackslashesParseBack() {
         let line = Array(#"m_total{a="x\"y",b="c\\d",c="e\nf"} 3"#.utf8)
         let s = HealthReadings.parse(line[...])

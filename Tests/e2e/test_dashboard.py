@@ -215,6 +215,12 @@ def test_the_1h_chart_has_points_from_before_the_page_was_opened_and_goes_on_liv
         s.dispatchEvent(new Event('change')); })()""")
     assert browser.wait_for("Object.keys(window.wakedock.chartState().series).sort().join() === 'wd-dash-api,wd-dash-web'")
     assert browser.evaluate("location.search") == "?chart=s%3Aweb&metric=cpu_percent&window=300"
+    # A made-up window or metric in a shared link falls back to the defaults, without a script error.
+    browser.navigate(f"http://127.0.0.1:{api.port}/?chart=c:wd-dash-burn&metric=__proto__&window=constructor")
+    assert browser.wait_for("!window.wakedock.chartState().loading && "
+                            "(window.wakedock.chartState().series['wd-dash-burn'] || []).length >= 1")
+    fallback = json.loads(browser.evaluate("JSON.stringify(window.wakedock.chartState())"))
+    assert (fallback["window"], fallback["metric"]) == (3600, "cpu_percent")
     browser.navigate(f"http://127.0.0.1:{api.port}/")
     # (The threshold test's refusal is a network error on record by now: that answer is expected.)
     assert browser.errors(network=False) == []

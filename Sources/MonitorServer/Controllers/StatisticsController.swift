@@ -26,7 +26,9 @@ struct StatisticsController: Sendable {
         let mb = 1024.0 * 1024.0
         typealias HTTP = RequestStatistics.Names
         typealias Hooks = WebhookStatistics.Names
-        let requests = health.sum(HTTP.duration + "_count")
+        // Every request answered, errors included (Hummingbird's middleware times only those answered without one).
+        let requests = health.sum(HTTP.requests)
+        let timed = health.sum(HTTP.duration + "_count")
         let body = StatisticsJSON(
             collector: collectorStatistics(health),
             websocket: webSocketStatistics(health),
@@ -46,7 +48,7 @@ struct StatisticsController: Sendable {
                 total_network_rx_mb: Self.rounded(performance.networkRxBytes / mb, decimals: 3),
                 total_network_tx_mb: Self.rounded(performance.networkTxBytes / mb, decimals: 3),
                 metrics_count_last_hour: performance.samplesLastHour, requests: UInt64(exactly: requests.rounded()) ?? 0,
-                mean_request_latency_ms: requests == 0 ? 0 : health.sum(HTTP.duration + "_sum") / requests * 1e3,
+                mean_request_latency_ms: timed == 0 ? 0 : health.sum(HTTP.duration + "_sum") / timed * 1e3,
                 refused_malformed: Int(clamping: health.count(HTTP.refused, labels: ["reason": "malformed"])),
                 refused_too_large: Int(clamping: health.count(HTTP.refused, labels: ["reason": "too_large"])),
                 timed_out_connections: Int(clamping: health.count(HTTP.timedOut)),

@@ -287,9 +287,13 @@ const chart = {
   window: 3600,
   series: new Map(), // container name → points [{ t: step start (ms), v, n }], oldest first
   loading: false,
+  pending: [], // live samples that came while the history loaded: folded in after it
   dirty: false,
   request: 0,
 };
+
+// How a step holds a metric, as the daemon folds it: rates and percentages averaged, gauges at their newest.
+const chartAverages = () => chart.metric.endsWith("_percent") || chart.metric.endsWith("_rate");
 
 const subjectLabel = (subject) => (subject.startsWith("s:") ? `service ${subject.slice(2)}` : subject.slice(2));
 
@@ -327,7 +331,7 @@ function addPoint(name, t, value, n) {
   if (!points) { points = []; chart.series.set(name, points); }
   const last = points[points.length - 1];
   if (last && last.t === start) {
-    last.v = (last.v * last.n + value * n) / (last.n + n); // the step's running mean
+    last.v = chartAverages() ? (last.v * last.n + value * n) / (last.n + n) : value; // running mean, or newest
     last.n += n;
   } else if (!last || start > last.t) {
     points.push({ t: start, v: value, n });
@@ -337,7 +341,11 @@ function addPoint(name, t, value, n) {
 }
 
 function extendChart(sample) {
-  if (chart.loading || !chartWants(sample)) return;
+  if (!chartWants(sample)) return;
+  if (chart.loading) {
+    if (chart.pending.length < 100000) chart.pending.push(sample);
+    return;
+  }
   addPoint(sample.container_name, Date.parse(sample.timestamp), sample[chart.metric], 1);
   chart.dirty = true;
 }
@@ -345,18 +353,26 @@ function extendChart(sample) {
 async function loadChart() {
   const token = ++chart.request;
   chart.series.clear();
+  chart.pending = [];
   chart.loading = Boolean(chart.subject);
   drawChart();
   if (!chart.subject) return;
-  const params = new URLSearchParams({ hours: String(chart.window / 3600), step: String(WINDOWS[chart.window]), limit: "10000" });
+  // JSONL: one line a record, no limit to fit (a service of many containers has many steps).
+  const params = new URLSearchParams({ hours: String(chart.window / 3600), step: String(WINDOWS[chart.window]), format: "jsonl" });
   params.set(chart.subject.startsWith("s:") ? "service_name" : "container_id", chart.subject.slice(2));
   $("history-summary").textContent = "Chargement de l'historique…";
   try {
-    const records = await api("GET", `/metrics?${params}`);
+    const response = await fetch(`${API}/metrics?${params}`);
+    if (!response.ok) {
+      let detail = `HTTP ${response.status}`;
+      try { detail = (await response.json()).detail || detail; } catch { /* the status says enough */ }
+      throw new Error(detail);
+    }
+    const lines = (await response.text()).split("\n").filter((line) => line);
     if (token !== chart.request) return; // a newer choice won
     chart.series.clear();
-    for (let i = records.length - 1; i >= 0; i -= 1) {
-      const r = records[i];
+    for (let i = lines.length - 1; i >= 0; i -= 1) {
+      const r = JSON.parse(lines[i]);
       addPoint(r.container_name, Date.parse(r.timestamp), r[chart.metric], r.samples || 1);
     }
   } catch (error) {
@@ -364,6 +380,8 @@ async function loadChart() {
   } finally {
     if (token === chart.request) {
       chart.loading = false;
+      for (const sample of chart.pending) addPoint(sample.container_name, Date.parse(sample.timestamp), sample[chart.metric], 1);
+      chart.pending = [];
       drawChart();
     }
   }
@@ -446,8 +464,9 @@ function drawChart() {
   });
   const all = series.flatMap(([, points]) => points);
   const newest = all.reduce((a, b) => (b.t > a.t ? b : a));
-  const summary = `${$("history-metric").selectedOptions[0].textContent} — ${subjectLabel(chart.subject)}, `
-    + `${$("history-window").selectedOptions[0].textContent} : ${all.length} points, max ${chartFormat(Math.max(...values))}, `
+  const optionText = (id) => ($(id).selectedOptions[0] || { textContent: "" }).textContent;
+  const summary = `${optionText("history-metric")} — ${subjectLabel(chart.subject)}, `
+    + `${optionText("history-window")} : ${all.length} points, max ${chartFormat(Math.max(...values))}, `
     + `dernier ${chartFormat(newest.v)}`;
   canvas.setAttribute("aria-label", summary);
   $("history-summary").textContent = summary;
@@ -614,7 +633,7 @@ function readFiltersFromURL() {
   $("service-filter").value = state.filter.service;
   chart.subject = params.get("chart") || "";
   if ([...$("history-metric").options].some((o) => o.value === params.get("metric"))) chart.metric = params.get("metric");
-  if (WINDOWS[params.get("window")]) chart.window = Number(params.get("window"));
+  if (Object.hasOwn(WINDOWS, params.get("window") || "")) chart.window = Number(params.get("window"));
   if (chart.subject) $("history-subject").append(new Option(subjectLabel(chart.subject), chart.subject));
   $("history-subject").value = chart.subject;
   $("history-metric").value = chart.metric;
