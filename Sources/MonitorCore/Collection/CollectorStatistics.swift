@@ -2,7 +2,9 @@ import MonitorHealth
 import Synchronization
 
 /// The collector's health, counted into the daemon's health registry (`wakedock_…`, read back by
-/// `/statistics`). Written by the tick: every call here is a relaxed atomic add or store, nothing allocated.
+/// `/statistics`). Written by the tick: counters and gauges are relaxed atomic adds and stores; the duration
+/// histogram takes a short lock. Nothing is allocated, except when a tick records while an emit (a scrape, a
+/// statistics read) holds a copy of the histogram's state: then its 37 counters are copied once.
 public final class CollectorStatistics: Sendable {
     /// Every tick's duration; its count is the number of ticks.
     public let tickDuration: HealthHistogram
