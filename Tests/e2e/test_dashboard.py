@@ -264,3 +264,27 @@ def test_the_keyboard_reaches_every_control(page):
     # The refused threshold's 400 is the one HTTP error the page met (and showed); no script error at all.
     assert browser.errors(network=False) == []
 
+
+
+def test_a_threshold_crossed_by_the_burner_shows_an_alert_within_two_ticks(page):
+    """A real crossing, not a test alert: the burner (about 30 % of a core) against a per-container CPU
+    threshold of 5/10 %. The alert reaches the page within two ticks (0.5 s each) of the threshold being set."""
+    browser, api = page
+    burner_alert = ("[...document.querySelectorAll('#alerts li')].some(li => li.dataset.level === 'critical' && "
+                    "li.querySelector('.who').textContent === 'wd-dash-burn')")
+    assert browser.evaluate(burner_alert) is False
+    try:
+        r = api.put("/thresholds/cpu_percent", json={"metric_type": "cpu_percent", "warning_threshold": 5,
+                                                     "critical_threshold": 10, "enabled": True,
+                                                     "container_id": "wd-dash-burn"})
+        assert r.status_code == 200, r.text
+        set_at = time.monotonic()
+        assert browser.wait_for(burner_alert, timeout=3), "no alert for the burner in the page"
+        elapsed = time.monotonic() - set_at
+        print(f"\nthreshold set → alert in the page: {elapsed * 1000:.0f} ms")
+        # Two ticks, plus the harness' own polling (0.1 s) and a loaded machine's slack.
+        assert elapsed <= 2 * 0.5 + 0.3, f"{elapsed:.2f} s"
+        assert browser.wait_for("[...document.querySelectorAll('#active-alerts li[data-level]')]"
+                                ".some(li => li.textContent.startsWith('wd-dash-burn'))")
+    finally:
+        api.delete("/thresholds/cpu_percent", params={"container_id": "wd-dash-burn"})
