@@ -194,12 +194,16 @@ public enum HealthBuckets {
 
 /// Names for what libraries count through swift-metrics, in our `wakedock_` namespace and Prometheus's
 /// conventions (a unit suffix, `_total` on counters).
-enum SwiftMetricsNames {
+public enum SwiftMetricsNames {
+    /// Hummingbird's request counter and timer, under our names (what `/statistics` reads back).
+    public static let httpRequests = "wakedock_http_requests_total"
+    public static let httpRequestDuration = "wakedock_http_request_duration_seconds"
+
     static func metric(_ label: String) -> (name: String, help: String) {
         switch label {
-        case "hb.requests": ("wakedock_http_requests_total", "HTTP requests answered, by route pattern, method and status")
+        case "hb.requests": (httpRequests, "HTTP requests answered, by route pattern, method and status")
         case "hb.request.errors": ("wakedock_http_request_errors_total", "HTTP requests that ended in an error, by route pattern, method and status")
-        case "http.server.request.duration": ("wakedock_http_request_duration_seconds", "Duration of HTTP requests, by route pattern, method and status")
+        case "http.server.request.duration": (httpRequestDuration, "Duration of HTTP requests, by route pattern, method and status")
         case "http.server.active_requests": ("wakedock_http_active_requests", "HTTP requests being answered, by method")
         default: ("wakedock_" + sanitized(label), "Counted through swift-metrics")
         }

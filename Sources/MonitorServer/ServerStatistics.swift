@@ -75,7 +75,7 @@ public final class RequestStatistics: Sendable {
         static let refusedHelp = "HTTP requests refused before a route answered, by reason"
         public static let timedOut = "wakedock_http_timed_out_connections_total"
         /// Counted by Hummingbird's `MetricsMiddleware` through `HealthRegistry.metricsFactory`.
-        public static let requests = "wakedock_http_requests_total"
-        public static let duration = "wakedock_http_request_duration_seconds"
+        public static let requests = SwiftMetricsNames.httpRequests
+        public static let duration = SwiftMetricsNames.httpRequestDuration
     }
 }
