@@ -22,7 +22,7 @@ public struct HistoryFileName: Hashable, Sendable {
         self.kind = kind
     }
 
-    public static let prefixes = ["metrics", "alerts"]
+    public static let prefixes = ["metrics", "alerts", RollupWriter.prefix]
 
     public init?(_ name: String) {
         guard let underscore = name.firstIndex(of: "_") else { return nil }

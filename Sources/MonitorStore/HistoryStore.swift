@@ -4,6 +4,8 @@ import MonitorCore
 public enum HistoryKind: String, Sendable, CaseIterable {
     case metrics
     case alerts
+    /// Five-minute steps of every container (`RollupWriter`).
+    case rollups = "rollup300"
 }
 
 /// The records a query wants, newest first, produced lazily (one `next()` at a time) so that an answer memory

@@ -46,6 +46,8 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
     private let alerts: AsyncStream<AlertRecord>
     private let alertInput: AsyncStream<AlertRecord>.Continuation
     private let pending = Mutex(Pending())
+    /// Five-minute steps folded from the lines as they are encoded (the store's own thread, or `writeNow`'s).
+    private let rollups = Mutex(RollupWriter())
     private let files: Mutex<[String: DailyJSONLFile]>
     /// Closed files waiting to be compressed.
     private let closedFiles: AsyncStream<HistoryFileName>
@@ -79,6 +81,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         files = Mutex([
             "metrics": DailyJSONLFile(directory: directory, prefix: "metrics", maxBytes: maxFileBytes) { closed.yield($0) },
             "alerts": DailyJSONLFile(directory: directory, prefix: "alerts", maxBytes: maxFileBytes) { closed.yield($0) },
+            RollupWriter.prefix: DailyJSONLFile(directory: directory, prefix: RollupWriter.prefix, maxBytes: maxFileBytes) { closed.yield($0) },
         ])
     }
 
@@ -191,6 +194,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             self.batches.finish()
             self.alertInput.finish()
         }
+        closeRollups()
         flush()
         let persistedSamples = health.readings().count(StoreStatistics.Names.lines, labels: ["kind": "samples"])
         logger.info(
@@ -242,7 +246,18 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             buffer.writeSampleJSON(sample, precision: precision)
             buffer.writeStaticString("\n")
         }
+        var closed: [Int64: (ByteBuffer, Int)] = [:]
+        rollups.withLock { $0.fold(buffer, precision: precision, into: &closed) }
         append(buffer, lines: samples.count, prefix: "metrics", day: DailyJSONLFile.dayNumber(nanos: first.timestampNanos))
+        for (day, (lines, count)) in closed { append(lines, lines: count, prefix: RollupWriter.prefix, day: day) }
+    }
+
+    /// Writes every container's open five-minute step (at shutdown, and for tools that fill a directory).
+    public func closeRollups() {
+        var closed: [Int64: (ByteBuffer, Int)] = [:]
+        let precision = self.precision()
+        rollups.withLock { $0.closeAll(precision: precision, into: &closed) }
+        for (day, (lines, count)) in closed { append(lines, lines: count, prefix: RollupWriter.prefix, day: day) }
     }
 
     private func append(_ lines: ByteBuffer, lines count: Int, prefix: String, day: Int64) {
@@ -286,7 +301,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                 let lines = UInt64(taken.lines[key] ?? 0)
                 if key.prefix == "metrics" {
                     statistics.samplesPersisted.add(lines)
-                } else {
+                } else if key.prefix == "alerts" {
                     statistics.alertsPersisted.add(lines)
                 }
             } catch {
@@ -300,7 +315,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                     statistics.bytesWritten.add(UInt64(error.kept))
                     if key.prefix == "metrics" {
                         statistics.samplesPersisted.add(UInt64(linesIn))
-                    } else {
+                    } else if key.prefix == "alerts" {
                         statistics.alertsPersisted.add(UInt64(linesIn))
                     }
                 }

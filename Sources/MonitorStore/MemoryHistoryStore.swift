@@ -74,7 +74,14 @@ public final class MemoryHistoryStore: HistoryStore, Sendable {
     }
 
     public func records(_ kind: HistoryKind, matching filter: StoredRecordFilter) -> any StoredRecordReader {
-        let snapshot = held.withLock { kind == .metrics ? $0.metrics : $0.alerts }
+        // No rolled-up steps are kept in memory: a query folds the samples themselves.
+        let snapshot = held.withLock { held -> [StoredRecord] in
+            switch kind {
+            case .metrics: held.metrics
+            case .alerts: held.alerts
+            case .rollups: []
+            }
+        }
         return Reader(newestLast: snapshot, matcher: StoredRecordMatcher(filter))
     }
 
