@@ -67,6 +67,10 @@ public struct HistoryPlan: Sendable {
     var stepNanos: Int64? = nil
     /// How memory's samples are written before a step reads them: as the store writes its lines.
     var precision: TimestampPrecision = .milliseconds
+    /// For a step that is a whole number of five-minute steps: the store's rolled-up steps that start before
+    /// `rollupsBefore` (the raw records answer from there on).
+    var rollups: StoredRecordFilter? = nil
+    var rollupsBefore: Int64 = .min
 
     /// The answer's records, newest first, at most `limit`.
     public func records() -> HistoryRecords { HistoryRecords(self) }
@@ -76,6 +80,8 @@ public struct HistoryPlan: Sendable {
 public final class HistoryRecords {
     private let merge: HistoryMerge
     private let stepper: StepDownsampler?
+    private let rollups: (any StoredRecordReader)?
+    private let rollupsBefore: Int64
     private var remaining: Int
 
     init(_ plan: HistoryPlan) {
@@ -83,13 +89,23 @@ public final class HistoryRecords {
         // A stepped answer reads the whole window: its limit counts steps, not raw records.
         merge = HistoryMerge(plan, limit: plan.stepNanos == nil ? plan.limit : .max)
         stepper = plan.stepNanos.map { StepDownsampler(stepNanos: $0, precision: plan.precision) }
+        rollups = plan.rollups.flatMap { plan.store?.records(.rollups, matching: $0) }
+        rollupsBefore = plan.rollupsBefore
     }
 
     public func next() -> HistoryItem? {
         guard remaining > 0 else { return nil }
-        let item = stepper.map { stepper in stepper.next { merge.next() } } ?? merge.next()
+        let item = stepper.map { stepper in stepper.next { merge.next() ?? nextRollup() } } ?? merge.next()
         if item != nil { remaining -= 1 }
         return item
+    }
+
+    /// The rolled-up steps older than the raw records' window, newest first.
+    private func nextRollup() -> HistoryItem? {
+        while let record = rollups?.next() {
+            if record.timestampNanos < rollupsBefore { return .stored(record) }
+        }
+        return nil
     }
 }
 
@@ -131,7 +147,16 @@ extension MonitoringRuntime {
     /// Samples: each live container's ring, then the store for what is older than that ring (or for
     /// containers memory no longer knows: gone, or from before a restart).
     public func samplePlan(_ q: HistoryRequest) throws(RuntimeError) -> HistoryPlan {
-        let since = q.sinceNanos
+        // A step of whole five-minute steps over a window the store rolled up: its rolled-up steps answer up to
+        // the step before the current one (surely closed and written), the raw records from there on.
+        let rollupStep = RollupWriter.stepNanos
+        var rollupsBefore: Int64?
+        if let step = q.stepNanos, step % rollupStep == 0, let history, history.rollupsCover(sinceNanos: q.sinceNanos) {
+            let now = Clocks.wallNanos()
+            let cut = (now / rollupStep) * rollupStep - rollupStep
+            if cut > q.sinceNanos { rollupsBefore = cut }
+        }
+        let since = max(q.sinceNanos, rollupsBefore ?? .min)
         var filter = StoredRecordFilter(sinceNanos: since, serviceName: q.serviceName)
         var series = registry.all
         for s in series {
@@ -154,9 +179,20 @@ extension MonitoringRuntime {
         let memoryLimit = q.stepNanos == nil ? q.limit : .max
         for s in series { memory += s.recent(limit: memoryLimit, notBeforeNanos: since).lazy.map { .sample($0) } }
         memory.sort { $0.timestampNanos > $1.timestampNanos }
-        return HistoryPlan(
+        var plan = HistoryPlan(
             memory: memory, store: history, kind: .metrics, filter: filter, limit: q.limit, stepNanos: q.stepNanos,
             precision: timestampPrecision)
+        if let rollupsBefore {
+            // The same container and service, every container's steps read (memory holds no rolled-up step). A
+            // rolled-up step is stamped with its start: the one holding the window's start is read whole (it may
+            // hold up to five minutes from before the window).
+            var rollups = filter
+            rollups.sinceNanos = RollupWriter.stepStart(q.sinceNanos)
+            rollups.inMemorySince = [:]
+            plan.rollups = rollups
+            plan.rollupsBefore = rollupsBefore
+        }
+        return plan
     }
 
     /// Alerts: the in-memory log, then the store for what is older than the log's oldest record.

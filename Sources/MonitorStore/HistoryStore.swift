@@ -30,4 +30,11 @@ public protocol HistoryStore: SampleSink, Sendable {
     func setRetentionDays(_ days: Int)
     /// What the store did (writes, failures), for `/status` and `/statistics`.
     var statistics: StoreStatistics { get }
+    /// True when five-minute steps (`HistoryKind.rollups`) were kept from `sinceNanos`'s day on: a stepped query
+    /// may then read them rather than every line.
+    func rollupsCover(sinceNanos: Int64) -> Bool
+}
+
+extension HistoryStore {
+    public func rollupsCover(sinceNanos: Int64) -> Bool { false }
 }

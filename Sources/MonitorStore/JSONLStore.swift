@@ -252,6 +252,11 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         for (day, (lines, count)) in closed { append(lines, lines: count, prefix: RollupWriter.prefix, day: day) }
     }
 
+    public func rollupsCover(sinceNanos: Int64) -> Bool {
+        let day = DailyJSONLFile.dayNumber(nanos: sinceNanos)
+        return FileMaintenance.historyFiles(directory: directory, prefix: RollupWriter.prefix).contains { $0.day <= day }
+    }
+
     /// Writes every container's open five-minute step (at shutdown, and for tools that fill a directory).
     public func closeRollups() {
         var closed: [Int64: (ByteBuffer, Int)] = [:]

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MonitorCore
 import MonitorEncoding
 import MonitorStore
@@ -115,6 +116,75 @@ import Testing
         let objects = try Self.objects(items)
         #expect(objects.map { $0["timestamp"] as? String } == ["2025-01-16T10:39:00Z", "2025-01-16T10:38:00Z", "2025-01-16T10:37:00Z"])
         #expect(objects.allSatisfy { $0["container_name"] as? String == "web" })
+    }
+
+    /// A step of whole five minutes over a rolled-up window: the store's five-minute steps answer up to the
+    /// step before the current one, the raw lines after; at step=300 the answer is the one the raw lines give.
+    @Test func rolledUpStepsAnswerAsTheRawLinesWould() throws {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let now = Clocks.wallNanos() / 1_000_000_000 * 1_000_000_000
+        let samples = (0..<7200).compactMap { back -> [Sample]? in
+            let t = now - Int64(7200 - back) * 1_000_000_000
+            return [Self.web, Self.db].enumerated().map { i, identity in
+                var s = Sample(container: identity, timestampNanos: t)
+                s.memoryPercent = Double((back * 7 + i * 13) % 1000) / 10
+                s.memoryUsage = UInt64(back)
+                s.pids = UInt64(back % 9)
+                return s
+            }
+        }.flatMap { $0 }
+        func answer(rollups: Bool, step: Int64) throws -> [String] {
+            let directory = try MonitoringRuntimeTests.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let store = JSONLStore(
+                directory: directory, persistInterval: .seconds(1), retentionDays: 7, precision: { .seconds }, logger: logger)
+            store.writeNow(samples)
+            store.closeRollups()
+            store.flush()
+            if !rollups {
+                for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasPrefix("rollup300_") {
+                    try FileManager.default.removeItem(atPath: directory + "/" + name)
+                }
+            }
+            #expect(store.rollupsCover(sinceNanos: now - 7_200_000_000_000) == rollups)
+            let layout = CgroupLayout(mode: .v2, root: "/nonexistent", controllers: [:], unified: "/nonexistent")
+            let collection = CollectorService(
+                collector: Collector(options: .init(layout: layout), logger: logger), interval: .seconds(1), logger: logger)
+            let runtime = MonitoringRuntime(
+                collection: collection, thresholds: ThresholdTable(), alerts: AlertLog(), history: store, storagePath: directory,
+                retentionDays: 7, logger: logger)
+            let records = try runtime.samplePlan(
+                HistoryRequest(sinceNanos: now - 7_200_000_000_000, limit: 10_000, stepNanos: step * 1_000_000_000)).records()
+            var out: [String] = []
+            while let item = records.next() {
+                var buffer = ByteBuffer()
+                item.write(to: &buffer, precision: .seconds)
+                out.append(String(buffer: buffer))
+            }
+            return out
+        }
+        let raw = try answer(rollups: false, step: 300)
+        let rolled = try answer(rollups: true, step: 300)
+        #expect(raw.count >= 48 && raw.count <= 50)  // 2 h of 2 containers in 5-minute steps (24 or 25 each)
+        let firstDifference = raw.indices.first { $0 >= rolled.count || raw[$0] != rolled[$0] }
+        #expect(rolled.count == raw.count && firstDifference == nil,
+                "\(rolled.count) against \(raw.count); first difference at \(firstDifference ?? -1): \(firstDifference.map { "\n\(raw[$0].prefix(200))\n\($0 < rolled.count ? String(rolled[$0].prefix(200)) : "-")" } ?? "none")")
+        // Longer steps fold several rolled-up steps by their samples: the same within the last rounded digit.
+        let raw1h = try Self.objects(from: answer(rollups: false, step: 3600))
+        let rolled1h = try Self.objects(from: answer(rollups: true, step: 3600))
+        #expect(raw1h.count == rolled1h.count)
+        for (a, b) in zip(raw1h, rolled1h) {
+            #expect(a["timestamp"] as? String == b["timestamp"] as? String)
+            #expect(a["samples"] as? Int == b["samples"] as? Int)
+            #expect(abs((a["memory_percent"] as? Double ?? -1) - (b["memory_percent"] as? Double ?? -2)) <= 0.011)
+            #expect(a["memory_usage"] as? Int == b["memory_usage"] as? Int)
+            #expect(a["memory_percent_max"] as? Double == b["memory_percent_max"] as? Double)
+        }
+    }
+
+    static func objects(from lines: [String]) throws -> [[String: Any]] {
+        try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
     }
 
     @Test func aLinesNumbersAreReadAsWritten() {
