@@ -90,6 +90,76 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("step/24 h of one container, step=300 (288 records)", configuration: .init(maxIterations: 10)) { benchmark in
         stepped(benchmark, hours: 24, step: 300, containerID: GeneratedHistory.id(7))
     }
+
+    // A week of 50 containers' five-minute steps as the store rolls them up (closed days gzipped), and the query
+    // of one container at step=300 that the dashboard's 7-day chart makes.
+    Benchmark("step/7 days of one container from rollups, step=300 (2,016 records)", configuration: .init(maxIterations: 20)) {
+        benchmark in
+        let directory = GeneratedRollups.prepare()
+        let runtime = GeneratedHistory.runtime(reading: directory)
+        let now = Clocks.wallNanos()
+        for _ in benchmark.scaledIterations {
+            let plan = try! runtime.samplePlan(HistoryRequest(
+                containerRef: GeneratedHistory.id(7), sinceNanos: now - 7 * 24 * hour, limit: 10_000, stepNanos: 300_000_000_000))
+            let records = plan.records()
+            var buffer = ByteBuffer()
+            var count = 0
+            while let item = records.next() {
+                item.write(to: &buffer, precision: .seconds)
+                count += 1
+            }
+            precondition(count >= 2000, "stepped query gave \(count)")
+            blackHole(buffer)
+        }
+    }
+}
+
+/// Seven days of rolled-up steps for 50 containers, written as the store writes them (closed days gzipped),
+/// made once and kept in /tmp (relative to the day it was made: a new day makes it anew).
+enum GeneratedRollups {
+    static func prepare() -> String {
+        let today = Clocks.wallNanos() / 86_400_000_000_000
+        let directory = "/tmp/wakedock-bench-rollups-v1-\(today)"
+        if FileManager.default.fileExists(atPath: directory + "/generated") { return directory }
+        try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let step: Int64 = 300_000_000_000
+        let end = Clocks.wallNanos() / step * step
+        var byDay: [Int64: String] = [:]
+        var t = end - 8 * 86_400_000_000_000
+        while t < end {
+            for sample in GeneratedHistory.tick(at: t) {
+                var line = ByteBuffer()
+                line.writeSampleJSON(sample, precision: .seconds)
+                var text = String(buffer: line)
+                text.removeLast()
+                text += ",\"cpu_percent_max\":\(sample.cpuPercent),\"memory_percent_max\":\(sample.memoryPercent),\"samples\":300}\n"
+                byDay[t / 86_400_000_000_000, default: ""] += text
+            }
+            t += step
+        }
+        for (day, text) in byDay {
+            let (y, m, d) = civil(day)
+            let name = String(format: "rollup300_%04lld-%02lld-%02lld.jsonl", y, m, d)
+            try? text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        }
+        _ = FileMaintenance.compressClosedFiles(directory: directory, today: today)
+        try? "done".write(toFile: directory + "/generated", atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    /// Days since the epoch → year, month, day (Howard Hinnant's algorithm).
+    static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
 }
 
 /// A day of history for 50 containers at 1 s persistence, written by the real store into /tmp once and
