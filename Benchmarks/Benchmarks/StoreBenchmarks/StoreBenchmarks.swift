@@ -66,22 +66,27 @@ let benchmarks: @Sendable () -> Void = {
 
     // `step` (GET /metrics?step=…): a whole window read from the files and folded into one record per container
     // per step, through the runtime's plan as the API runs it (parse every matching line, average, encode).
+    /// One stepped query through the runtime's plan, as the API runs it; returns how many records it wrote.
+    func steppedQuery(_ runtime: MonitoringRuntime, containerID: String?, since: Int64, step: Int64) -> Int {
+        let plan = try! runtime.samplePlan(HistoryRequest(
+            containerRef: containerID, sinceNanos: since, limit: 10_000, stepNanos: step * 1_000_000_000))
+        let records = plan.records()
+        var buffer = ByteBuffer()
+        var count = 0
+        while let item = records.next() {
+            item.write(to: &buffer, precision: .seconds)
+            count += 1
+        }
+        blackHole(buffer)
+        return count
+    }
+
     func stepped(_ benchmark: Benchmark, hours: Int64, step: Int64, containerID: String?) {
         let runtime = GeneratedHistory.runtime(reading: history.directory)
         let expected = Int(hours * 3600 / step) * (containerID == nil ? GeneratedHistory.containers : 1)
         for _ in benchmark.scaledIterations {
-            let plan = try! runtime.samplePlan(HistoryRequest(
-                containerRef: containerID, sinceNanos: history.endNanos - hours * hour, limit: 10_000,
-                stepNanos: step * 1_000_000_000))
-            let records = plan.records()
-            var buffer = ByteBuffer()
-            var count = 0
-            while let item = records.next() {
-                item.write(to: &buffer, precision: .seconds)
-                count += 1
-            }
+            let count = steppedQuery(runtime, containerID: containerID, since: history.endNanos - hours * hour, step: step)
             precondition(count >= expected && count <= expected + 50, "stepped query gave \(count), expected \(expected)")
-            blackHole(buffer)
         }
     }
     Benchmark("step/1 h of one container, step=60 (60 records)", configuration: .init(maxIterations: 50)) { benchmark in
@@ -99,17 +104,8 @@ let benchmarks: @Sendable () -> Void = {
         let runtime = GeneratedHistory.runtime(reading: directory)
         let now = Clocks.wallNanos()
         for _ in benchmark.scaledIterations {
-            let plan = try! runtime.samplePlan(HistoryRequest(
-                containerRef: GeneratedHistory.id(7), sinceNanos: now - 7 * 24 * hour, limit: 10_000, stepNanos: 300_000_000_000))
-            let records = plan.records()
-            var buffer = ByteBuffer()
-            var count = 0
-            while let item = records.next() {
-                item.write(to: &buffer, precision: .seconds)
-                count += 1
-            }
+            let count = steppedQuery(runtime, containerID: GeneratedHistory.id(7), since: now - 7 * 24 * hour, step: 300)
             precondition(count >= 2000, "stepped query gave \(count)")
-            blackHole(buffer)
         }
     }
 }
@@ -139,26 +135,12 @@ enum GeneratedRollups {
             t += step
         }
         for (day, text) in byDay {
-            let (y, m, d) = civil(day)
-            let name = String(format: "rollup300_%04lld-%02lld-%02lld.jsonl", y, m, d)
+            let name = HistoryFileName(prefix: RollupWriter.prefix, day: day, part: nil, kind: .plain).name
             try? text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
         }
         _ = FileMaintenance.compressClosedFiles(directory: directory, today: today)
         try? "done".write(toFile: directory + "/generated", atomically: true, encoding: .utf8)
         return directory
-    }
-
-    /// Days since the epoch → year, month, day (Howard Hinnant's algorithm).
-    static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
 
