@@ -65,7 +65,7 @@ final class StepDownsampler {
         let step = floorDivide(nanos, stepNanos)
         if let currentStep, step != currentStep { closeOpenSteps() }
         currentStep = step
-        open[id, default: StepAccumulator(stepStartNanos: step &* stepNanos)].add(line, at: nanos)
+        open[id, default: StepAccumulator(stepStartNanos: step &* stepNanos)].add(line, at: nanos, newestFirst: true)
     }
 
     /// The open steps become records, one per container, by container id (a stable order for equal steps).

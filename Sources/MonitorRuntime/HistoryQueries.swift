@@ -188,7 +188,8 @@ extension MonitoringRuntime {
             // hold up to five minutes from before the window).
             var rollups = filter
             rollups.sinceNanos = RollupWriter.stepStart(q.sinceNanos)
-            rollups.inMemorySince = [:]
+            // Memory holds no rolled-up step: only the entries that hide a live container's former name stay.
+            rollups.inMemorySince = filter.inMemorySince.filter { $0.value == .min }
             plan.rollups = rollups
             plan.rollupsBefore = rollupsBefore
         }

@@ -40,7 +40,7 @@ public struct RollupWriter {
                             Self.write(current, precision: precision, into: &out)
                             open[id] = nil
                         }
-                        open[id, default: StepAccumulator(stepStartNanos: start)].add(parsed, at: nanos)
+                        open[id, default: StepAccumulator(stepStartNanos: start)].add(parsed, at: nanos, newestFirst: false)
                     }
                 }
                 cursor = newline + 1

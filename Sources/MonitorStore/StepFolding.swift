@@ -36,9 +36,11 @@ public struct StepAccumulator {
 
     public init(stepStartNanos: Int64) { self.stepStartNanos = stepStartNanos }
 
-    /// Folds one record read at `nanos` (a sample's line, or a rolled-up step's).
-    public mutating func add(_ line: Line, at nanos: Int64) {
-        let isNewest = nanos >= newestNanos
+    /// Folds one record read at `nanos` (a sample's line, or a rolled-up step's). `newestFirst`: the order
+    /// records come in, which decides ties (equal timestamps: the first of a newest-first stream is the newest,
+    /// the last of an oldest-first one).
+    public mutating func add(_ line: Line, at nanos: Int64, newestFirst: Bool) {
+        let isNewest = newestFirst ? nanos > newestNanos : nanos >= newestNanos
         if isNewest {
             newestNanos = nanos
             identity = line.identity ?? identity
@@ -101,7 +103,8 @@ public struct StepAccumulator {
                     return
                 }
                 if Self.equal(key, "samples") {
-                    samples = Self.number(value).number.map { Int(clamping: UInt64(saturating: $0)) }
+                    // Capped: a damaged line's huge count must not overflow the sums it weighs.
+                    samples = Self.number(value).number.map { Int(clamping: min(UInt64(saturating: $0), 1 << 40)) }
                     return
                 }
                 if Self.equal(key, "cpu_percent_max") { cpuPercentMax = Self.number(value).number; return }

@@ -59,11 +59,33 @@ import Testing
         func line(_ text: String) -> StepAccumulator.Line {
             Array(text.utf8).withUnsafeBytes { StepAccumulator.Line(HistoryLine($0)) }
         }
-        whole.add(line(#"{"container_id":"x","container_name":"x","cpu_percent":10.0,"cpu_percent_max":12.0,"samples":100}"#), at: Self.start)
-        whole.add(line(#"{"container_id":"x","container_name":"x","cpu_percent":20.0,"cpu_percent_max":40.0,"samples":300}"#), at: Self.start + 1)
+        whole.add(line(#"{"container_id":"x","container_name":"x","cpu_percent":10.0,"cpu_percent_max":12.0,"samples":100}"#), at: Self.start, newestFirst: false)
+        whole.add(line(#"{"container_id":"x","container_name":"x","cpu_percent":20.0,"cpu_percent_max":40.0,"samples":300}"#), at: Self.start + 1, newestFirst: false)
         let record = whole.record()
         #expect(record?.samples == 400)
         #expect(record?.cpuPercentMax == 40)
         if case .decimal(let mean) = record?.values[StepAggregation.cpuPercent] { #expect(mean == 17.5) } else { Issue.record("no mean") }
+    }
+
+    /// Equal timestamps: the newest is the first of a newest-first stream, the last of an oldest-first one; and a
+    /// damaged count cannot overflow the sums.
+    @Test func tiesFollowTheFeedingOrderAndHugeCountsAreCapped() {
+        func line(_ text: String) -> StepAccumulator.Line {
+            Array(text.utf8).withUnsafeBytes { StepAccumulator.Line(HistoryLine($0)) }
+        }
+        let newer = line(#"{"container_id":"x","container_name":"x","memory_usage":2}"#)
+        let older = line(#"{"container_id":"x","container_name":"x","memory_usage":1}"#)
+        var newestFirst = StepAccumulator(stepStartNanos: Self.start)
+        newestFirst.add(newer, at: Self.start, newestFirst: true)
+        newestFirst.add(older, at: Self.start, newestFirst: true)
+        #expect(newestFirst.record()?.values[StepAggregation.indexByKey["memory_usage"]!] == .integer(2))
+        var oldestFirst = StepAccumulator(stepStartNanos: Self.start)
+        oldestFirst.add(older, at: Self.start, newestFirst: false)
+        oldestFirst.add(newer, at: Self.start, newestFirst: false)
+        #expect(oldestFirst.record()?.values[StepAggregation.indexByKey["memory_usage"]!] == .integer(2))
+        var huge = StepAccumulator(stepStartNanos: Self.start)
+        let damaged = line(#"{"container_id":"x","container_name":"x","cpu_percent":1.0,"samples":9223372036854775807}"#)
+        for _ in 0..<3 { huge.add(damaged, at: Self.start, newestFirst: false) }
+        #expect(huge.record()?.samples == 3 << 40)
     }
 }
