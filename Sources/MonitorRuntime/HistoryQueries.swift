@@ -148,13 +148,12 @@ extension MonitoringRuntime {
     /// containers memory no longer knows: gone, or from before a restart).
     public func samplePlan(_ q: HistoryRequest) throws(RuntimeError) -> HistoryPlan {
         // A step of whole five-minute steps over a window the store rolled up: its rolled-up steps answer up to
-        // the step before the current one (surely closed and written), the raw records from there on.
-        let rollupStep = RollupWriter.stepNanos
+        // the newest it has on disk, the raw records from there on.
         var rollupsBefore: Int64?
-        if let step = q.stepNanos, step % rollupStep == 0, let history, history.rollupsCover(sinceNanos: q.sinceNanos) {
-            let now = Clocks.wallNanos()
-            let cut = (now / rollupStep) * rollupStep - rollupStep
-            if cut > q.sinceNanos { rollupsBefore = cut }
+        if let step = q.stepNanos, step % RollupWriter.stepNanos == 0, let steps = history?.rolledUpSteps(),
+            RollupWriter.stepStart(q.sinceNanos) >= steps.lowerBound, steps.upperBound > q.sinceNanos
+        {
+            rollupsBefore = steps.upperBound
         }
         let since = max(q.sinceNanos, rollupsBefore ?? .min)
         var filter = StoredRecordFilter(sinceNanos: since, serviceName: q.serviceName)

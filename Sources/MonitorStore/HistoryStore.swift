@@ -30,11 +30,11 @@ public protocol HistoryStore: SampleSink, Sendable {
     func setRetentionDays(_ days: Int)
     /// What the store did (writes, failures), for `/status` and `/statistics`.
     var statistics: StoreStatistics { get }
-    /// True when five-minute steps (`HistoryKind.rollups`) were kept from `sinceNanos`'s day on: a stepped query
-    /// may then read them rather than every line.
-    func rollupsCover(sinceNanos: Int64) -> Bool
+    /// The five-minute steps (`HistoryKind.rollups`) the store has on disk, every one of them: those that start
+    /// in this range. A stepped query reads them rather than every line; nil when there are none.
+    func rolledUpSteps() -> Range<Int64>?
 }
 
 extension HistoryStore {
-    public func rollupsCover(sinceNanos: Int64) -> Bool { false }
+    public func rolledUpSteps() -> Range<Int64>? { nil }
 }

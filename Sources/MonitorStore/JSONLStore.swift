@@ -25,6 +25,23 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         var buffers: [Key: ByteBuffer] = [:]
         var lines: [Key: Int] = [:]
         var bytes = 0
+        /// Once every pending rolled-up step is on disk: the time before which every line is (`RollupState`).
+        var rollupsFoldedBefore: Int64?
+
+        /// Adds whole lines to a file's buffer; returns how many lines the cap made it give up (the oldest).
+        mutating func append(_ lines: ByteBuffer, count: Int, to key: Key) -> Int {
+            var lines = lines
+            buffers[key, default: ByteBuffer()].writeBuffer(&lines)
+            self.lines[key, default: 0] += count
+            bytes += lines.writerIndex
+            var dropped = 0
+            // The disk has been refusing for long enough to fill the cap: give up the oldest lines.
+            while bytes > JSONLStore.maxPendingBytes, let oldest = buffers.keys.min(by: { $0.day < $1.day }) {
+                bytes -= buffers.removeValue(forKey: oldest)?.readableBytes ?? 0
+                dropped += self.lines.removeValue(forKey: oldest) ?? 0
+            }
+            return dropped
+        }
     }
 
     public let directory: String
@@ -47,7 +64,13 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
     private let alertInput: AsyncStream<AlertRecord>.Continuation
     private let pending = Mutex(Pending())
     /// Five-minute steps folded from the lines as they are encoded (the store's own thread, or `writeNow`'s).
+    /// Locked before `pending` when both are: a step leaves the writer and enters the pending lines at once.
     private let rollups = Mutex(RollupWriter())
+    /// What the rolled-up steps on disk cover (nil until the first line is folded in a directory without any),
+    /// and the last state written beside them.
+    private let rollupState: Mutex<(current: RollupState?, saved: RollupState?)>
+    /// True when the directory had no metrics file at start: rollups then cover the first line's whole step.
+    private let rollupsFromFirstLine: Bool
     private let files: Mutex<[String: DailyJSONLFile]>
     /// Closed files waiting to be compressed.
     private let closedFiles: AsyncStream<HistoryFileName>
@@ -83,6 +106,9 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             "alerts": DailyJSONLFile(directory: directory, prefix: "alerts", maxBytes: maxFileBytes) { closed.yield($0) },
             RollupWriter.prefix: DailyJSONLFile(directory: directory, prefix: RollupWriter.prefix, maxBytes: maxFileBytes) { closed.yield($0) },
         ])
+        let saved = RollupState.load(directory: directory)
+        rollupState = Mutex((saved, saved))
+        rollupsFromFirstLine = FileMaintenance.historyFiles(directory: directory, prefix: HistoryKind.metrics.rawValue).isEmpty
     }
 
     /// The records of the files this store writes, newest first.
@@ -145,8 +171,9 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
     // MARK: Service
 
     public func run() async throws {
-        // Before the first write: a crash may have left half a line at the end of a file.
+        // Before the first write: a crash may have left half a line at the end of a file, and steps not rolled up.
         FileMaintenance.repairTornLines(directory: directory, logger: logger)
+        recoverRollups()
         // Retention first (nothing expired gets compressed), then what a previous run left: parts closed but
         // not compressed, and open files of days that are over.
         applyRetention()
@@ -246,40 +273,105 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             buffer.writeSampleJSON(sample, precision: precision)
             buffer.writeStaticString("\n")
         }
-        var closed: [Int64: (ByteBuffer, Int)] = [:]
-        rollups.withLock { $0.fold(buffer, precision: precision, into: &closed) }
-        append(buffer, lines: samples.count, prefix: "metrics", day: DailyJSONLFile.dayNumber(nanos: first.timestampNanos))
-        for (day, (lines, count)) in closed { append(lines, lines: count, prefix: RollupWriter.prefix, day: day) }
+        let metrics = Pending.Key(prefix: HistoryKind.metrics.rawValue, day: DailyJSONLFile.dayNumber(nanos: first.timestampNanos))
+        let dropped = rollups.withLock { writer -> Int in
+            var closed: [Int64: (ByteBuffer, Int)] = [:]
+            let foldedBefore = writer.fold(buffer, precision: precision, into: &closed)
+            beginRollups(firstLineNanos: writer.oldestLineNanos)
+            return pending.withLock { p in
+                var dropped = p.append(buffer, count: samples.count, to: metrics)
+                for (day, (lines, count)) in closed {
+                    dropped += p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
+                }
+                if let foldedBefore { p.rollupsFoldedBefore = foldedBefore }
+                return dropped
+            }
+        }
+        if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
     }
 
-    public func rollupsCover(sinceNanos: Int64) -> Bool {
-        let day = DailyJSONLFile.dayNumber(nanos: sinceNanos)
-        return FileMaintenance.historyFiles(directory: directory, prefix: RollupWriter.prefix).contains { $0.day <= day }
+    /// The first line folded in a directory whose rollups had not begun: from its step on if the directory
+    /// was new, else from the next step (lines of its step may have been written before, and not rolled up).
+    private func beginRollups(firstLineNanos: Int64) {
+        guard firstLineNanos != .max else { return }
+        // Written beside the steps with the first of them (the directory may not exist before).
+        rollupState.withLock { state in
+            guard state.current == nil else { return }
+            let step = RollupWriter.stepStart(firstLineNanos)
+            let since = rollupsFromFirstLine || step == firstLineNanos ? step : step &+ RollupWriter.stepNanos
+            state.current = RollupState(sinceNanos: since, foldedBeforeNanos: since)
+        }
+    }
+
+    public func rolledUpSteps() -> Range<Int64>? {
+        guard let state = rollupState.withLock({ $0.current }), state.sinceNanos < state.readableBeforeNanos else { return nil }
+        return state.sinceNanos..<state.readableBeforeNanos
     }
 
     /// Writes every container's open five-minute step (at shutdown, and for tools that fill a directory).
     public func closeRollups() {
-        var closed: [Int64: (ByteBuffer, Int)] = [:]
         let precision = self.precision()
-        rollups.withLock { $0.closeAll(precision: precision, into: &closed) }
-        for (day, (lines, count)) in closed { append(lines, lines: count, prefix: RollupWriter.prefix, day: day) }
+        let dropped = rollups.withLock { writer -> Int in
+            var closed: [Int64: (ByteBuffer, Int)] = [:]
+            let foldedBefore = writer.closeAll(precision: precision, into: &closed)
+            return pending.withLock { p in
+                var dropped = 0
+                for (day, (lines, count)) in closed {
+                    dropped += p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
+                }
+                if let foldedBefore { p.rollupsFoldedBefore = foldedBefore }
+                return dropped
+            }
+        }
+        if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
+    }
+
+    /// At start, before any line is written: the steps a crashed run left unwritten are folded again from its
+    /// lines (`RollupRecovery`).
+    func recoverRollups() {
+        guard let state = rollupState.withLock({ $0.current }),
+            let recovered = RollupRecovery.fold(directory: directory, foldedBeforeNanos: state.foldedBeforeNanos, precision: precision())
+        else { return }
+        if recovered.complete {
+            let count = recovered.steps.values.reduce(0) { $0 + $1.1 }
+            pending.withLock { p in
+                for (day, (lines, count)) in recovered.steps {
+                    _ = p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
+                }
+                p.rollupsFoldedBefore = recovered.foldedBeforeNanos
+            }
+            logger.notice("rolled up the steps a previous run left open", metadata: ["steps": "\(count)", "storage_path": "\(directory)"])
+        } else {
+            // Too many to fold: rolled-up steps begin anew after the previous run's last line.
+            let since = RollupWriter.stepStart(recovered.foldedBeforeNanos) &+ RollupWriter.stepNanos
+            changeRollupState { $0 = RollupState(sinceNanos: since, foldedBeforeNanos: since) }
+            logger.warning(
+                "too many steps left open by a previous run to roll up; stepped queries read its lines",
+                metadata: ["storage_path": "\(directory)"])
+        }
+        flush()
+    }
+
+    /// Changes what the rolled-up steps cover, and writes it beside them when it differs from what is there
+    /// (a failed write is tried again at the next change or flush).
+    private func changeRollupState(_ change: (inout RollupState?) -> Void) {
+        rollupState.withLock { state in
+            change(&state.current)
+            guard let new = state.current, new != state.saved else { return }
+            do {
+                try new.save(directory: directory)
+                state.saved = new
+            } catch {
+                // Queries still read the steps this run wrote; after a crash the steps since the last state saved
+                // would be folded twice (their means stay right, their `samples` double).
+                statistics.writeFailures.add(1)
+                logger.warning("cannot save the rolled-up steps' state", metadata: ["error": "\(error)", "storage_path": "\(directory)"])
+            }
+        }
     }
 
     private func append(_ lines: ByteBuffer, lines count: Int, prefix: String, day: Int64) {
-        var lines = lines
-        let dropped = pending.withLock { p -> Int in
-            let key = Pending.Key(prefix: prefix, day: day)
-            p.buffers[key, default: ByteBuffer()].writeBuffer(&lines)
-            p.lines[key, default: 0] += count
-            p.bytes += lines.writerIndex
-            var dropped = 0
-            // The disk has been refusing for long enough to fill the cap: give up the oldest lines.
-            while p.bytes > Self.maxPendingBytes, let oldest = p.buffers.keys.min(by: { $0.day < $1.day }) {
-                p.bytes -= p.buffers.removeValue(forKey: oldest)?.readableBytes ?? 0
-                dropped += p.lines.removeValue(forKey: oldest) ?? 0
-            }
-            return dropped
-        }
+        let dropped = pending.withLock { $0.append(lines, count: count, to: Pending.Key(prefix: prefix, day: day)) }
         if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
     }
 
@@ -293,6 +385,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         guard !taken.buffers.isEmpty else { return }
         var failed = Pending()
         var lastError: StoreError?
+        var rollupsFailed = false
         for (key, buffer) in taken.buffers.sorted(by: { $0.key.day < $1.key.day }) {
             do {
                 let recreated = try files.withLock { files throws(DailyJSONLFile.PartialWrite) in
@@ -304,25 +397,18 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                 }
                 statistics.bytesWritten.add(UInt64(buffer.readableBytes))
                 let lines = UInt64(taken.lines[key] ?? 0)
-                if key.prefix == "metrics" {
-                    statistics.samplesPersisted.add(lines)
-                } else if key.prefix == "alerts" {
-                    statistics.alertsPersisted.add(lines)
-                }
+                statistics.persisted(lines, prefix: key.prefix)
             } catch {
                 // The whole lines the disk took are in the file: count them, keep exactly the rest.
                 lastError = error.error
+                if key.prefix == RollupWriter.prefix { rollupsFailed = true }
                 var rest = buffer
                 rest.moveReaderIndex(forwardBy: error.kept)
                 let linesIn = buffer.withUnsafeReadableBytes { Lines.count(UnsafeRawBufferPointer(rebasing: $0[..<error.kept])) }
                 let linesLeft = max((taken.lines[key] ?? 0) - linesIn, 0)
                 if error.kept > 0 {
                     statistics.bytesWritten.add(UInt64(error.kept))
-                    if key.prefix == "metrics" {
-                        statistics.samplesPersisted.add(UInt64(linesIn))
-                    } else if key.prefix == "alerts" {
-                        statistics.alertsPersisted.add(UInt64(linesIn))
-                    }
+                    statistics.persisted(UInt64(linesIn), prefix: key.prefix)
                 }
                 failed.buffers[key] = rest
                 failed.lines[key] = linesLeft
@@ -344,9 +430,19 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                     p.lines[key, default: 0] += failed.lines[key] ?? 0
                 }
                 p.bytes += failed.bytes
+                // The steps that failed are older than any pending since: their watermark stands until they are written.
+                if rollupsFailed, p.rollupsFoldedBefore == nil { p.rollupsFoldedBefore = taken.rollupsFoldedBefore }
             }
         } else if statistics.setFailing(false) {
             logger.notice("history writes resumed", metadata: ["storage_path": "\(directory)"])
+        }
+        if !rollupsFailed, let foldedBefore = taken.rollupsFoldedBefore {
+            // Never back: a clock stepped back, or a restart inside the step a clean shutdown wrote up to.
+            changeRollupState { state in
+                state = RollupState(
+                    sinceNanos: state?.sinceNanos ?? foldedBefore,
+                    foldedBeforeNanos: max(state?.foldedBeforeNanos ?? .min, foldedBefore))
+            }
         }
     }
 }

@@ -4,27 +4,27 @@ import NIOCore
 
 /// Five-minute steps of every container, folded from the very lines the store writes and written beside them
 /// (`rollup300_YYYY-MM-DD.jsonl`, one record per container per step, as a `step=300` answer writes it): a week
-/// at `step=300` then reads 2,016 records a container instead of 604,800 lines. A step is written when its
-/// container's first line of a later step arrives (or, for a container gone quiet, when the others' lines
-/// reach a later step), and every open step at shutdown (a step cut by a restart is written twice, in two parts
-/// that a query folds together by their `samples`).
+/// at `step=300` then reads 2,016 records a container instead of 604,800 lines.
+///
+/// Steps are written in time order: a container's step is written when its first line of a later step
+/// arrives, and a container gone quiet has its step written as soon as another's lines reach a later step.
+/// So after each fold every open step starts at the same time, the writer's `foldedBefore`: every line before
+/// it is in a written step, no line after it is (what `RollupState` keeps on disk). At shutdown every open step
+/// is written; a step cut by a restart is then in two parts, which a query folds together by their `samples`.
 public struct RollupWriter {
     public static let prefix = "rollup300"
     public static let stepNanos: Int64 = 300_000_000_000
 
     private var open: [String: StepAccumulator] = [:]
+    /// The oldest and newest lines folded so far (their times).
+    private(set) var oldestLineNanos = Int64.max
+    private(set) var newestLineNanos = Int64.min
 
-    /// Folds `lines` (whole JSONL lines, as just encoded) and appends the steps they closed to `out`; returns
-    /// how many records it appended, by the day of each step's start.
-    mutating func fold(_ lines: ByteBuffer, precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) {
+    /// Folds `lines` (whole JSONL lines, as just encoded, oldest first) and appends the steps they closed to
+    /// `out` (by the day of each step's start: the records and their count). Returns the time before which every
+    /// line folded so far is in a step written to `out` (the start of the open steps), nil when nothing is open.
+    mutating func fold(_ lines: ByteBuffer, precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) -> Int64? {
         var latestStart = Int64.min
-        defer {
-            // A container gone quiet (stopped, removed) has its step written once the others have moved on.
-            for id in open.keys.sorted() where open[id]!.stepStartNanos < latestStart {
-                Self.write(open[id]!, precision: precision, into: &out)
-                open[id] = nil
-            }
-        }
         lines.withUnsafeReadableBytes { bytes in
             guard var cursor = bytes.baseAddress else { return }
             let end = cursor + bytes.count
@@ -34,6 +34,8 @@ public struct RollupWriter {
                 if let nanos = line.timestampNanos {
                     let parsed = StepAccumulator.Line(line)
                     if let id = parsed.containerID {
+                        oldestLineNanos = min(oldestLineNanos, nanos)
+                        newestLineNanos = max(newestLineNanos, nanos)
                         let start = Self.stepStart(nanos)
                         latestStart = max(latestStart, start)
                         if let current = open[id], current.stepStartNanos != start {
@@ -46,17 +48,25 @@ public struct RollupWriter {
                 cursor = newline + 1
             }
         }
+        // A container gone quiet (stopped, removed) has its step written once the others have moved on.
+        for id in open.keys.sorted() where open[id]!.stepStartNanos < latestStart {
+            Self.write(open[id]!, precision: precision, into: &out)
+            open[id] = nil
+        }
+        return open.values.lazy.map(\.stepStartNanos).min()
     }
 
-    /// Every open step, written as it stands (at shutdown).
-    mutating func closeAll(precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) {
+    /// Every open step, written as it stands (at shutdown). Returns the time before which every line folded so
+    /// far is written: just past the newest.
+    mutating func closeAll(precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) -> Int64? {
         for id in open.keys.sorted() {
             if let step = open[id] { Self.write(step, precision: precision, into: &out) }
         }
         open.removeAll()
+        return newestLineNanos == .min ? nil : newestLineNanos &+ 1
     }
 
-    private static func write(_ step: StepAccumulator, precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) {
+    static func write(_ step: StepAccumulator, precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) {
         guard let record = step.record() else { return }
         let day = DailyJSONLFile.dayNumber(nanos: step.stepStartNanos)
         var entry = out[day] ?? (ByteBuffer(), 0)

@@ -6,6 +6,8 @@ import Synchronization
 public final class StoreStatistics: Sendable {
     public let samplesPersisted: HealthCounter
     public let alertsPersisted: HealthCounter
+    /// Five-minute steps written to `rollup300_…` files.
+    public let rollupsPersisted: HealthCounter
     public let bytesWritten: HealthCounter
     /// write(2)/open(2) calls that failed (disk full, read-only, directory gone…).
     public let writeFailures: HealthCounter
@@ -27,6 +29,7 @@ public final class StoreStatistics: Sendable {
     public init(health: HealthRegistry) {
         samplesPersisted = health.counter(Names.lines, help: Names.linesHelp, labels: [("kind", "samples")])
         alertsPersisted = health.counter(Names.lines, help: Names.linesHelp, labels: [("kind", "alerts")])
+        rollupsPersisted = health.counter(Names.lines, help: Names.linesHelp, labels: [("kind", "rollups")])
         bytesWritten = health.counter(Names.bytesWritten, help: "Bytes written to history files")
         writeFailures = health.counter(Names.writeFailures, help: "History writes or opens that failed (disk full, read-only…)")
         droppedLines = health.counter(Names.droppedLines, help: "History lines given up while the disk refused writes")
@@ -53,6 +56,16 @@ public final class StoreStatistics: Sendable {
     }
 
     public var failing: Bool { failingFlag.load(ordering: .relaxed) }
+
+    /// Lines of a file of `prefix` now on disk.
+    func persisted(_ lines: UInt64, prefix: String) {
+        switch HistoryKind(rawValue: prefix) {
+        case .metrics: samplesPersisted.add(lines)
+        case .alerts: alertsPersisted.add(lines)
+        case .rollups: rollupsPersisted.add(lines)
+        case nil: break
+        }
+    }
 
     /// Sets whether writes are failing; returns what it was (the store logs the transitions).
     func setFailing(_ failing: Bool) -> Bool {

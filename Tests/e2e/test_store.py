@@ -402,3 +402,96 @@ def test_step_downsamples_files_and_memory_alike(binary, engine, two, tmp_path):
             assert r.status_code == 422 and "step" in r.json()["detail"], (bad, r.text)
     finally:
         api.daemon.stop()
+
+
+def epoch(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def rollup_records(storage):
+    return [r for path in sorted(storage.glob("rollup300_*.jsonl")) for r in lines_of(path)]
+
+
+def test_rolled_up_steps_survive_kill_9_and_sigterm(binary, engine, two, tmp_path):
+    """Issue 14: the five-minute steps the store rolls up beside its lines. SIGKILL leaves the open step unwritten;
+    the next start folds it again from the lines (`rollup300-state.json` says from where); SIGTERM writes the open
+    steps. In the end every line is in exactly one step's `samples`, and the state says every line is folded."""
+    storage = tmp_path / "rolled"
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.1"}
+    api = start_api_daemon(binary, env, "--interval", "0.1")
+    wait_discovered(api, two)
+    time.sleep(2.5)
+    api.daemon.process.kill()  # SIGKILL: the open step is never written
+    api.daemon.process.wait()
+    state = json.loads((storage / "rollup300-state.json").read_text())
+    killed_lines = [r for r in lines_of(today_file(storage)) if r["container_name"] in two]
+    newest_killed = max(r["timestamp"] for r in killed_lines)
+    api = start_api_daemon(binary, env, "--interval", "0.1")
+    try:
+        api.daemon.wait_for(r"rolled up the steps a previous run left open", timeout=10)
+        wait_discovered(api, two)
+        time.sleep(1.5)
+    finally:
+        assert api.daemon.stop() == 0
+    lines = [r for r in lines_of(today_file(storage)) if r["container_name"] in two]
+    steps = [r for r in rollup_records(storage) if r["container_name"] in two]
+    for name in two:
+        mine = [r for r in lines if r["container_name"] == name]
+        rolled = [r for r in steps if r["container_name"] == name]
+        assert sum(r["samples"] for r in rolled) == len(mine), (name, [(r["timestamp"], r["samples"]) for r in rolled], len(mine))
+        # The killed run's step, written at the next start, holds its newest line's values.
+        killed = [r for r in mine if r["timestamp"] <= newest_killed]
+        assert any(r["memory_usage"] == killed[-1]["memory_usage"] for r in rolled)
+        assert all(epoch(r["timestamp"]) % 300 == 0 for r in rolled)
+    final = json.loads((storage / "rollup300-state.json").read_text())
+    newest = max(datetime.datetime.fromisoformat(r["timestamp"].replace("Z", "+00:00")) for r in lines)
+    assert final["folded_before_nanos"] > newest.timestamp() * 1e9 - 1e6 >= state["folded_before_nanos"], (state, final)
+
+
+def test_stepped_queries_read_the_rolled_up_steps_then_the_lines(binary, engine, two, tmp_path):
+    """A step of whole five minutes reads the rolled-up steps the state file vouches for, the lines after them; any
+    other step reads the lines. The rolled-up steps here carry a value the lines do not have, to tell them apart."""
+    storage = tmp_path / "prepared"
+    storage.mkdir()
+    gone = "e" * 64
+    step = 300
+    start = int(time.time()) // step * step - 12 * step  # an hour ago, on a step's start
+    rolled_until = start + 8 * step  # the state vouches for 8 steps; the lines after it are folded again at start
+    def stamp(t):
+        return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def record(t, cpu, **extra):
+        return json.dumps({"container_id": gone, "container_name": "wd-rolled", "service_name": "old", "project_name": None,
+                           "timestamp": stamp(t), "cpu_percent": cpu, "memory_usage": t % 100_000, "memory_limit": 10**9,
+                           "memory_percent": 1.0, "pids": 2, **extra}, separators=(",", ":"))
+    lines = [(t, record(t, 5.0)) for t in range(start, start + 11 * step, 10)]  # 11 steps, a line every 10 s
+    rollups = [(t, record(t, 77.0, cpu_percent_max=88.0, memory_percent_max=1.0, samples=30)) for t in range(start, rolled_until, step)]
+    for prefix, records in (("metrics", lines), ("rollup300", rollups)):
+        by_day = {}
+        for t, text in records:
+            by_day.setdefault(datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%d"), []).append(text)
+        for day, texts in by_day.items():
+            (storage / f"{prefix}_{day}.jsonl").write_text("\n".join(texts) + "\n")
+    (storage / "rollup300-state.json").write_text(json.dumps({"since_nanos": start * 10**9, "folded_before_nanos": rolled_until * 10**9}))
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_METRICS_STORAGE_PATH": str(storage)},
+                           "--interval", "0.5")
+    try:
+        api.daemon.wait_for(r"rolled up the steps a previous run left open", timeout=10)
+        # The window starts in the first rolled-up step (`hours`: from now, a moment past `start + 12 steps`); one
+        # starting before the steps began would read the lines alone.
+        params = {"container_id": "wd-rolled", "hours": 1, "limit": 100}
+        by_five = {epoch(r["timestamp"]): r for r in api.get("/metrics", params={**params, "step": 300}).json()}
+        assert len(by_five) == 11, sorted(by_five)
+        for k in range(11):
+            r = by_five[start + k * step]
+            if k < 8:  # the rolled-up steps, as written
+                assert (r["cpu_percent"], r["cpu_percent_max"], r["samples"]) == (77.0, 88.0, 30), r
+            else:  # folded again from the lines at start (or read from them: the last step)
+                assert (r["cpu_percent"], r["cpu_percent_max"], r["samples"]) == (5.0, 5.0, 30), r
+        by_ten = api.get("/metrics", params={**params, "step": 600}).json()
+        assert all(r["cpu_percent_max"] == 88.0 for r in by_ten if epoch(r["timestamp"]) < rolled_until)
+        by_minute = api.get("/metrics", params={**params, "step": 60}).json()
+        assert len(by_minute) >= 50 and all(r["cpu_percent"] == 5.0 for r in by_minute)
+        before = api.get("/metrics", params={**params, "hours": 1.2, "step": 300}).json()
+        assert before and all(r["cpu_percent"] == 5.0 for r in before)
+    finally:
+        api.daemon.stop()

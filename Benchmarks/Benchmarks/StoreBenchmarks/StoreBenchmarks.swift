@@ -81,73 +81,89 @@ let benchmarks: @Sendable () -> Void = {
         return count
     }
 
-    func stepped(_ benchmark: Benchmark, hours: Int64, step: Int64, containerID: String?) {
-        let runtime = GeneratedHistory.runtime(reading: history.directory)
-        let expected = Int(hours * 3600 / step) * (containerID == nil ? GeneratedHistory.containers : 1)
+    func stepped(_ benchmark: Benchmark, directory: String, endNanos: Int64, hours: Int64, step: Int64) {
+        let runtime = GeneratedHistory.runtime(reading: directory)
+        let expected = Int(hours * 3600 / step)
         for _ in benchmark.scaledIterations {
-            let count = steppedQuery(runtime, containerID: containerID, since: history.endNanos - hours * hour, step: step)
-            precondition(count >= expected && count <= expected + 50, "stepped query gave \(count), expected \(expected)")
+            let count = steppedQuery(runtime, containerID: GeneratedHistory.id(7), since: endNanos - hours * hour, step: step)
+            precondition(count >= expected && count <= expected + 1, "stepped query gave \(count), expected \(expected)")
         }
     }
-    Benchmark("step/1 h of one container, step=60 (60 records)", configuration: .init(maxIterations: 50)) { benchmark in
-        stepped(benchmark, hours: 1, step: 60, containerID: GeneratedHistory.id(7))
+    // The day at 1 s: from the lines (a step that is not whole five minutes), then from the store's own
+    // rolled-up steps.
+    Benchmark("step/1 h of one container, step=60, from the lines (60 records)", configuration: .init(maxIterations: 50)) {
+        benchmark in
+        stepped(benchmark, directory: history.directory, endNanos: history.endNanos, hours: 1, step: 60)
     }
-    Benchmark("step/24 h of one container, step=300 (288 records)", configuration: .init(maxIterations: 10)) { benchmark in
-        stepped(benchmark, hours: 24, step: 300, containerID: GeneratedHistory.id(7))
+    Benchmark("step/24 h of one container, step=60, from the lines (1,440 records)", configuration: .init(maxIterations: 5)) {
+        benchmark in
+        stepped(benchmark, directory: history.directory, endNanos: history.endNanos, hours: 24, step: 60)
+    }
+    Benchmark("step/24 h of one container, step=300, from the rolled-up steps (288 records)", configuration: .init(maxIterations: 50)) {
+        benchmark in
+        stepped(benchmark, directory: history.directory, endNanos: history.endNanos, hours: 24, step: 300)
     }
 
-    // A week of 50 containers' five-minute steps as the store rolls them up (closed days gzipped), and the query
-    // of one container at step=300 that the dashboard's 7-day chart makes.
-    Benchmark("step/7 days of one container from rollups, step=300 (2,016 records)", configuration: .init(maxIterations: 20)) {
+    // A week of 50 containers persisted every minute by the real store (it rolls its five-minute steps up as it
+    // writes; closed days gzipped), and the query of one container at step=300 that the dashboard's 7-day chart
+    // makes: from the rolled-up steps, and from the lines alone (the same files without them).
+    Benchmark("step/7 days of one container, step=300, from the rolled-up steps (2,016 records)", configuration: .init(maxIterations: 20)) {
         benchmark in
-        let directory = GeneratedRollups.prepare()
-        let runtime = GeneratedHistory.runtime(reading: directory)
-        let now = Clocks.wallNanos()
-        for _ in benchmark.scaledIterations {
-            let count = steppedQuery(runtime, containerID: GeneratedHistory.id(7), since: now - 7 * 24 * hour, step: 300)
-            precondition(count >= 2000, "stepped query gave \(count)")
-        }
+        let week = GeneratedWeek.prepare()
+        stepped(benchmark, directory: week.directory, endNanos: week.endNanos, hours: 7 * 24, step: 300)
+    }
+    Benchmark("step/7 days of one container, step=300, from the lines (2,016 records)", configuration: .init(maxIterations: 3)) {
+        benchmark in
+        let week = GeneratedWeek.prepare()
+        stepped(benchmark, directory: week.linesOnly, endNanos: week.endNanos, hours: 7 * 24, step: 300)
     }
 }
 
-/// Seven days of rolled-up steps for 50 containers, written as the store writes them (closed days gzipped),
-/// made once and kept in /tmp (relative to the day it was made: a new day makes it anew).
-enum GeneratedRollups {
-    static func prepare() -> String {
-        let today = Clocks.wallNanos() / 86_400_000_000_000
-        let directory = "/tmp/wakedock-bench-rollups-v1-\(today)"
-        if FileManager.default.fileExists(atPath: directory + "/generated") { return directory }
+/// Eight days of 50 containers persisted every minute, written by the real store (which rolls up its
+/// five-minute steps as it writes), made once and kept in /tmp; and a copy of it without the rolled-up steps
+/// (hard links to the same metrics files).
+enum GeneratedWeek {
+    static let directory = "/tmp/wakedock-bench-week-v1"
+
+    struct Summary {
+        var directory: String
+        var linesOnly: String
+        var endNanos: Int64
+    }
+
+    static func prepare() -> Summary {
+        let linesOnly = directory + "-lines"
+        let marker = directory + "/generated"
+        if let text = try? String(contentsOfFile: marker, encoding: .utf8), let end = Int64(text.split(separator: " ")[0]) {
+            return Summary(directory: directory, linesOnly: linesOnly, endNanos: end)
+        }
         try? FileManager.default.removeItem(atPath: directory)
-        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let step: Int64 = 300_000_000_000
-        let end = Clocks.wallNanos() / step * step
-        var byDay: [Int64: String] = [:]
-        var t = end - 8 * 86_400_000_000_000
-        while t < end {
-            for sample in GeneratedHistory.tick(at: t) {
-                var line = ByteBuffer()
-                line.writeSampleJSON(sample, precision: .seconds)
-                var text = String(buffer: line)
-                text.removeLast()
-                text += ",\"cpu_percent_max\":\(sample.cpuPercent),\"memory_percent_max\":\(sample.memoryPercent),\"samples\":300}\n"
-                byDay[t / 86_400_000_000_000, default: ""] += text
-            }
-            t += step
+        try? FileManager.default.removeItem(atPath: linesOnly)
+        // Ends on a whole hour: every batch below is an hour of one day.
+        let end = Clocks.wallNanos() / 3_600_000_000_000 * 3_600_000_000_000
+        let store = GeneratedHistory.makeStore(directory: directory)
+        var hourStart = end - 8 * 86_400_000_000_000
+        while hourStart < end {
+            store.writeNow((0..<60).flatMap { GeneratedHistory.tick(at: hourStart + Int64($0) * 60_000_000_000) })
+            hourStart += 3_600_000_000_000
         }
-        for (day, text) in byDay {
-            let name = HistoryFileName(prefix: RollupWriter.prefix, day: day, part: nil, kind: .plain).name
-            try? text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        store.closeRollups()
+        store.flush()
+        _ = FileMaintenance.compressClosedFiles(directory: directory, today: end / 86_400_000_000_000)
+        try? FileManager.default.createDirectory(atPath: linesOnly, withIntermediateDirectories: true)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("metrics_") {
+            link(directory + "/" + name, linesOnly + "/" + name)
         }
-        _ = FileMaintenance.compressClosedFiles(directory: directory, today: today)
-        try? "done".write(toFile: directory + "/generated", atomically: true, encoding: .utf8)
-        return directory
+        try? "\(end) generated\n".write(toFile: marker, atomically: true, encoding: .utf8)
+        return Summary(directory: directory, linesOnly: linesOnly, endNanos: end)
     }
 }
 
 /// A day of history for 50 containers at 1 s persistence, written by the real store into /tmp once and
 /// reused by later runs (it does not depend on the clock: queries take the window from its end).
 enum GeneratedHistory {
-    static let directory = "/tmp/wakedock-bench-history-v1"
+    /// v2: written with the store's rolled-up steps beside the lines.
+    static let directory = "/tmp/wakedock-bench-history-v2"
     static let containers = 50
 
     struct Summary {

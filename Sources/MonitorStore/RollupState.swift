@@ -1,0 +1,43 @@
+import Foundation
+
+/// How far the rolled-up steps (`rollup300_…` files) go, kept beside them in `rollup300-state.json` so that a
+/// query knows which steps it may read from them, and a restart after a crash knows which lines to fold again.
+///
+/// - `sinceNanos`: the first step rolled up whole. Steps before it (history written before rollups began, or
+///   before a recovery gave up) are answered from the lines themselves.
+/// - `foldedBeforeNanos`: every line older than this is in a rolled-up step that is on disk, and no line from
+///   this time on is (steps are written in time order: the store's open steps all start here while it runs).
+///   While the daemon runs it is the start of the step it is filling; a clean shutdown writes every open step
+///   and sets it just past the newest line.
+public struct RollupState: Codable, Equatable, Sendable {
+    public var sinceNanos: Int64
+    public var foldedBeforeNanos: Int64
+
+    public init(sinceNanos: Int64, foldedBeforeNanos: Int64) {
+        self.sinceNanos = sinceNanos
+        self.foldedBeforeNanos = foldedBeforeNanos
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sinceNanos = "since_nanos"
+        case foldedBeforeNanos = "folded_before_nanos"
+    }
+
+    /// No underscore: `HistoryFileName` never takes it for a history file (retention, compression skip it).
+    public static let fileName = "rollup300-state.json"
+
+    /// The steps a query may read from the rollup files: those starting in `sinceNanos..<readableBefore`.
+    public var readableBeforeNanos: Int64 { RollupWriter.stepStart(foldedBeforeNanos) }
+
+    /// The state in `directory`, nil when there is none or it does not parse (rollups then begin anew).
+    public static func load(directory: String) -> RollupState? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + fileName) else { return nil }
+        return try? JSONDecoder().decode(RollupState.self, from: data)
+    }
+
+    /// Written to a temporary file and renamed over the old one: a crash leaves the old state or the new.
+    public func save(directory: String) throws {
+        let path = directory + "/" + Self.fileName
+        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
