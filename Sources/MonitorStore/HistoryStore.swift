@@ -30,8 +30,9 @@ public protocol HistoryStore: SampleSink, Sendable {
     func setRetentionDays(_ days: Int)
     /// What the store did (writes, failures), for `/status` and `/statistics`.
     var statistics: StoreStatistics { get }
-    /// The five-minute steps (`HistoryKind.rollups`) the store has on disk, every one of them: those that start
-    /// in this range. A stepped query reads them rather than every line; nil when there are none.
+    /// The five-minute steps (`HistoryKind.rollups`) the store has written, with none missing: those that start
+    /// in this range (less what retention has deleted since, with the lines of the same days). A stepped query
+    /// reads them rather than every line; nil when there are none.
     func rolledUpSteps() -> Range<Int64>?
 }
 

@@ -26,7 +26,13 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         var lines: [Key: Int] = [:]
         var bytes = 0
         /// Once every pending rolled-up step is on disk: the time before which every line is (`RollupState`).
-        var rollupsFoldedBefore: Int64?
+        /// Only ever raised (`raiseRollupsFoldedBefore`): a lower mark would vouch for less than is pending.
+        private(set) var rollupsFoldedBefore: Int64?
+
+        mutating func raiseRollupsFoldedBefore(to nanos: Int64?) {
+            guard let nanos else { return }
+            rollupsFoldedBefore = max(rollupsFoldedBefore ?? .min, nanos)
+        }
 
         /// Adds whole lines to a file's buffer; returns how many lines the cap made it give up (the oldest).
         mutating func append(_ lines: ByteBuffer, count: Int, to key: Key) -> Int {
@@ -35,8 +41,11 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             self.lines[key, default: 0] += count
             bytes += lines.writerIndex
             var dropped = 0
-            // The disk has been refusing for long enough to fill the cap: give up the oldest lines.
-            while bytes > JSONLStore.maxPendingBytes, let oldest = buffers.keys.min(by: { $0.day < $1.day }) {
+            // The disk has been refusing for long enough to fill the cap: give up the oldest lines. Never the
+            // rolled-up steps (a 300th of the lines): the watermark vouches for them once they are written.
+            while bytes > JSONLStore.maxPendingBytes,
+                let oldest = buffers.keys.filter({ $0.prefix != RollupWriter.prefix }).min(by: { $0.day < $1.day })
+            {
                 bytes -= buffers.removeValue(forKey: oldest)?.readableBytes ?? 0
                 dropped += self.lines.removeValue(forKey: oldest) ?? 0
             }
@@ -69,6 +78,16 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
     /// What the rolled-up steps on disk cover (nil until the first line is folded in a directory without any),
     /// and the last state written beside them.
     private let rollupState: Mutex<(current: RollupState?, saved: RollupState?)>
+    /// True once `rollupState.current` is set: the encoder's test on every batch, without the lock.
+    private let rollupsBegun: Atomic<Bool>
+    /// The start of the writer's open steps after its last fold (`Int64.max` when none): no query reads a
+    /// rolled-up step from there on, whatever the state says.
+    private let openStepsSince = Atomic<Int64>(.max)
+    /// The end of the steps `rollupState.current` vouches for (`Int64.min` when none): the encoder's check that its
+    /// open steps do not start before them (a wall clock gone back), without the lock.
+    private let rollupsVouchedBefore: Atomic<Int64>
+    /// Held while the state file is written, so that queries (which take `rollupState` only) never wait on the disk.
+    private let rollupStateWriting = Mutex(())
     /// True when the directory had no metrics file at start: rollups then cover the first line's whole step.
     private let rollupsFromFirstLine: Bool
     private let files: Mutex<[String: DailyJSONLFile]>
@@ -106,8 +125,10 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             "alerts": DailyJSONLFile(directory: directory, prefix: "alerts", maxBytes: maxFileBytes) { closed.yield($0) },
             RollupWriter.prefix: DailyJSONLFile(directory: directory, prefix: RollupWriter.prefix, maxBytes: maxFileBytes) { closed.yield($0) },
         ])
-        let saved = RollupState.load(directory: directory)
+        let saved = RollupState.load(directory: directory, nowNanos: Clocks.wallNanos())
         rollupState = Mutex((saved, saved))
+        rollupsBegun = Atomic(saved != nil)
+        rollupsVouchedBefore = Atomic(saved?.vouchedBeforeNanos ?? .min)
         rollupsFromFirstLine = FileMaintenance.historyFiles(directory: directory, prefix: HistoryKind.metrics.rawValue).isEmpty
     }
 
@@ -276,18 +297,34 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         let metrics = Pending.Key(prefix: HistoryKind.metrics.rawValue, day: DailyJSONLFile.dayNumber(nanos: first.timestampNanos))
         let dropped = rollups.withLock { writer -> Int in
             var closed: [Int64: (ByteBuffer, Int)] = [:]
-            let foldedBefore = writer.fold(buffer, precision: precision, into: &closed)
-            beginRollups(firstLineNanos: writer.oldestLineNanos)
+            let folded = writer.fold(buffer, precision: precision, into: &closed)
+            if !rollupsBegun.load(ordering: .acquiring) { beginRollups(firstLineNanos: writer.oldestLineNanos) }
+            // Open steps before what is vouched for, or a line back in an earlier step: the clock went back (while
+            // running, or while the daemon was down).
+            let vouched = rollupsVouchedBefore.load(ordering: .acquiring)
+            if folded.steppedBackFrom != nil || (folded.foldedBefore.map { $0 < vouched } ?? false) {
+                restartRollups(since: max(vouched, folded.steppedBackFrom ?? .min) &+ RollupWriter.stepNanos)
+            }
+            openStepsSince.store(folded.foldedBefore ?? .max, ordering: .releasing)
             return pending.withLock { p in
                 var dropped = p.append(buffer, count: samples.count, to: metrics)
                 for (day, (lines, count)) in closed {
                     dropped += p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
                 }
-                if let foldedBefore { p.rollupsFoldedBefore = foldedBefore }
+                p.raiseRollupsFoldedBefore(to: folded.foldedBefore)
                 return dropped
             }
         }
         if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
+    }
+
+    /// The wall clock went back across a step: the steps it went back over may now be written twice, so the
+    /// rolled-up steps begin anew after them (queries read the lines until the clock is past them again).
+    private func restartRollups(since: Int64) {
+        changeRollupState { $0 = RollupState(sinceNanos: since, foldedBeforeNanos: since) }
+        logger.warning(
+            "the wall clock went back; stepped queries read the lines until it is past where it was",
+            metadata: ["storage_path": "\(directory)"])
     }
 
     /// The first line folded in a directory whose rollups had not begun: from its step on if the directory
@@ -301,11 +338,13 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             let since = rollupsFromFirstLine || step == firstLineNanos ? step : step &+ RollupWriter.stepNanos
             state.current = RollupState(sinceNanos: since, foldedBeforeNanos: since)
         }
+        rollupsBegun.store(true, ordering: .releasing)
     }
 
     public func rolledUpSteps() -> Range<Int64>? {
-        guard let state = rollupState.withLock({ $0.current }), state.sinceNanos < state.readableBeforeNanos else { return nil }
-        return state.sinceNanos..<state.readableBeforeNanos
+        guard let state = rollupState.withLock({ $0.current }) else { return nil }
+        let before = min(state.readableBeforeNanos, openStepsSince.load(ordering: .acquiring))
+        return state.sinceNanos < before ? state.sinceNanos..<before : nil
     }
 
     /// Writes every container's open five-minute step (at shutdown, and for tools that fill a directory).
@@ -314,12 +353,13 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         let dropped = rollups.withLock { writer -> Int in
             var closed: [Int64: (ByteBuffer, Int)] = [:]
             let foldedBefore = writer.closeAll(precision: precision, into: &closed)
+            openStepsSince.store(.max, ordering: .releasing)
             return pending.withLock { p in
                 var dropped = 0
                 for (day, (lines, count)) in closed {
                     dropped += p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
                 }
-                if let foldedBefore { p.rollupsFoldedBefore = foldedBefore }
+                p.raiseRollupsFoldedBefore(to: foldedBefore)
                 return dropped
             }
         }
@@ -338,7 +378,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                 for (day, (lines, count)) in recovered.steps {
                     _ = p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
                 }
-                p.rollupsFoldedBefore = recovered.foldedBeforeNanos
+                p.raiseRollupsFoldedBefore(to: recovered.foldedBeforeNanos)
             }
             logger.notice("rolled up the steps a previous run left open", metadata: ["steps": "\(count)", "storage_path": "\(directory)"])
         } else {
@@ -355,12 +395,16 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
     /// Changes what the rolled-up steps cover, and writes it beside them when it differs from what is there
     /// (a failed write is tried again at the next change or flush).
     private func changeRollupState(_ change: (inout RollupState?) -> Void) {
-        rollupState.withLock { state in
-            change(&state.current)
-            guard let new = state.current, new != state.saved else { return }
+        rollupStateWriting.withLock { _ in
+            let new = rollupState.withLock { state -> RollupState? in
+                change(&state.current)
+                rollupsVouchedBefore.store(state.current?.vouchedBeforeNanos ?? .min, ordering: .releasing)
+                return state.current != state.saved ? state.current : nil
+            }
+            guard let new else { return }
             do {
                 try new.save(directory: directory)
-                state.saved = new
+                rollupState.withLock { $0.saved = new }
             } catch {
                 // Queries still read the steps this run wrote; after a crash the steps since the last state saved
                 // would be folded twice (their means stay right, their `samples` double).
@@ -431,7 +475,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
                 }
                 p.bytes += failed.bytes
                 // The steps that failed are older than any pending since: their watermark stands until they are written.
-                if rollupsFailed, p.rollupsFoldedBefore == nil { p.rollupsFoldedBefore = taken.rollupsFoldedBefore }
+                if rollupsFailed { p.raiseRollupsFoldedBefore(to: taken.rollupsFoldedBefore) }
             }
         } else if statistics.setFailing(false) {
             logger.notice("history writes resumed", metadata: ["storage_path": "\(directory)"])

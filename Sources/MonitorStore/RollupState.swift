@@ -7,8 +7,9 @@ import Foundation
 ///   before a recovery gave up) are answered from the lines themselves.
 /// - `foldedBeforeNanos`: every line older than this is in a rolled-up step that is on disk, and no line from
 ///   this time on is (steps are written in time order: the store's open steps all start here while it runs).
-///   While the daemon runs it is the start of the step it is filling; a clean shutdown writes every open step
-///   and sets it just past the newest line.
+///   While the daemon runs it is the start of the step it is filling (or, after a restart inside a step a clean
+///   shutdown wrote, just past that shutdown's newest line); a clean shutdown writes every open step and sets it
+///   just past the newest line.
 public struct RollupState: Codable, Equatable, Sendable {
     public var sinceNanos: Int64
     public var foldedBeforeNanos: Int64
@@ -29,10 +30,18 @@ public struct RollupState: Codable, Equatable, Sendable {
     /// The steps a query may read from the rollup files: those starting in `sinceNanos..<readableBefore`.
     public var readableBeforeNanos: Int64 { RollupWriter.stepStart(foldedBeforeNanos) }
 
-    /// The state in `directory`, nil when there is none or it does not parse (rollups then begin anew).
-    public static func load(directory: String) -> RollupState? {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + fileName) else { return nil }
-        return try? JSONDecoder().decode(RollupState.self, from: data)
+    /// The end of the steps a query may read, `Int64.min` when there are none yet.
+    var vouchedBeforeNanos: Int64 { readableBeforeNanos > sinceNanos ? readableBeforeNanos : .min }
+
+    /// The state in `directory`, nil when there is none, it does not parse, or it cannot be true (a mark in
+    /// the future would hide the newest steps): rollups then begin anew.
+    public static func load(directory: String, nowNanos: Int64) -> RollupState? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + fileName),
+            let state = try? JSONDecoder().decode(RollupState.self, from: data),
+            state.sinceNanos >= 0, state.sinceNanos <= state.foldedBeforeNanos,
+            state.foldedBeforeNanos <= nowNanos &+ 86_400_000_000_000
+        else { return nil }
+        return state
     }
 
     /// Written to a temporary file and renamed over the old one: a crash leaves the old state or the new.

@@ -11,20 +11,31 @@ import NIOCore
 /// So after each fold every open step starts at the same time, the writer's `foldedBefore`: every line before
 /// it is in a written step, no line after it is (what `RollupState` keeps on disk). At shutdown every open step
 /// is written; a step cut by a restart is then in two parts, which a query folds together by their `samples`.
+/// A wall clock stepped back across a step closes the later step early and opens the earlier one again: the fold
+/// reports it, and the store starts its rolled-up steps anew after the latest step seen (those before may now
+/// be written twice).
 public struct RollupWriter {
     public static let prefix = "rollup300"
     public static let stepNanos: Int64 = 300_000_000_000
 
     private var open: [String: StepAccumulator] = [:]
-    /// The oldest and newest lines folded so far (their times).
+    /// The oldest and newest lines folded so far (their times), and the latest step start.
     private(set) var oldestLineNanos = Int64.max
     private(set) var newestLineNanos = Int64.min
+    private(set) var latestStepStart = Int64.min
+
+    struct Folded {
+        /// Every line folded so far that is older than this is in a step written out; nil when nothing is open.
+        var foldedBefore: Int64?
+        /// Set when a line went back to an earlier step than one already seen: the latest step start before it.
+        var steppedBackFrom: Int64?
+    }
 
     /// Folds `lines` (whole JSONL lines, as just encoded, oldest first) and appends the steps they closed to
-    /// `out` (by the day of each step's start: the records and their count). Returns the time before which every
-    /// line folded so far is in a step written to `out` (the start of the open steps), nil when nothing is open.
-    mutating func fold(_ lines: ByteBuffer, precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) -> Int64? {
+    /// `out` (by the day of each step's start: the records and their count).
+    mutating func fold(_ lines: ByteBuffer, precision: TimestampPrecision, into out: inout [Int64: (ByteBuffer, Int)]) -> Folded {
         var latestStart = Int64.min
+        var steppedBackFrom: Int64?
         lines.withUnsafeReadableBytes { bytes in
             guard var cursor = bytes.baseAddress else { return }
             let end = cursor + bytes.count
@@ -37,6 +48,8 @@ public struct RollupWriter {
                         oldestLineNanos = min(oldestLineNanos, nanos)
                         newestLineNanos = max(newestLineNanos, nanos)
                         let start = Self.stepStart(nanos)
+                        if start < latestStepStart { steppedBackFrom = max(steppedBackFrom ?? .min, latestStepStart) }
+                        latestStepStart = max(latestStepStart, start)
                         latestStart = max(latestStart, start)
                         if let current = open[id], current.stepStartNanos != start {
                             Self.write(current, precision: precision, into: &out)
@@ -53,7 +66,7 @@ public struct RollupWriter {
             Self.write(open[id]!, precision: precision, into: &out)
             open[id] = nil
         }
-        return open.values.lazy.map(\.stepStartNanos).min()
+        return Folded(foldedBefore: open.values.lazy.map(\.stepStartNanos).min(), steppedBackFrom: steppedBackFrom)
     }
 
     /// Every open step, written as it stands (at shutdown). Returns the time before which every line folded so

@@ -68,7 +68,7 @@ import Testing
         // Every step is on disk, the last line's too; queries read all but that last one from the steps (a restart
         // may add to it: the lines answer for it).
         #expect(store.rolledUpSteps() == Self.start..<(Self.start + 900 * Self.second))
-        #expect(RollupState.load(directory: directory) == RollupState(sinceNanos: Self.start, foldedBeforeNanos: Self.start + 1199 * Self.second + 1))
+        #expect(RollupState.load(directory: directory, nowNanos: Self.start + 86_400 * Self.second) == RollupState(sinceNanos: Self.start, foldedBeforeNanos: Self.start + 1199 * Self.second + 1))
     }
 
     /// The step being filled is not on disk: queries read the rolled-up steps before it only, and the state on
@@ -77,7 +77,7 @@ import Testing
         let store = store()
         Self.write(store, seconds: 720)  // 10:30 … 10:41:59: two steps closed, the third open
         #expect(store.rolledUpSteps() == Self.start..<(Self.start + 600 * Self.second))
-        #expect(RollupState.load(directory: directory)?.foldedBeforeNanos == Self.start + 600 * Self.second)
+        #expect(RollupState.load(directory: directory, nowNanos: Self.start + 86_400 * Self.second)?.foldedBeforeNanos == Self.start + 600 * Self.second)
         #expect(try rollups().count == 4)
     }
 
@@ -90,7 +90,7 @@ import Testing
         Self.write(store, from: 290, seconds: 320)  // closes 10:30, opens and closes 10:35, opens 10:40
         #expect(store.statistics.failing)
         #expect(store.rolledUpSteps() == nil)
-        #expect(RollupState.load(directory: directory)?.foldedBeforeNanos == Self.start)
+        #expect(RollupState.load(directory: directory, nowNanos: Self.start + 86_400 * Self.second)?.foldedBeforeNanos == Self.start)
         try FileManager.default.removeItem(atPath: file)
         store.flush()
         #expect(!store.statistics.failing)
@@ -114,10 +114,47 @@ import Testing
         #expect(web.map { $0["memory_usage"] as? Int } == [1299, 1599, 1719])
         #expect(web.last?["memory_percent_max"] as? Double == 11.9)
         #expect(next.rolledUpSteps() == Self.start..<(Self.start + 600 * Self.second))
-        #expect(RollupState.load(directory: directory)?.foldedBeforeNanos == Self.start + 719 * Self.second + 1)
+        #expect(RollupState.load(directory: directory, nowNanos: Self.start + 86_400 * Self.second)?.foldedBeforeNanos == Self.start + 719 * Self.second + 1)
         // Nothing left to fold: a second start writes nothing.
         store().recoverRollups()
         #expect(try rollups().count == 6)
+    }
+
+    /// A wall clock gone back across a step, while running or while stopped: the steps it went back over could
+    /// be written twice, so no query reads them; the rolled-up steps begin anew after them.
+    @Test func aClockGoneBackRestartsTheRolledUpSteps() throws {
+        let running = store()
+        Self.write(running, seconds: 720)
+        #expect(running.rolledUpSteps() == Self.start..<(Self.start + 600 * Self.second))
+        Self.write(running, from: 60, seconds: 10)  // back to 10:31
+        #expect(running.rolledUpSteps() == nil)
+        #expect(RollupState.load(directory: directory, nowNanos: Self.start) == RollupState(
+            sinceNanos: Self.start + 900 * Self.second, foldedBeforeNanos: Self.start + 900 * Self.second))
+        running.closeRollups()
+        running.flush()
+
+        try FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let before = store()
+        Self.write(before, seconds: 720)
+        before.closeRollups()
+        before.flush()
+        let after = store()
+        Self.write(after, from: 60, seconds: 10)
+        #expect(after.rolledUpSteps() == nil)
+        #expect(RollupState.load(directory: directory, nowNanos: Self.start)?.sinceNanos == Self.start + 900 * Self.second)
+    }
+
+    /// A state that cannot be true (a mark in the future, since after the mark) is not believed.
+    @Test func anImpossibleStateIsIgnored() throws {
+        for state in [#"{"since_nanos":1,"folded_before_nanos":9000000000000000000}"#,
+                      #"{"since_nanos":900,"folded_before_nanos":100}"#, "{}", "garbage"] {
+            try state.write(toFile: directory + "/" + RollupState.fileName, atomically: false, encoding: .utf8)
+            #expect(RollupState.load(directory: directory, nowNanos: Self.start) == nil, "\(state)")
+        }
+        let store = store()
+        Self.write(store, seconds: 600)
+        #expect(store.rolledUpSteps() == Self.start..<(Self.start + 300 * Self.second))
     }
 
     /// History written before rollups began (another version, or a lost state): the step it may share with the

@@ -476,9 +476,9 @@ def test_stepped_queries_read_the_rolled_up_steps_then_the_lines(binary, engine,
                            "--interval", "0.5")
     try:
         api.daemon.wait_for(r"rolled up the steps a previous run left open", timeout=10)
-        # The window starts in the first rolled-up step (`hours`: from now, a moment past `start + 12 steps`); one
-        # starting before the steps began would read the lines alone.
-        params = {"container_id": "wd-rolled", "hours": 1, "limit": 100}
+        # The window starts a minute into the first rolled-up step; one starting before the steps began would read
+        # the lines alone.
+        params = {"container_id": "wd-rolled", "hours": (time.time() - start - 60) / 3600, "limit": 100}
         by_five = {epoch(r["timestamp"]): r for r in api.get("/metrics", params={**params, "step": 300}).json()}
         assert len(by_five) == 11, sorted(by_five)
         for k in range(11):
@@ -491,7 +491,7 @@ def test_stepped_queries_read_the_rolled_up_steps_then_the_lines(binary, engine,
         assert all(r["cpu_percent_max"] == 88.0 for r in by_ten if epoch(r["timestamp"]) < rolled_until)
         by_minute = api.get("/metrics", params={**params, "step": 60}).json()
         assert len(by_minute) >= 50 and all(r["cpu_percent"] == 5.0 for r in by_minute)
-        before = api.get("/metrics", params={**params, "hours": 1.2, "step": 300}).json()
+        before = api.get("/metrics", params={**params, "hours": (time.time() - start + 60) / 3600, "step": 300}).json()
         assert before and all(r["cpu_percent"] == 5.0 for r in before)
     finally:
         api.daemon.stop()
