@@ -130,7 +130,7 @@ let package = Package(
         // the tokens `wakedock-monitor token` mints. No HTTP.
         .target(
             name: "MonitorSecurity",
-            dependencies: [.product(name: "JWTKit", package: "jwt-kit")]
+            dependencies: ["MonitorCore", .product(name: "JWTKit", package: "jwt-kit")]
         ),
         // The HTTP facade: REST API and WebSocket stream on Hummingbird, over the runtime. No cgroup file.
         .target(
@@ -185,6 +185,7 @@ let package = Package(
                 "MonitorCore",
                 "MonitorEncoding",
                 "MonitorHealth",
+                "MonitorSecurity",
                 .product(name: "Metrics", package: "swift-metrics"),
                 // `stats --from`: the serving daemon's rings over HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -237,7 +238,7 @@ let package = Package(
         ),
         // Tokens: signatures, algorithms, time claims, audience and issuer, scopes and container claims.
         .testTarget(
-            name: "MonitorSecurityTests", dependencies: ["MonitorSecurity", .product(name: "JWTKit", package: "jwt-kit")]),
+            name: "MonitorSecurityTests", dependencies: ["MonitorCore", "MonitorSecurity", .product(name: "JWTKit", package: "jwt-kit")]),
         // The HTTP layer in process (no root, no dockerd, no binary): the controllers' answers, validation and error
         // shapes through Hummingbird's router test client; the OpenAPI document against the routes and encoders.
         .testTarget(

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import MonitorCore
 import MonitorSecurity
 import Testing
 
@@ -41,7 +42,7 @@ struct RawClaims: JWTPayload {
         #expect(grant.subject == "alice")
         #expect(grant.scopes == [.admin, .scrape])
         #expect(grant.allows(.read) && grant.allows(.admin) && grant.allows(.scrape))
-        #expect(grant.containers == ["web"] && grant.services == ["api"])
+        #expect(grant.visibility == ContainerVisibility(containers: ["web"], services: ["api"]))
     }
 
     @Test func expiredNotYetValidAndEndlessTokensAreRefused() async throws {
@@ -96,13 +97,13 @@ struct RawClaims: JWTPayload {
 
     @Test func containerAndServiceClaimsOnlyNarrow() {
         let both = AccessGrant(subject: "s", scopes: [.read], containers: ["web", "abc"], services: ["api"])
-        #expect(both.sees(containerID: "0123", name: "web", service: "api"))
-        #expect(!both.sees(containerID: "0123", name: "web", service: "db"))
-        #expect(both.sees(containerID: "abcdef", name: "other", service: "api"))  // an id prefix of 3+
-        #expect(!both.sees(containerID: "0123", name: "other", service: "api"))
+        #expect(both.visibility.sees(id: "0123", name: "web", service: "api"))
+        #expect(!both.visibility.sees(id: "0123", name: "web", service: "db"))
+        #expect(both.visibility.sees(id: "abcdef", name: "other", service: "api"))  // an id prefix of 3+
+        #expect(!both.visibility.sees(id: "0123", name: "other", service: "api"))
         let short = AccessGrant(subject: "s", scopes: [.read], containers: ["ab"])
-        #expect(!short.sees(containerID: "abcdef", name: "x", service: nil))
-        #expect(AccessGrant.unrestricted.sees(containerID: "x", name: "y", service: nil))
+        #expect(!short.visibility.sees(id: "abcdef", name: "x", service: nil))
+        #expect(AccessGrant.unrestricted.visibility.sees(id: "x", name: "y", service: nil))
         #expect(AccessScope.parse("openid monitoring:read  metrics:scrape") == [.read, .scrape])
     }
 }
