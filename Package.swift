@@ -244,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "MonitorServerTests",
             dependencies: [
-                "MonitorCore", "MonitorEncoding", "MonitorRuntime", "MonitorServer", "MonitorStore",
+                "MonitorCore", "MonitorEncoding", "MonitorRuntime", "MonitorSecurity", "MonitorServer", "MonitorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
