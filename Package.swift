@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         // The only code that opens cgroup and proc files: kept descriptors, pread into caller buffers,
@@ -125,6 +126,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Who may do what (SPEC §10): bearer tokens checked with jwt-kit, their scopes and container claims, and
+        // the tokens `wakedock-monitor token` mints. No HTTP.
+        .target(
+            name: "MonitorSecurity",
+            dependencies: ["MonitorCore", .product(name: "JWTKit", package: "jwt-kit")]
+        ),
         // The HTTP facade: REST API and WebSocket stream on Hummingbird, over the runtime. No cgroup file.
         .target(
             name: "MonitorServer",
@@ -134,6 +141,7 @@ let package = Package(
                 "MonitorEncoding",
                 "MonitorNotifications",
                 "MonitorRuntime",
+                "MonitorSecurity",
                 "MonitorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -162,6 +170,7 @@ let package = Package(
                 "MonitorEncoding",
                 "MonitorNotifications",
                 "MonitorRuntime",
+                "MonitorSecurity",
                 "MonitorServer",
                 "MonitorStore",
                 "MonitorSystemd",
@@ -176,6 +185,7 @@ let package = Package(
                 "MonitorCore",
                 "MonitorEncoding",
                 "MonitorHealth",
+                "MonitorSecurity",
                 .product(name: "Metrics", package: "swift-metrics"),
                 // `stats --from`: the serving daemon's rings over HTTP.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -226,12 +236,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Tokens: signatures, algorithms, time claims, audience and issuer, scopes and container claims.
+        .testTarget(
+            name: "MonitorSecurityTests", dependencies: ["MonitorCore", "MonitorSecurity", .product(name: "JWTKit", package: "jwt-kit")]),
         // The HTTP layer in process (no root, no dockerd, no binary): the controllers' answers, validation and error
         // shapes through Hummingbird's router test client; the OpenAPI document against the routes and encoders.
         .testTarget(
             name: "MonitorServerTests",
             dependencies: [
-                "MonitorCore", "MonitorEncoding", "MonitorRuntime", "MonitorServer", "MonitorStore",
+                "MonitorCore", "MonitorEncoding", "MonitorRuntime", "MonitorSecurity", "MonitorServer", "MonitorStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -35,8 +35,8 @@ if [ ${#packages[@]} -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
-python_packages="pytest requests websocket-client jsonschema openapi-spec-validator schemathesis prometheus-client"
-if [ "$purpose" = test ] && ! python3 -c 'import pytest, requests, websocket, jsonschema, openapi_spec_validator, schemathesis, prometheus_client' 2>/dev/null; then
+python_packages="pytest requests websocket-client jsonschema openapi-spec-validator schemathesis prometheus-client pyjwt cryptography"
+if [ "$purpose" = test ] && ! python3 -c 'import pytest, requests, websocket, jsonschema, openapi_spec_validator, schemathesis, prometheus_client, jwt, cryptography' 2>/dev/null; then
     echo "install-deps: installing $python_packages"
     # shellcheck disable=SC2086
     python3 -m pip install -q $python_packages ||

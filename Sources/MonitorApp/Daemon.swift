@@ -6,6 +6,7 @@ import MonitorEncoding
 import MonitorHealth
 import MonitorNotifications
 import MonitorRuntime
+import MonitorSecurity
 import MonitorServer
 import MonitorStore
 import MonitorSystemd
@@ -20,7 +21,7 @@ public enum Daemon {
     /// process's logging went and why, for the start-up line.
     public static func build(
         settings: Settings, logger: Logger, environment: [String: String], logTarget: (target: LogTarget, reason: String),
-        health: HealthRegistry = HealthRegistry()
+        health: HealthRegistry = HealthRegistry(), tokens: TokenVerifier? = nil
     ) throws -> ServiceGroup {
         let fileLimit = wd_raise_nofile_limit()
         let engine = try Engine(settings: settings, logger: logger, health: health)
@@ -90,7 +91,7 @@ public enum Daemon {
         let alertLogger = LoggingSetup.component("alerts", of: logger)
         runtime.addAlertListener { AlertLogLine.log($0, to: alertLogger) }
         if let webhooks { runtime.addAlertListener { webhooks.enqueue($0) } }
-        if let warning = ListenExposure(host: settings.host, port: settings.port).warning {
+        if let warning = ListenExposure(host: settings.host, port: settings.port, authenticated: tokens != nil).warning {
             logger.warning("\(warning)", metadata: ["host": "\(settings.host)"])
         }
         let serverOptions = ServerOptions(
@@ -98,7 +99,8 @@ public enum Daemon {
             wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout,
             wsQueueSize: settings.wsQueueSize,
             httpLimits: HTTPGuardLimits(
-                headerTimeout: settings.httpHeaderTimeout, bodyTimeout: settings.httpBodyTimeout))
+                headerTimeout: settings.httpHeaderTimeout, bodyTimeout: settings.httpBodyTimeout),
+            tokens: tokens)
         let serverStatistics = ServerStatistics(health: health)
         let hub = MonitorServer.makeHub(runtime: runtime, statistics: serverStatistics, options: serverOptions)
         engine.collector.add(sink: hub)

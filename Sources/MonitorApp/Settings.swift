@@ -50,6 +50,12 @@ public struct Settings: Sendable {
     public var httpHeaderTimeout: Duration = .seconds(10)
     /// How long a client has to send a request's body once its head is in.
     public var httpBodyTimeout: Duration = .seconds(20)
+    /// Authentication (SPEC §10): on with a secret (or its file) or public keys.
+    public var jwtSecret: String?
+    public var jwtSecretFile: String?
+    public var jwtPublicKeys: String?
+    public var jwtAudience: String?
+    public var jwtIssuer: String?
 
     /// A setting that failed validation: printed as one line, then the process exits with EX_CONFIG (78).
     public struct Invalid: Error, CustomStringConvertible {
@@ -129,6 +135,17 @@ public struct Settings: Sendable {
                 s[keyPath: path] = text
             case .path(let path):
                 guard text.hasPrefix("/"), !text.contains("\0") else { throw bad }
+                s[keyPath: path] = text
+            case .optionalText(let path):
+                guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw bad }
+                s[keyPath: path] = text
+            case .optionalPath(let path):
+                guard text.hasPrefix("/"), !text.contains("\0") else { throw bad }
+                s[keyPath: path] = text
+            case .secret(let path):
+                guard text.utf8.count >= 32 else {
+                    throw Invalid(source: source, value: "(\(text.utf8.count) bytes, not shown)", expected: spec.expected)
+                }
                 s[keyPath: path] = text
             case .urls(let path):
                 let urls = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

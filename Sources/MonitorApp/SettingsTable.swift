@@ -21,16 +21,23 @@ public struct SettingSpec {
         case path(WritableKeyPath<Settings, String>)
         /// Comma-separated http(s) URLs.
         case urls(WritableKeyPath<Settings, [String]>)
+        /// Unset unless given; non-empty, no blanks.
+        case optionalText(WritableKeyPath<Settings, String?>)
+        case optionalPath(WritableKeyPath<Settings, String?>)
+        /// A secret: at least 32 bytes, never printed (not even in the line refusing it).
+        case secret(WritableKeyPath<Settings, String?>)
         case logLevel
         case logTarget
         /// Also read from DOCKER_HOST (unix:// only) when its variable is unset.
         case dockerSocket
     }
 
-    /// Which commands take the setting: `serve` only, or `serve` and `stats`.
+    /// Which commands take the setting: `serve` only, `serve` and `stats`, or `serve` and `token` (the
+    /// token settings).
     public enum Scope: Sendable {
         case serve
         case common
+        case tokens
     }
 
     public let variable: String
@@ -128,6 +135,21 @@ public struct SettingSpec {
             .init(
                 variable: "WAKEDOCK_WEBHOOK_URLS", flag: "--webhook-url", kind: .urls(\.webhookURLs), shownDefault: "none",
                 help: "comma-separated http(s):// URLs that receive every alert and resolution"),
+            .init(
+                variable: "WAKEDOCK_JWT_SECRET", flag: "--jwt-secret", kind: .secret(\.jwtSecret), scope: .tokens, shownDefault: "none",
+                help: "HS256 secret (32 bytes or more) that turns authentication on; prefer the file: a flag shows in ps"),
+            .init(
+                variable: "WAKEDOCK_JWT_SECRET_FILE", flag: "--jwt-secret-file", kind: .optionalPath(\.jwtSecretFile), scope: .tokens, shownDefault: "none",
+                help: "file holding the HS256 secret (a final newline is ignored)"),
+            .init(
+                variable: "WAKEDOCK_JWT_PUBLIC_KEYS", flag: "--jwt-public-keys", kind: .optionalPath(\.jwtPublicKeys), shownDefault: "none",
+                help: "file of public keys for RS256/ES256 tokens: one PEM key, or a JWKS document"),
+            .init(
+                variable: "WAKEDOCK_JWT_AUDIENCE", flag: "--jwt-audience", kind: .optionalText(\.jwtAudience), scope: .tokens, shownDefault: "none",
+                help: "when set, a token's aud must include it"),
+            .init(
+                variable: "WAKEDOCK_JWT_ISSUER", flag: "--jwt-issuer", kind: .optionalText(\.jwtIssuer), scope: .tokens, shownDefault: "none",
+                help: "when set, a token's iss must be it"),
             .init(variable: "WAKEDOCK_HOST", flag: "--host", kind: .text(\.host), help: "address the HTTP API listens on"),
             .init(variable: "WAKEDOCK_PORT", flag: "--port", kind: .integer(\.port, 0...65535), help: "port the HTTP API listens on"),
             .init(
@@ -173,6 +195,7 @@ public struct SettingSpec {
         case .text(let path), .path(let path): return defaults[keyPath: path]
         case .optionalDuration(let path, _): return defaults[keyPath: path]?.secondsText ?? "none"
         case .urls(let path): return defaults[keyPath: path].isEmpty ? "none" : defaults[keyPath: path].joined(separator: ",")
+        case .optionalText(let path), .optionalPath(let path), .secret(let path): return defaults[keyPath: path] ?? "none"
         case .logLevel: return defaults.logLevel.rawValue
         case .logTarget: return defaults.logTarget.rawValue
         case .dockerSocket: return defaults.dockerSocket
@@ -188,6 +211,9 @@ public struct SettingSpec {
         case .text: "a non-empty value without blanks"
         case .path: "an absolute path"
         case .urls: "comma-separated http:// or https:// URLs"
+        case .optionalText: "a non-empty value without blanks"
+        case .optionalPath: "an absolute path"
+        case .secret: "at least 32 bytes"
         case .logLevel: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
         case .logTarget: "auto, journal or stderr"
         case .dockerSocket: "an absolute socket path"

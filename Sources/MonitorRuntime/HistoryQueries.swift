@@ -14,6 +14,8 @@ public struct HistoryRequest: Sendable {
     /// Samples only: one record per container per step of this many nanoseconds (`StepDownsampler`); `limit`
     /// then counts those records.
     public var stepNanos: Int64?
+    /// The containers the caller may see: the others' records are left out as if they did not exist.
+    public var visibility = ContainerVisibility.all
 
     public init(
         containerRef: String? = nil, serviceName: String? = nil, sinceNanos: Int64, limit: Int, level: AlertLevel? = nil,
@@ -157,12 +159,14 @@ extension MonitoringRuntime {
         }
         let since = max(q.sinceNanos, rollupsBefore ?? .min)
         var filter = StoredRecordFilter(sinceNanos: since, serviceName: q.serviceName)
+        filter.visibility = q.visibility
         var series = registry.all
         for s in series {
             if let oldest = s.oldestTimestampNanos { filter.inMemorySince[s.identity.id] = oldest }
         }
+        series = series.filter { q.visibility.sees($0.identity) }
         if let ref = q.containerRef {
-            if let one = try container(ref) {
+            if let one = try container(ref), q.visibility.sees(one.identity) {
                 series = [one]
                 filter.containerID = one.identity.id
             } else {
@@ -200,6 +204,7 @@ extension MonitoringRuntime {
         let since = q.sinceNanos
         var filter = StoredRecordFilter(sinceNanos: since, serviceName: q.serviceName, level: q.level?.rawValue)
         filter.allInMemorySince = alerts.oldestTimestampNanos
+        filter.visibility = q.visibility
         var ids: Set<String>?
         var nameOrPrefix: ContainerReference?
         if let ref = q.containerRef {
@@ -212,6 +217,7 @@ extension MonitoringRuntime {
             }
         }
         let memory = alerts.newestFirst(notBeforeNanos: since, limit: q.limit) { a in
+            if !q.visibility.sees(id: a.containerID, name: a.containerName, service: a.serviceName) { return false }
             if let ids, !ids.contains(a.containerID) { return false }
             if let ref = nameOrPrefix, !ref.matches(id: a.containerID, name: a.containerName) { return false }
             if let service = q.serviceName, a.serviceName != service { return false }

@@ -26,12 +26,13 @@ public struct AlertSummary: Sendable, Equatable {
 extension MonitoringRuntime {
     static let hourNanos: Int64 = 3_600_000_000_000
 
-    public func performanceSummary(nowNanos: Int64 = Clocks.wallNanos()) -> PerformanceSummary {
+    /// `visibility`: the containers the caller may see (the others are left out of every figure).
+    public func performanceSummary(nowNanos: Int64 = Clocks.wallNanos(), visibility: ContainerVisibility = .all) -> PerformanceSummary {
         let hourAgo = nowNanos &- Self.hourNanos
         var summary = PerformanceSummary(averageCPUPercent: 0, averageMemoryPercent: 0, networkRxBytes: 0, networkTxBytes: 0, samplesLastHour: 0)
         var cpuSum = 0.0
         var memorySum = 0.0
-        for series in registry.all {
+        for series in registry.all where visibility.sees(series.identity) {
             let recent = series.recent(limit: .max, notBeforeNanos: hourAgo)
             for s in recent {
                 cpuSum += s.cpuPercent
@@ -50,15 +51,23 @@ extension MonitoringRuntime {
         return summary
     }
 
-    /// `health`: a reading of the runtime's registry, where the evaluator counts what it raised and resolved.
-    public func alertSummary(_ health: HealthReadings, nowNanos: Int64 = Clocks.wallNanos()) -> AlertSummary {
+    /// `health`: a reading of the runtime's registry, where the evaluator counts what it raised and resolved
+    /// (the daemon's totals, whoever asks). `visibility`: the containers the caller may see.
+    public func alertSummary(
+        _ health: HealthReadings, nowNanos: Int64 = Clocks.wallNanos(), visibility: ContainerVisibility = .all
+    ) -> AlertSummary {
         let hourAgo = nowNanos &- Self.hourNanos
-        let lastDay = alerts.newestFirst(notBeforeNanos: nowNanos &- 24 &* Self.hourNanos, limit: .max) { _ in true }
+        let lastDay = alerts.newestFirst(notBeforeNanos: nowNanos &- 24 &* Self.hourNanos, limit: .max) { a in
+            visibility.sees(id: a.containerID, name: a.containerName, service: a.serviceName)
+        }
+        let active = visibility.isAll
+            ? evaluator?.activeCount ?? 0
+            : registry.all.filter { visibility.sees($0.identity) }.reduce(0) { $0 + (evaluator?.active(containerID: $1.identity.id).count ?? 0) }
         var byLevel: [AlertLevel: Int] = [.critical: 0, .warning: 0, .info: 0]
         for alert in lastDay { byLevel[alert.level, default: 0] += 1 }
         return AlertSummary(
             lastDay: lastDay.count, lastHour: lastDay.lazy.filter { $0.timestampNanos >= hourAgo }.count, lastDayByLevel: byLevel,
-            active: evaluator?.activeCount ?? 0, raised: health.count(AlertEvaluator.raisedName),
+            active: active, raised: health.count(AlertEvaluator.raisedName),
             resolved: health.count(AlertEvaluator.resolvedName))
     }
 }

@@ -3,7 +3,10 @@ import MonitorCore
 extension MonitoringRuntime {
     /// Raises an alert by hand (`POST /test/alert`) for a live container, against its metric's threshold at
     /// that level: it goes wherever a real alert goes (the log, the history, webhooks, WebSocket clients).
-    public func raiseTestAlert(metric: MetricType, level: AlertLevel, value: Double, container reference: String) throws(RuntimeError)
+    /// `visibility`: the containers the caller may see; another is answered as one that does not exist.
+    public func raiseTestAlert(
+        metric: MetricType, level: AlertLevel, value: Double, container reference: String, visibility: ContainerVisibility = .all
+    ) throws(RuntimeError)
         -> AlertRecord
     {
         // A metric's value is a percentage, a rate, a size or a count: never negative, never beyond what a
@@ -11,7 +14,9 @@ extension MonitoringRuntime {
         guard value.isFinite, value >= 0, value <= 1.8e19 else {
             throw .invalid("value doit être un nombre fini, positif ou nul (reçu: \(value))")
         }
-        guard let series = try container(reference) else { throw .notFound("Conteneur introuvable: \(reference)") }
+        guard let series = try container(reference), visibility.sees(series.identity) else {
+            throw .notFound("Conteneur introuvable: \(reference)")
+        }
         let t = thresholds.threshold(for: metric)
         let threshold = level == .critical ? (t?.critical ?? 0) : (t?.warning ?? 0)
         let record = AlertRecord(

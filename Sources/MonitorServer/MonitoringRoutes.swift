@@ -17,6 +17,10 @@ struct MonitoringRoutes {
         router.get("api/v1/openapi.json") { _, _ in
             Response.json(ByteBuffer(bytes: OpenAPIDocument.bytes))
         }
+        // The stream's path without an upgrade (or with one refused: `AccessMiddleware` answers first then).
+        router.get("api/v1/monitoring/ws") { _, _ -> Response in
+            throw APIError(.upgradeRequired, "upgrade_required", "Connexion WebSocket requise")
+        }
         let history = HistoryResponder(runtime: runtime, heavy: heavy)
         router.addRoutes(StatusController(runtime: runtime, options: options).routes, atPath: Self.prefix)
         router.addRoutes(MetricsController(runtime: runtime, history: history).routes, atPath: Self.prefix)

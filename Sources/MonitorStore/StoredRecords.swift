@@ -18,6 +18,8 @@ public struct StoredRecordFilter: Sendable {
     public var inMemorySince: [String: Int64] = [:]
     /// From this time on, memory holds every record (the alert log).
     public var allInMemorySince: Int64?
+    /// The containers the caller may see (a token's claims): lines of others are skipped.
+    public var visibility = ContainerVisibility.all
 
     public init(
         sinceNanos: Int64, containerID: String? = nil, containerNameOrPrefix: String? = nil, serviceName: String? = nil,
@@ -160,6 +162,13 @@ public struct StoredRecordMatcher {
         }
         if let serviceName, !line.has(.serviceName, equalTo: serviceName) { return nil }
         if let level, !line.has(.level, equalTo: level) { return nil }
+        if !filter.visibility.isAll {
+            // (Strings made only for a restricted caller.)
+            func text(_ pattern: FieldPattern) -> String? { line.stringValue(pattern).map { String(decoding: $0, as: UTF8.self) } }
+            guard let id = text(.containerID),
+                filter.visibility.sees(id: id, name: text(.containerName) ?? "", service: text(.serviceName))
+            else { return nil }
+        }
         // Memory's copy of a record has the full time; the file's is truncated to `resolution`.
         if time >= truncated(inMemoryFrom, resolution) {
             if let all = filter.allInMemorySince, time >= truncated(all, resolution) { return nil }

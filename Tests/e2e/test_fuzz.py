@@ -40,10 +40,10 @@ def api(binary, engine, tmp_path_factory):
     engine.remove(*ids)
 
 
-def assert_alive(api) -> None:
+def assert_alive(api, headers: dict[str, str] | None = None) -> None:
     assert api.daemon.process.poll() is None, "the daemon died:\n" + "\n".join(l for _, l in api.daemon.lines[-30:])
-    assert api.get("/status").status_code == 200
-    ws = websocket.create_connection(f"ws://127.0.0.1:{api.port}/api/v1/monitoring/ws", timeout=5)
+    assert api.get("/status", headers=headers or {}).status_code == 200
+    ws = websocket.create_connection(f"ws://127.0.0.1:{api.port}/api/v1/monitoring/ws", timeout=5, header=headers or {})
     assert json.loads(ws.recv())["type"] == "status_update"
     ws.send(json.dumps({"action": "ping"}))
     assert json.loads(ws.recv())["type"] == "pong"
@@ -53,6 +53,33 @@ def assert_alive(api) -> None:
 # -- schemathesis ------------------------------------------------------------------------------------------
 
 def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_schema(api, tmp_path):
+    run_schemathesis(api, tmp_path, examples=os.environ.get("WAKEDOCK_SCHEMATHESIS_EXAMPLES", "25"))
+
+
+SECRET = "a-fuzzing-secret-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="module")
+def secured_api(binary, engine, api, tmp_path_factory):
+    """A second daemon, with authentication on (the same containers as `api`'s)."""
+    env = {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_SECRET": SECRET,
+           "WAKEDOCK_METRICS_STORAGE_PATH": str(tmp_path_factory.mktemp("secured-metrics"))}
+    daemon = start_api_daemon(binary, env, "--interval", "0.5")
+    daemon.ids = api.ids
+    token = subprocess.run([binary, "token", "--scope", "monitoring:admin", "--scope", "metrics:scrape"],
+                           env={"WAKEDOCK_JWT_SECRET": SECRET}, capture_output=True, text=True, check=True).stdout.strip()
+    daemon.headers = {"Authorization": f"Bearer {token}"}
+    yield daemon
+    daemon.daemon.stop()
+
+
+def test_schemathesis_with_an_admin_token_finds_no_server_error(secured_api, tmp_path):
+    """Issue 16: with authentication on and a token of every scope, the same checks hold (fewer examples: the
+    operations are the same, the token's path through them is what is new)."""
+    run_schemathesis(secured_api, tmp_path, examples="8", headers=secured_api.headers)
+
+
+def run_schemathesis(api, tmp_path, examples: str, headers: dict[str, str] | None = None):
     # The console script pip put beside this Python, else the one on PATH.
     beside = os.path.join(os.path.dirname(sys.executable), "schemathesis")
     exe = beside if os.access(beside, os.X_OK) else shutil.which("schemathesis")
@@ -71,10 +98,10 @@ values = ["{web_id}", "{web_id[:12]}", "wd-fuzz-web", "wd-fuzz-db", "web"]
 "query.service_name" = {{ dictionary = "containers", probability = 0.3 }}
 """)
     base = f"http://127.0.0.1:{api.port}"
-    examples = os.environ.get("WAKEDOCK_SCHEMATHESIS_EXAMPLES", "25")
     started = time.monotonic()
+    header_options = [option for name, value in (headers or {}).items() for option in ("-H", f"{name}: {value}")]
     result = subprocess.run(
-        [exe, "--config-file", str(config), "run", f"{base}/api/v1/openapi.json", "-u", base,
+        [exe, "--config-file", str(config), "run", f"{base}/api/v1/openapi.json", "-u", base, *header_options,
          "-c", "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
          "-n", examples, "--seed", str(SEED), "--continue-on-failure", "--request-timeout", "10",
          "--report", "har", "--report-dir", str(tmp_path / "report")],
@@ -84,7 +111,7 @@ values = ["{web_id}", "{web_id[:12]}", "wd-fuzz-web", "wd-fuzz-db", "web"]
     print(f"\nschemathesis: {elapsed:.0f} s\n{summary}")
     assert result.returncode == 0, f"schemathesis found failures (HAR report in {tmp_path / 'report'}):\n{result.stdout[-6000:]}"
     assert "generated" in result.stdout
-    assert_alive(api)
+    assert_alive(api, headers)
 
 
 # -- WebSocket ---------------------------------------------------------------------------------------------

@@ -19,20 +19,18 @@ struct AlertsController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try await history.respond(to: request, asked: .queryParameters, limits: HistoryQuery.alerts, plan: plan)
+        try await history.respond(to: request, context: context, asked: .queryParameters, limits: HistoryQuery.alerts, plan: runtime.alertPlan)
     }
 
     @Sendable func query(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try await history.respond(to: request, asked: .body(context), limits: HistoryQuery.alerts, plan: plan)
+        try await history.respond(to: request, context: context, asked: .body, limits: HistoryQuery.alerts, plan: runtime.alertPlan)
     }
-
-    @Sendable private func plan(_ query: HistoryQuery) throws -> HistoryPlan { try runtime.alertPlan(query.request) }
 
     @Sendable func test(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try testAlert(try await request.decode(as: TestAlertBody.self, context: context))
+        try testAlert(try await request.decode(as: TestAlertBody.self, context: context), visibility: context.access.visibility)
     }
 
-    private func testAlert(_ body: TestAlertBody) throws -> Response {
+    private func testAlert(_ body: TestAlertBody, visibility: ContainerVisibility) throws -> Response {
         guard let metric = MetricType(rawValue: body.metric_type) else {
             throw APIError.validation("metric_type inconnu: \(body.metric_type)")
         }
@@ -40,7 +38,8 @@ struct AlertsController: Sendable {
         guard let level = AlertLevel(rawValue: levelName) else {
             throw APIError.validation("level doit être info, warning ou critical (reçu: \(levelName))")
         }
-        let record = try runtime.raiseTestAlert(metric: metric, level: level, value: body.value, container: body.container_id)
+        let record = try runtime.raiseTestAlert(
+            metric: metric, level: level, value: body.value, container: body.container_id, visibility: visibility)
         var buffer = ByteBuffer()
         buffer.writeStaticString("{\"message\":\"Alerte de test générée\",\"alert\":")
         buffer.writeAlertJSON(record, precision: runtime.timestampPrecision)

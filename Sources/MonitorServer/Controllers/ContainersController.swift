@@ -19,7 +19,8 @@ struct ContainersController: Sendable {
     @Sendable func list(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         let precision = runtime.timestampPrecision
         let mb = 1024.0 * 1024.0
-        let series = runtime.registry.all.sorted { $0.identity.name < $1.identity.name }
+        let visibility = context.access.visibility
+        let series = runtime.registry.all.filter { visibility.sees($0.identity) }.sorted { $0.identity.name < $1.identity.name }
         var b = ByteBuffer()
         b.reserveCapacity(64 + series.count * 320)
         b.writeStaticString("{\"containers\":[")

@@ -17,11 +17,13 @@ struct ExpositionController: Sendable {
 
     @Sendable func scrape(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         let format = ExpositionFormat(accept: request.headers[.accept])
+        let visibility = context.access.visibility
         let containers = runtime.registry.all.compactMap { series in
-            series.latest.map { ExposedContainer(series: series, sample: $0) }
+            visibility.sees(series.identity) ? series.latest.map { ExposedContainer(series: series, sample: $0) } : nil
         }
+        // The daemon's own health is the host's (how many containers, how busy): not for a token limited to some.
         var health: [UInt8] = []
-        runtime.health.emit(into: &health)
+        if visibility.isAll { runtime.health.emit(into: &health) }
         var buffer = ByteBuffer()
         buffer.writeExposition(of: containers, format: format, health: health)
         return Response(status: .ok, headers: [.contentType: format.contentType], body: ResponseBody(byteBuffer: buffer))

@@ -14,22 +14,24 @@ struct HistoryResponder: Sendable {
     /// The two ways to ask: `GET` with query parameters, or `POST …/query` with the same fields as a JSON body.
     enum Asked {
         case queryParameters
-        case body(MonitorRequestContext)
+        case body
     }
 
     /// Reads the query from `request` the way it was `asked`, within `limits`, then answers it from `plan`
-    /// (samples or alerts).
+    /// (samples or alerts), narrowed to the containers the caller's token lets it see.
     func respond(
-        to request: Request, asked: Asked, limits: HistoryQuery.Limits,
-        plan: @escaping @Sendable (HistoryQuery) throws -> HistoryPlan
+        to request: Request, context: MonitorRequestContext, asked: Asked, limits: HistoryQuery.Limits,
+        plan: @escaping @Sendable (HistoryRequest) throws -> HistoryPlan
     ) async throws -> Response {
         let query: HistoryQuery
         switch asked {
         case .queryParameters: query = try HistoryQuery(query: request.uri.queryParameters, limits: limits)
-        case .body(let context):
+        case .body:
             query = try HistoryQuery(body: try await request.decode(as: HistoryQuery.Body.self, context: context), limits: limits)
         }
-        return try await respond(format: query.format) { try plan(query) }
+        var asked = query.request
+        asked.visibility = context.access.visibility
+        return try await respond(format: query.format) { [asked] in try plan(asked) }
     }
 
     /// A history answer: a JSON array, or JSONL streamed a chunk at a time (an export of a whole week never

@@ -21,18 +21,17 @@ struct MetricsController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try await history.respond(to: request, asked: .queryParameters, limits: HistoryQuery.metrics, plan: plan)
+        try await history.respond(to: request, context: context, asked: .queryParameters, limits: HistoryQuery.metrics, plan: runtime.samplePlan)
     }
 
     @Sendable func query(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try await history.respond(to: request, asked: .body(context), limits: HistoryQuery.metrics, plan: plan)
+        try await history.respond(to: request, context: context, asked: .body, limits: HistoryQuery.metrics, plan: runtime.samplePlan)
     }
-
-    @Sendable private func plan(_ query: HistoryQuery) throws -> HistoryPlan { try runtime.samplePlan(query.request) }
 
     @Sendable func latest(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         let ref = context.parameters.get("container_id") ?? ""
-        guard let series = try runtime.container(ref), let latest = series.latest else {
+        // A container the caller may not see is answered as one that does not exist.
+        guard let series = try runtime.container(ref), context.access.visibility.sees(series.identity), let latest = series.latest else {
             throw APIError.notFound("Aucune métrique pour le conteneur \(ref)")
         }
         var buffer = ByteBuffer()
@@ -43,7 +42,8 @@ struct MetricsController: Sendable {
     /// Every container's newest sample from the rings, in one answer: `wakedock-monitor stats` reads it
     /// rather than the kernel when a daemon is serving.
     @Sendable func latestOfAll(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        let samples = runtime.registry.all.compactMap(\.latest)
+        let visibility = context.access.visibility
+        let samples = runtime.registry.all.filter { visibility.sees($0.identity) }.compactMap(\.latest)
         var buffer = ByteBuffer()
         buffer.reserveCapacity(samples.count * 1100 + 100)
         buffer.writeStaticString("{")

@@ -21,8 +21,11 @@ struct StatisticsController: Sendable {
     /// Every figure is read from one reading of the health registry (what `/metrics` shows as `wakedock_…`).
     @Sendable func show(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         let health = runtime.health.readings()
-        let performance = runtime.performanceSummary()
-        let alerts = runtime.alertSummary(health)
+        // Figures about containers count those the caller may see; the daemon's own (ticks, requests, streams)
+        // are the daemon's.
+        let visibility = context.access.visibility
+        let performance = runtime.performanceSummary(visibility: visibility)
+        let alerts = runtime.alertSummary(health, visibility: visibility)
         let mb = 1024.0 * 1024.0
         typealias HTTP = RequestStatistics.Names
         typealias Hooks = WebhookStatistics.Names
@@ -30,7 +33,7 @@ struct StatisticsController: Sendable {
         let requests = health.sum(HTTP.requests)
         let timed = health.sum(HTTP.duration + "_count")
         let body = StatisticsJSON(
-            collector: collectorStatistics(health),
+            collector: collectorStatistics(health, visibility: visibility),
             websocket: webSocketStatistics(health),
             alerts: .init(
                 total_last_24h: alerts.lastDay, last_hour: alerts.lastHour,
@@ -63,14 +66,14 @@ struct StatisticsController: Sendable {
 
     /// The collector section: status, thresholds and the tick's health (also the original's `collector_stats`
     /// in `status_update` pushes).
-    func collectorStatistics(_ health: HealthReadings) -> StatisticsJSON.Collector {
+    func collectorStatistics(_ health: HealthReadings, visibility: ContainerVisibility = .all) -> StatisticsJSON.Collector {
         typealias N = CollectorStatistics.Names
         let ticks = health.count(N.tickDuration + "_count")
         let samples = health.count(N.samples)
         let failed = health.count(N.failedSamples)
         let maxSeconds = health.value(N.maxTick)
         return .init(
-            status: StatusController(runtime: runtime, options: options).monitoringStatus(health),
+            status: StatusController(runtime: runtime, options: options).monitoringStatus(health, visibility: visibility),
             thresholds: ThresholdsController(runtime: runtime).thresholdsJSON(),
             health: .init(
                 ticks: ticks, missed_ticks: health.count(N.missedTicks), samples_collected: samples,

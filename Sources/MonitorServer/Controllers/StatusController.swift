@@ -21,7 +21,7 @@ struct StatusController: Sendable {
     }
 
     @Sendable func status(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try Response.encoded(statusDocument(runtime.health.readings()))
+        try Response.encoded(statusDocument(runtime.health.readings(), visibility: context.access.visibility))
     }
 
     @Sendable func start(_ request: Request, context: MonitorRequestContext) async throws -> Response {
@@ -35,10 +35,13 @@ struct StatusController: Sendable {
         return try Response.message("Monitoring arrêté avec succès")
     }
 
-    func monitoringStatus(_ health: HealthReadings) -> MonitoringStatusJSON {
+    /// `visibility`: the containers the caller may see, the only ones it is told of.
+    func monitoringStatus(_ health: HealthReadings, visibility: ContainerVisibility = .all) -> MonitoringStatusJSON {
         MonitoringStatusJSON(
             is_running: runtime.isCollecting,
-            monitored_containers: Int(clamping: health.count(CollectorStatistics.Names.monitored)),
+            monitored_containers: visibility.isAll
+                ? Int(clamping: health.count(CollectorStatistics.Names.monitored))
+                : runtime.registry.all.filter { visibility.sees($0.identity) }.count,
             collection_interval: runtime.interval.seconds,
             retention_days: runtime.retentionDays,
             storage_path: runtime.storagePath, storage: runtime.history.map { StorageJSON($0.statistics, health) },
@@ -46,10 +49,10 @@ struct StatusController: Sendable {
     }
 
     /// The body of `GET /status`, also the data of `status_update` messages.
-    func statusDocument(_ health: HealthReadings) -> StatusJSON {
+    func statusDocument(_ health: HealthReadings, visibility: ContainerVisibility = .all) -> StatusJSON {
         typealias WS = WebSocketStatistics.Names
         return StatusJSON(
-            monitoring: monitoringStatus(health),
+            monitoring: monitoringStatus(health, visibility: visibility),
             websocket: WebSocketStatusJSON(
                 is_running: true, active_connections: Int(clamping: health.count(WS.active)),
                 total_connections: Int(clamping: health.count(WS.connections)), messages_sent: Int(clamping: health.count(WS.sent))),
@@ -58,10 +61,10 @@ struct StatusController: Sendable {
     }
 
     func securityStatus() -> SecurityStatusJSON {
-        let exposure = ListenExposure(host: options.host, port: options.port)
+        let exposure = ListenExposure(host: options.host, port: options.port, authenticated: options.tokens != nil)
         return SecurityStatusJSON(
-            listen: "\(options.host):\(options.port)", loopback_only: exposure.isLoopbackOnly, authentication: "none",
-            warnings: exposure.warning.map { [$0] } ?? [])
+            listen: "\(options.host):\(options.port)", loopback_only: exposure.isLoopbackOnly,
+            authentication: options.tokens != nil ? "jwt" : "none", warnings: exposure.warning.map { [$0] } ?? [])
     }
 
     /// The data of `status_update` pushes: the status document with the original backend's keys beside ours

@@ -31,6 +31,51 @@ function bytes(n) {
 const rate = (n) => `${bytes(n)}/s`;
 const percent = (n) => (Number.isFinite(n) ? `${n.toFixed(1)} %` : "—");
 
+// ---- the token (when the daemon asks for one) ------------------------------------------------------------
+
+// Kept in this tab only (sessionStorage): closing the tab forgets it.
+const TOKEN_KEY = "wakedock.token";
+const token = () => sessionStorage.getItem(TOKEN_KEY);
+
+// Every call to the API: with the token when there is one; a 401 asks for one.
+async function authFetch(url, options = {}) {
+  const headers = new Headers(options.headers || {});
+  if (token()) headers.set("Authorization", `Bearer ${token()}`);
+  const response = await fetch(url, { ...options, headers });
+  if (response.status === 401) {
+    askForToken(token() ? "Jeton refusé (invalide ou expiré)." : "");
+    throw new Error("Authentification requise");
+  }
+  return response;
+}
+
+let waitingForToken = null;
+
+// Shows the token dialog once; resolves when a token was entered (the page then starts over with it).
+function askForToken(message) {
+  const dialog = $("token-dialog");
+  $("token-message").textContent = message;
+  setConnection("closed", "Jeton requis");
+  if (!dialog.open) dialog.showModal();
+  $("token-input").focus();
+  if (!waitingForToken) {
+    waitingForToken = new Promise((resolve) => {
+      $("token-form").addEventListener("submit", (event) => {
+        event.preventDefault();
+        const value = $("token-input").value.trim();
+        if (!value) return;
+        sessionStorage.setItem(TOKEN_KEY, value);
+        $("token-input").value = "";
+        dialog.close();
+        waitingForToken = null;
+        resolve(value);
+      }, { once: true });
+    });
+    waitingForToken.then(() => start());
+  }
+  return waitingForToken;
+}
+
 // ---- the connection -------------------------------------------------------------------------------------
 
 let socket = null;
@@ -43,9 +88,13 @@ function setConnection(stateName, text) {
 }
 
 function connect() {
+  if (socket && (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING)) return;
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
   setConnection("connecting", "Connexion…");
-  socket = new WebSocket(`${scheme}//${location.host}${WS_PATH}`);
+  // A browser cannot set headers on a WebSocket: the token rides as the subprotocol pair `bearer, <token>`.
+  socket = token()
+    ? new WebSocket(`${scheme}//${location.host}${WS_PATH}`, ["bearer", token()])
+    : new WebSocket(`${scheme}//${location.host}${WS_PATH}`);
   socket.addEventListener("open", () => {
     retryDelay = 500;
     setConnection("open", "Connecté");
@@ -60,7 +109,9 @@ function connect() {
   });
   socket.addEventListener("close", () => {
     setConnection("closed", `Déconnecté — nouvel essai dans ${(retryDelay / 1000).toFixed(1)} s`);
-    setTimeout(connect, retryDelay);
+    // A refused upgrade looks like any other close: ask the API whether a token is wanted (its 401 asks).
+    authFetch(`${API}/status`).catch(() => {});
+    setTimeout(() => { if (!waitingForToken) connect(); }, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000); // back-off, at most 10 s
   });
 }
@@ -362,7 +413,7 @@ async function loadChart() {
   params.set(chart.subject.startsWith("s:") ? "service_name" : "container_id", chart.subject.slice(2));
   $("history-summary").textContent = "Chargement de l'historique…";
   try {
-    const response = await fetch(`${API}/metrics?${params}`);
+    const response = await authFetch(`${API}/metrics?${params}`);
     if (!response.ok) {
       let detail = `HTTP ${response.status}`;
       try { detail = (await response.json()).detail || detail; } catch { /* the status says enough */ }
@@ -643,7 +694,7 @@ function readFiltersFromURL() {
 // ---- actions: start/stop, export ------------------------------------------------------------------------
 
 async function api(method, path, body) {
-  const response = await fetch(API + path, {
+  const response = await authFetch(API + path, {
     method,
     headers: body ? { "Content-Type": "application/json" } : {},
     body: body ? JSON.stringify(body) : undefined,
@@ -750,7 +801,26 @@ function setUpThresholdForm() {
     $("threshold-target").required = scoped;
   });
   $("threshold-form").addEventListener("submit", saveThreshold);
-  loadThresholds().catch((error) => { $("threshold-message").textContent = error.message; });
+}
+
+// The JSONL link, through the API with the token when there is one (a plain link cannot carry it).
+async function downloadJSONL(event) {
+  if (!token()) return; // no authentication: the link works as it is
+  event.preventDefault();
+  const link = event.currentTarget;
+  try {
+    const response = await authFetch(link.href);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const blobLink = document.createElement("a");
+    blobLink.href = URL.createObjectURL(await response.blob());
+    blobLink.download = link.getAttribute("download");
+    document.body.append(blobLink);
+    blobLink.click();
+    blobLink.remove();
+    setTimeout(() => URL.revokeObjectURL(blobLink.href), 10000);
+  } catch (error) {
+    $("connection").textContent = error.message;
+  }
 }
 
 // ---- start ----------------------------------------------------------------------------------------------
@@ -763,9 +833,21 @@ $("service-filter").addEventListener("change", filterChanged);
 $("controls").addEventListener("submit", (event) => event.preventDefault());
 $("toggle-collection").addEventListener("click", toggleCollection);
 $("export").addEventListener("click", downloadExport);
+$("export-jsonl").addEventListener("click", downloadJSONL);
 $("alert-level").addEventListener("change", levelChanged);
 setUpThresholdForm();
 // For the tests, and for anyone at the console.
 window.wakedock = { exportDocument, chartState, framesRendered: () => framesRendered };
-connect();
-loadChart();
+
+// The first call tells whether the daemon wants a token (its 401 opens the dialog, which starts over).
+async function start() {
+  try {
+    await authFetch(`${API}/status`);
+  } catch {
+    return;
+  }
+  if (!socket || socket.readyState === WebSocket.CLOSED) connect(); else socket.close();
+  loadThresholds().catch((error) => { $("threshold-message").textContent = error.message; });
+  loadChart();
+}
+start();

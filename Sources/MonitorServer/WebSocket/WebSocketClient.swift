@@ -1,4 +1,5 @@
 import MonitorCore
+import MonitorSecurity
 import NIOCore
 import Synchronization
 
@@ -44,10 +45,13 @@ public final class WebSocketClient: Sendable {
     let lastActivityNanos = Atomic<UInt64>(Clocks.monotonicNanos())
     /// Set when the client was dropped for falling behind.
     let droppedForSlowness = Atomic<Bool>(false)
+    /// What its token lets it see: every stream is narrowed to these containers before its own filters.
+    public let access: AccessGrant
     private let statistics: WebSocketStatistics
 
-    init(id: String, queueCapacity: Int, statistics: WebSocketStatistics) {
+    init(id: String, queueCapacity: Int, access: AccessGrant, statistics: WebSocketStatistics) {
         self.id = id
+        self.access = access
         self.statistics = statistics
         (stream, queue) = AsyncStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .bufferingOldest(queueCapacity))
     }

@@ -3,6 +3,7 @@ import HummingbirdWebSocket
 import Logging
 import MonitorCore
 import MonitorRuntime
+import MonitorSecurity
 import NIOCore
 import NIOWebSocket
 
@@ -16,8 +17,8 @@ struct WebSocketConnection {
 
     /// Rethrows what ended the inbound stream, so that the WebSocket layer closes with the matching code (a
     /// message over the limit, even in fragments, is closed with 1009).
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        guard let client = hub.admit() else {
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, access: AccessGrant = .unrestricted) async throws {
+        guard let client = hub.admit(access: access) else {
             try? await outbound.close(.policyViolation, reason: "Trop de connexions")
             return
         }
@@ -165,7 +166,8 @@ struct WebSocketConnection {
         case "metrics":
             var recent: [Sample] = []
             for series in runtime.registry.all
-            where containerMatches(id: series.identity.id, name: series.identity.name, service: series.identity.serviceName, refs: refs, services: services) {
+            where client.access.visibility.sees(series.identity)
+                && containerMatches(id: series.identity.id, name: series.identity.name, service: series.identity.serviceName, refs: refs, services: services) {
                 recent += series.recent(limit: 3).reversed()
             }
             if batch {
@@ -176,7 +178,8 @@ struct WebSocketConnection {
         case "alerts":
             let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
             let alerts = runtime.alerts.newestFirst(notBeforeNanos: hourAgo, limit: 100) { a in
-                a.matches(levels: levels)
+                client.access.visibility.sees(id: a.containerID, name: a.containerName, service: a.serviceName)
+                    && a.matches(levels: levels)
                     && containerMatches(id: a.containerID, name: a.containerName, service: a.serviceName, refs: refs, services: services)
             }
             for alert in alerts.reversed() { client.send(Messages.alert(alert, precision: precision)) }

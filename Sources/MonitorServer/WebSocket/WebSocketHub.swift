@@ -1,6 +1,7 @@
 import Logging
 import MonitorCore
 import MonitorRuntime
+import MonitorSecurity
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -41,10 +42,10 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
 
     /// Registers a client, or nil when `WS_MAX_CLIENTS` are already connected. Connections call this; so can
     /// in-process subscribers (and the broadcast benchmark).
-    public func admit() -> WebSocketClient? {
+    public func admit(access: AccessGrant = .unrestricted) -> WebSocketClient? {
         let number = nextClientNumber.add(1, ordering: .relaxed).newValue
         let client = WebSocketClient(
-            id: "client_\(number)", queueCapacity: options.wsQueueSize, statistics: websocket)
+            id: "client_\(number)", queueCapacity: options.wsQueueSize, access: access, statistics: websocket)
         let admitted = clients.withLock { clients -> Bool in
             guard clients.count < options.wsMaxClients else { return false }
             clients.append(client)
@@ -157,14 +158,16 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         for client in snapshot {
             let subscriptions = client.subscriptions.withLock { $0 }
             if let metrics = subscriptions.metrics {
+                let access = client.access
                 let matching = samples.indices.lazy.filter { i in
                     let c = samples[i].container
-                    return containerMatches(
-                        id: c.id, name: c.name, service: c.serviceName, refs: metrics.containerRefs,
-                        services: metrics.serviceNames)
+                    return access.visibility.sees(c)
+                        && containerMatches(
+                            id: c.id, name: c.name, service: c.serviceName, refs: metrics.containerRefs,
+                            services: metrics.serviceNames)
                 }
                 if metrics.batch {
-                    let unfiltered = metrics.containerRefs.isEmpty && metrics.serviceNames.isEmpty
+                    let unfiltered = access.visibility.isAll && metrics.containerRefs.isEmpty && metrics.serviceNames.isEmpty
                     let count = unfiltered ? samples.count : matching.count
                     if count > 0 { client.send(Messages.batch(matching.map { samples[$0] }, expectedCount: count, precision: precision)) }
                 } else {
@@ -192,6 +195,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         for client in snapshot {
             guard let filter = client.subscriptions.withLock({ $0.alerts }) else { continue }
             guard alert.matches(levels: filter.levels),
+                client.access.visibility.sees(id: alert.containerID, name: alert.containerName, service: alert.serviceName),
                 containerMatches(
                     id: alert.containerID, name: alert.containerName, service: alert.serviceName,
                     refs: filter.containerRefs, services: filter.serviceNames)

@@ -1,0 +1,54 @@
+import Hummingbird
+import Logging
+import MonitorSecurity
+
+/// Authentication and scopes before any route (SPEC §10): with a `TokenVerifier`, a request to anything but
+/// the open paths needs a valid token (401 otherwise) carrying the scope its route needs (403 otherwise). The
+/// grant then rides in the context, where the routes read its container claims. Refusals say nothing about
+/// why (the log does, with the client's address); without a verifier everything passes, unrestricted.
+struct AccessMiddleware: RouterMiddleware {
+    typealias Context = MonitorRequestContext
+    let verifier: TokenVerifier?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let verifier, let scope = RouteAccess.requiredScope(method: request.method, path: request.uri.path) else {
+            return try await next(request, context)
+        }
+        let route = request.uri.path
+        guard let token = BearerToken.find(in: request.headers, path: request.uri.description, webSocketPath: MonitorServer.webSocketPath)
+        else {
+            Self.log(context, "no token", route: route, method: request.method)
+            throw APIError.unauthorized
+        }
+        switch await verifier.verify(token) {
+        case .failure(let refusal):
+            Self.log(context, refusal.rawValue, route: route, method: request.method)
+            throw APIError.unauthorized
+        case .success(let grant):
+            guard grant.allows(scope) else {
+                Self.log(context, "scope \(scope.rawValue) missing", route: route, method: request.method, subject: grant.subject)
+                throw APIError.forbidden
+            }
+            var context = context
+            context.access = grant
+            return try await next(request, context)
+        }
+    }
+
+    static func log(_ context: Context, _ reason: String, route: String, method: HTTPRequest.Method, subject: String? = nil) {
+        var metadata: Logger.Metadata = ["client": "\(context.clientAddress)", "method": "\(method.rawValue)", "route": "\(route)", "reason": "\(reason)"]
+        if let subject { metadata["subject"] = "\(subject)" }
+        context.logger.notice("request refused", metadata: metadata)
+    }
+}
+
+extension APIError {
+    /// One answer for every bad token, so that a client learns nothing of why.
+    static var unauthorized: APIError {
+        var error = APIError(.unauthorized, "unauthorized", "Authentification requise")
+        error.headers[.wwwAuthenticate] = "Bearer realm=\"wakedock-monitor\""
+        return error
+    }
+
+    static var forbidden: APIError { APIError(.forbidden, "forbidden", "Permission insuffisante") }
+}

@@ -1,0 +1,20 @@
+import HTTPTypes
+import MonitorSecurity
+
+/// The scope a request needs when authentication is on (SPEC §10). Deny by default: only the dashboard's own
+/// files and the OpenAPI document are open, every other path needs a token, and every method that is not a
+/// read (or one of the two query forms) needs `monitoring:admin`, whatever the path looks like.
+enum RouteAccess {
+    /// Paths anyone may fetch: the page (which then asks for a token) and the API's description.
+    static let open: Set<String> = ["/", "/dashboard.css", "/dashboard.js", "/api/v1/openapi.json"]
+    static let queries = ["/api/v1/monitoring/metrics/query", "/api/v1/monitoring/alerts/query"]
+
+    /// Nil when the path is open to anyone.
+    static func requiredScope(method: HTTPRequest.Method, path: String) -> AccessScope? {
+        let isRead = method == .get || method == .head
+        if isRead, open.contains(path) { return nil }
+        if path == "/metrics" { return isRead ? .scrape : .admin }
+        if isRead || (method == .post && queries.contains(path)) { return .read }
+        return .admin
+    }
+}

@@ -1,0 +1,269 @@
+"""Authentication (issue 16, SPEC §10) on the real binary: every route needs a token once a secret is set, bad
+tokens of every kind get the same 401, scopes give 403, tokens limited to a service see only it over REST, the
+export, the WebSocket and /metrics, and `wakedock-monitor token` mints what the daemon takes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import jwt
+import pytest
+import requests
+import websocket
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from conftest import start_api_daemon, wait_discovered
+
+SECRET = "an-e2e-secret-that-is-long-enough-0123456789"
+
+
+def mint(binary, *args, secret=SECRET, env=None):
+    out = subprocess.run([binary, "token", *args], env={"WAKEDOCK_JWT_SECRET": secret, **(env or {})},
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def bearer(token):
+    return {"Authorization": f"Bearer {token}"}
+
+
+def hs256(payload, key: bytes):
+    """An HS256 token made by hand (PyJWT refuses a PEM as an HMAC key, which is the point of the attack)."""
+    import base64
+    import hashlib
+    import hmac
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+    signing = part(b'{"alg":"HS256","typ":"JWT"}') + "." + part(json.dumps(payload).encode())
+    return signing + "." + part(hmac.new(key, signing.encode(), hashlib.sha256).digest())
+
+
+def claims(**extra):
+    now = int(time.time())
+    return {"sub": "tester", "scope": "monitoring:read", "iat": now, "exp": now + 300, **extra}
+
+
+@pytest.fixture(scope="module")
+def services(engine):
+    """Two containers of two compose services."""
+    names = ["wd-sec-api", "wd-sec-db"]
+    engine.run(names[0], "exec sleep 100000", "--label", "com.docker.compose.service=sec-api")
+    engine.run(names[1], "exec sleep 100000", "--label", "com.docker.compose.service=sec-db")
+    yield names
+    engine.remove(*names)
+
+
+@pytest.fixture(scope="module")
+def secured(binary, engine, services, tmp_path_factory):
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_SECRET": SECRET,
+                                    "WAKEDOCK_METRICS_STORAGE_PATH": str(tmp_path_factory.mktemp("secured"))},
+                           "--interval", "0.2")
+    wait_discovered(api, services)
+    yield api
+    api.daemon.stop()
+
+
+def operations():
+    """Every operation the OpenAPI document describes, with its placeholders filled."""
+    import pathlib
+    document = json.loads((pathlib.Path(__file__).parents[2] / "Sources/MonitorServer/openapi.json").read_text())
+    for path, item in document["paths"].items():
+        for method in item:
+            if method in ("get", "post", "put", "delete"):
+                yield method.upper(), path.replace("{container_id}", "wd-sec-api").replace("{metric_type}", "cpu")
+
+
+def test_every_route_needs_a_token_and_the_page_does_not(secured):
+    root = f"http://127.0.0.1:{secured.port}"
+    checked = 0
+    for method, path in operations():
+        url = root + path
+        if path in ("/", "/dashboard.css", "/dashboard.js", "/api/v1/openapi.json"):
+            continue
+        r = requests.request(method, url, json={}, timeout=10)
+        assert r.status_code == 401, (method, url, r.status_code, r.text)
+        assert r.json() == {"error": "unauthorized", "detail": "Authentification requise"}
+        assert r.headers["WWW-Authenticate"].startswith("Bearer")
+        checked += 1
+    assert checked >= 17
+    for open_path in ["/", "/dashboard.js", "/dashboard.css", "/api/v1/openapi.json"]:
+        assert requests.get(root + open_path, timeout=10).status_code == 200, open_path
+    # Path tricks do not find an open door.
+    for sneaky in ["/api/v1/monitoring//status", "/api/v1/monitoring/status/", "/api/v1/monitoring/./status", "//metrics"]:
+        r = requests.get(root + sneaky, timeout=10)
+        assert r.status_code in (401, 404), (sneaky, r.status_code)
+    r = requests.post(root + "/api/v1/monitoring//stop", headers=bearer(jwt.encode(claims(), SECRET, "HS256")), timeout=10)
+    assert r.status_code in (403, 404), r.status_code
+    secured.daemon.wait_for(r"client=127\.0\.0\.1 .*reason=no token .*request refused", timeout=5)
+
+
+def test_bad_tokens_all_get_the_same_401(secured):
+    now = int(time.time())
+    bad = {
+        "expired": jwt.encode(claims(exp=now - 10), SECRET, "HS256"),
+        "not yet valid": jwt.encode(claims(nbf=now + 600), SECRET, "HS256"),
+        "without exp": jwt.encode({"sub": "x", "scope": "monitoring:admin"}, SECRET, "HS256"),
+        "alg none": jwt.encode(claims(scope="monitoring:admin"), None, "none"),
+        "another secret": jwt.encode(claims(), "another-secret-that-is-also-long-enough!!", "HS256"),
+        "HS512": jwt.encode(claims(), SECRET, "HS512"),
+        "garbage": "not.a.token",
+        "huge": "a" * 20_000,
+    }
+    for name, token in bad.items():
+        r = secured.get("/status", headers=bearer(token))
+        assert r.status_code == 401 and r.json()["detail"] == "Authentification requise", (name, r.status_code, r.text)
+    r = secured.get("/status", headers={"Authorization": f"Basic {SECRET}"})
+    assert r.status_code == 401
+    assert secured.get("/status", headers=bearer(jwt.encode(claims(), SECRET, "HS256"))).status_code == 200
+
+
+def test_read_scope_reads_admin_scope_changes_scrape_scope_scrapes(secured, binary):
+    reader, admin, scraper = (mint(binary, "--scope", s) for s in ("monitoring:read", "monitoring:admin", "metrics:scrape"))
+    assert secured.get("/status", headers=bearer(reader)).status_code == 200
+    assert secured.post("/metrics/query", json={"hours": 0.01}, headers=bearer(reader)).status_code == 200
+    for method, path in [("post", "/stop"), ("post", "/start"), ("post", "/config"), ("put", "/thresholds/cpu"),
+                         ("post", "/test/alert")]:
+        r = getattr(secured, method)(path, json={}, headers=bearer(reader))
+        assert r.status_code == 403 and r.json() == {"error": "forbidden", "detail": "Permission insuffisante"}, (path, r.text)
+    assert requests.get(f"http://127.0.0.1:{secured.port}/metrics", headers=bearer(reader), timeout=10).status_code == 403
+    scrape = requests.get(f"http://127.0.0.1:{secured.port}/metrics", headers=bearer(scraper), timeout=10)
+    assert scrape.status_code == 200 and "container_cpu_usage_seconds_total" in scrape.text
+    assert secured.get("/status", headers=bearer(scraper)).status_code == 403
+    try:
+        assert secured.post("/stop", headers=bearer(admin)).status_code == 200
+        assert secured.get("/status", headers=bearer(reader)).json()["monitoring"]["is_running"] is False
+    finally:
+        assert secured.post("/start", headers=bearer(admin)).status_code == 200
+    status = secured.get("/status", headers=bearer(reader)).json()
+    assert status["security"]["authentication"] == "jwt"
+
+
+def test_a_token_limited_to_a_service_sees_only_it(secured, binary, services):
+    api_only = mint(binary, "--scope", "monitoring:read", "--scope", "metrics:scrape", "--service", "sec-api")
+    admin = mint(binary, "--scope", "monitoring:admin")
+    time.sleep(1)
+    names = {c["container_name"] for c in secured.get("/containers", headers=bearer(api_only)).json()["containers"]}
+    assert names == {"wd-sec-api"}, names
+    everyone = {c["container_name"] for c in secured.get("/containers", headers=bearer(admin)).json()["containers"]}
+    assert set(services) <= everyone
+    rows = secured.get("/metrics", params={"hours": 1, "limit": 500}, headers=bearer(api_only)).json()
+    assert rows and {r["container_name"] for r in rows} == {"wd-sec-api"}
+    rows = secured.post("/metrics/query", json={"hours": 1, "limit": 500, "container_id": "wd-sec-db"}, headers=bearer(api_only)).json()
+    assert rows == []
+    export = secured.get("/metrics", params={"hours": 1, "format": "jsonl"}, headers=bearer(api_only))
+    assert export.status_code == 200
+    exported = [json.loads(line) for line in export.text.splitlines() if line]
+    assert exported and {r["container_name"] for r in exported} == {"wd-sec-api"}
+    assert secured.get("/metrics/wd-sec-db/latest", headers=bearer(api_only)).status_code == 404
+    assert secured.get("/metrics/wd-sec-api/latest", headers=bearer(api_only)).status_code == 200
+    latest = secured.get("/metrics/latest", headers=bearer(api_only)).json()["samples"]
+    assert {s["container_name"] for s in latest} == {"wd-sec-api"}
+    assert secured.get("/status", headers=bearer(api_only)).json()["monitoring"]["monitored_containers"] == 1
+    scrape = requests.get(f"http://127.0.0.1:{secured.port}/metrics", headers=bearer(api_only), timeout=10).text
+    assert 'name="wd-sec-api"' in scrape and 'name="wd-sec-db"' not in scrape
+    # The daemon's own health (the host's figures) is not for a token limited to some containers.
+    assert not [line for line in scrape.splitlines() if line.startswith("wakedock_") and not line.startswith("wakedock_container_")]
+    # Alerts: one per container raised by the admin; the limited token hears of its own only, over REST and WS.
+    ws = websocket.create_connection(f"ws://127.0.0.1:{secured.port}/api/v1/monitoring/ws?token={api_only}", timeout=10)
+    try:
+        json.loads(ws.recv())  # the greeting
+        ws.send(json.dumps({"action": "subscribe", "stream_type": "alerts"}))
+        ws.send(json.dumps({"action": "subscribe", "stream_type": "metrics"}))
+        time.sleep(0.3)
+        for name in ["wd-sec-db", "wd-sec-api"]:
+            r = secured.post("/test/alert", json={"container_id": name, "metric_type": "cpu_percent", "value": 99}, headers=bearer(admin))
+            assert r.status_code == 200, r.text
+        assert secured.post("/test/alert", json={"container_id": "wd-sec-db", "metric_type": "cpu_percent", "value": 99},
+                            headers=bearer(mint(binary, "--scope", "monitoring:admin", "--service", "sec-api"))).status_code == 404
+        seen_alerts, seen_metrics = [], set()
+        deadline = time.monotonic() + 3  # 15 ticks of both containers
+        while time.monotonic() < deadline:
+            message = json.loads(ws.recv())
+            if message["type"] == "alert":
+                seen_alerts.append(message["data"]["container_name"])
+            elif message["type"] == "metrics_update":
+                seen_metrics.add(message["data"]["container_name"])
+        assert seen_alerts == ["wd-sec-api"], seen_alerts
+        assert seen_metrics == {"wd-sec-api"}, seen_metrics
+    finally:
+        ws.close()
+    alerts = secured.get("/alerts", params={"hours": 1}, headers=bearer(api_only)).json()
+    assert alerts and {a["container_name"] for a in alerts} == {"wd-sec-api"}
+
+
+def test_the_websocket_needs_a_token_in_a_header_a_subprotocol_or_the_query(secured, binary):
+    """A refused upgrade is answered by Hummingbird's upgrade layer, before any route: 400, logged with the reason."""
+    url = f"ws://127.0.0.1:{secured.port}/api/v1/monitoring/ws"
+    for header in [{}, bearer(mint(binary, "--scope", "metrics:scrape")), bearer("not.a.token")]:
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(url, timeout=10, header=header)
+        assert refused.value.status_code == 400
+    secured.daemon.wait_for(r"client=127\.0\.0\.1 .*reason=scope monitoring:read missing .*route=/api/v1/monitoring/ws .*WebSocket refused", timeout=5)
+    token = mint(binary)
+    for kwargs in [{"header": bearer(token)}, {"subprotocols": ["bearer", token]}]:
+        ws = websocket.create_connection(url, timeout=10, **kwargs)
+        try:
+            assert json.loads(ws.recv())["data"]["status"] == "connected"
+            if "subprotocols" in kwargs:
+                assert ws.getsubprotocol() == "bearer"
+        finally:
+            ws.close()
+    # Without an upgrade the path says so (with a token), or asks for one.
+    assert secured.get("/ws", headers=bearer(token)).status_code == 426
+
+
+def test_minted_tokens_carry_what_was_asked(binary):
+    token = mint(binary, "--scope", "monitoring:admin", "--scope", "metrics:scrape", "--container", "web", "--service", "api",
+                 "--subject", "ci", "--expires-in", "120", env={"WAKEDOCK_JWT_AUDIENCE": "wakedock", "WAKEDOCK_JWT_ISSUER": "ops"})
+    payload = jwt.decode(token, SECRET, algorithms=["HS256"], audience="wakedock", issuer="ops")
+    assert payload["scope"] == "monitoring:admin metrics:scrape" and payload["sub"] == "ci"
+    assert payload["containers"] == ["web"] and payload["services"] == ["api"]
+    assert 110 <= payload["exp"] - time.time() <= 121
+    refused = subprocess.run([binary, "token"], env={"WAKEDOCK_JWT_SECRET": "too-short"}, capture_output=True, text=True)
+    assert refused.returncode == 78 and "too-short" not in refused.stderr
+    assert refused.stderr.strip() == 'wakedock-monitor: invalid WAKEDOCK_JWT_SECRET="(9 bytes, not shown)": expected at least 32 bytes'
+
+
+def test_bad_secrets_and_keys_stop_start_up_with_one_line(binary, tmp_path, start_daemon):
+    short = tmp_path / "short"
+    short.write_text("x" * 31 + "\n")
+    cases = [
+        ({"WAKEDOCK_JWT_SECRET": "short"}, "WAKEDOCK_JWT_SECRET"),
+        ({"WAKEDOCK_JWT_SECRET_FILE": str(short)}, "WAKEDOCK_JWT_SECRET_FILE"),
+        ({"WAKEDOCK_JWT_SECRET_FILE": str(tmp_path / "missing")}, "WAKEDOCK_JWT_SECRET_FILE"),
+        ({"WAKEDOCK_JWT_PUBLIC_KEYS": str(short)}, "WAKEDOCK_JWT_PUBLIC_KEYS"),
+        ({"WAKEDOCK_JWT_SECRET": SECRET, "WAKEDOCK_JWT_SECRET_FILE": str(short)}, "WAKEDOCK_JWT_SECRET_FILE"),
+    ]
+    for env, name in cases:
+        daemon = start_daemon("--port", "0", env=env)
+        assert daemon.process.wait(timeout=30) == 78, env
+        daemon.stop()
+        lines = [line for _, line in daemon.lines if line.startswith("wakedock-monitor:")]
+        assert len(lines) == 1 and name in lines[0] and "short\n" not in lines[0], (env, lines)
+
+
+def test_es256_public_keys_and_a_secret_file(binary, engine, tmp_path):
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    (tmp_path / "keys.pem").write_bytes(pem)
+    (tmp_path / "secret").write_text(SECRET + "\n")
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_PUBLIC_KEYS": str(tmp_path / "keys.pem"),
+                                    "WAKEDOCK_JWT_SECRET_FILE": str(tmp_path / "secret"), "WAKEDOCK_JWT_AUDIENCE": "wakedock"},
+                           "--interval", "0.5")
+    try:
+        good = jwt.encode(claims(aud="wakedock"), key, "ES256")
+        assert api.get("/status", headers=bearer(good)).status_code == 200
+        assert api.get("/status", headers=bearer(jwt.encode(claims(aud="elsewhere"), key, "ES256"))).status_code == 401
+        other = ec.generate_private_key(ec.SECP256R1())
+        assert api.get("/status", headers=bearer(jwt.encode(claims(aud="wakedock"), other, "ES256"))).status_code == 401
+        # The secret from the file (its newline dropped) signs HS256.
+        assert api.get("/status", headers=bearer(jwt.encode(claims(aud="wakedock"), SECRET, "HS256"))).status_code == 200
+        # The public key's bytes as an HMAC secret (the classic confusion) get nowhere.
+        assert api.get("/status", headers=bearer(hs256(claims(aud="wakedock"), pem))).status_code == 401
+    finally:
+        api.daemon.stop()
