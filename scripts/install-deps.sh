@@ -19,6 +19,7 @@ if [ "$purpose" = test ]; then
     need docker.io
     need busybox-static
     need curl
+    need openssl      # the TLS tests make their certificates as an operator would
     need iproute2
     need python3-pip
     need wrk          # load against the history endpoints (the tick must not wait for it)

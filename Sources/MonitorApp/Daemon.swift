@@ -21,7 +21,7 @@ public enum Daemon {
     /// process's logging went and why, for the start-up line.
     public static func build(
         settings: Settings, logger: Logger, environment: [String: String], logTarget: (target: LogTarget, reason: String),
-        health: HealthRegistry = HealthRegistry(), tokens: TokenVerifier? = nil
+        health: HealthRegistry = HealthRegistry(), tokens: TokenVerifier? = nil, certificates: TLSCertificates? = nil
     ) throws -> ServiceGroup {
         let fileLimit = wd_raise_nofile_limit()
         let engine = try Engine(settings: settings, logger: logger, health: health)
@@ -94,13 +94,16 @@ public enum Daemon {
         if let warning = ListenExposure(host: settings.host, port: settings.port, authenticated: tokens != nil).warning {
             logger.warning("\(warning)", metadata: ["host": "\(settings.host)"])
         }
-        let serverOptions = ServerOptions(
+        var serverOptions = ServerOptions(
             host: settings.host, port: settings.port, wsMaxClients: settings.wsMaxClients,
             wsPingInterval: settings.wsPingInterval, wsClientTimeout: settings.wsClientTimeout,
             wsQueueSize: settings.wsQueueSize,
             httpLimits: HTTPGuardLimits(
                 headerTimeout: settings.httpHeaderTimeout, bodyTimeout: settings.httpBodyTimeout),
             tokens: tokens)
+        serverOptions.rateLimit = settings.rateLimit
+        serverOptions.corsOrigins = settings.corsOrigins
+        serverOptions.certificates = certificates
         let serverStatistics = ServerStatistics(health: health)
         let hub = MonitorServer.makeHub(runtime: runtime, statistics: serverStatistics, options: serverOptions)
         engine.collector.add(sink: hub)
@@ -125,6 +128,7 @@ public enum Daemon {
             .init(service: discovery.service),
             .init(service: hub),
             .init(service: server),
+            .init(service: CertificateReloader(certificates: certificates, logger: logger)),
             // Last: told of the shutdown first, so STOPPING=1 goes out at once.
             .init(service: notifier),
         ]

@@ -1,5 +1,6 @@
 import Foundation
 import MonitorSecurity
+import MonitorServer
 
 /// Authentication's settings made into a `TokenConfiguration`: the secret from its variable (or flag) or its
 /// file, the public keys' file read. A bad one is refused with one line naming its setting, never its value.
@@ -22,6 +23,16 @@ public enum SecuritySetup {
             configuration.publicKeysSource = "WAKEDOCK_JWT_PUBLIC_KEYS=\"\(path)\""
         }
         return configuration
+    }
+
+    /// The TLS certificate and key (both, or neither: one alone is refused); nil for plain HTTP.
+    public static func certificates(settings: Settings) throws(TLSCertificateError) -> TLSCertificates? {
+        switch (settings.tlsCertificate, settings.tlsKey) {
+        case (nil, nil): return nil
+        case (let certificate?, let key?): return try TLSCertificates(certificatePath: certificate, keyPath: key)
+        case (_?, nil): throw TLSCertificateError("invalid WAKEDOCK_TLS_CERT: expected WAKEDOCK_TLS_KEY with it")
+        case (nil, _?): throw TLSCertificateError("invalid WAKEDOCK_TLS_KEY: expected WAKEDOCK_TLS_CERT with it")
+        }
     }
 
     /// The HS256 secret: the variable's (or flag's) value, or the file's content without its final newline.

@@ -56,6 +56,12 @@ public struct Settings: Sendable {
     public var jwtPublicKeys: String?
     public var jwtAudience: String?
     public var jwtIssuer: String?
+    /// Requests a second per client; 0: no limit (SPEC §10: 50).
+    public var rateLimit: Double = 50
+    public var corsOrigins: [String] = []
+    /// HTTPS and WSS from this PEM certificate chain and key.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
 
     /// A setting that failed validation: printed as one line, then the process exits with EX_CONFIG (78).
     public struct Invalid: Error, CustomStringConvertible {
@@ -142,6 +148,15 @@ public struct Settings: Sendable {
             case .optionalPath(let path):
                 guard text.hasPrefix("/"), !text.contains("\0") else { throw bad }
                 s[keyPath: path] = text
+            case .origins(let path):
+                let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                for origin in origins {
+                    // An origin is exactly what a browser sends: scheme, host, optional port, nothing after.
+                    guard let url = URL(string: origin), ["http", "https"].contains(url.scheme ?? ""), url.host != nil,
+                        url.path.isEmpty, url.query == nil, url.fragment == nil, url.user == nil
+                    else { throw bad }
+                }
+                s[keyPath: path] = origins
             case .secret(let path):
                 guard text.utf8.count >= 32 else {
                     throw Invalid(source: source, value: "(\(text.utf8.count) bytes, not shown)", expected: spec.expected)

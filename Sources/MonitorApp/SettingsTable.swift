@@ -24,6 +24,8 @@ public struct SettingSpec {
         /// Unset unless given; non-empty, no blanks.
         case optionalText(WritableKeyPath<Settings, String?>)
         case optionalPath(WritableKeyPath<Settings, String?>)
+        /// Comma-separated web origins (`scheme://host[:port]`, no path).
+        case origins(WritableKeyPath<Settings, [String]>)
         /// A secret: at least 32 bytes, never printed (not even in the line refusing it).
         case secret(WritableKeyPath<Settings, String?>)
         case logLevel
@@ -150,6 +152,18 @@ public struct SettingSpec {
             .init(
                 variable: "WAKEDOCK_JWT_ISSUER", flag: "--jwt-issuer", kind: .optionalText(\.jwtIssuer), scope: .tokens, shownDefault: "none",
                 help: "when set, a token's iss must be it"),
+            .init(
+                variable: "WAKEDOCK_RATE_LIMIT", flag: "--rate-limit", kind: .number(\.rateLimit, 0...1_000_000),
+                help: "requests a second per token subject (per address without one), bursts of twice that; also each WebSocket's messages and each address's new WebSocket connections; 0: no limit"),
+            .init(
+                variable: "WAKEDOCK_CORS_ORIGINS", flag: "--cors-origins", kind: .origins(\.corsOrigins), shownDefault: "none",
+                help: "comma-separated origins whose pages may call the API from a browser (CORS)"),
+            .init(
+                variable: "WAKEDOCK_TLS_CERT", flag: "--tls-cert", kind: .optionalPath(\.tlsCertificate), shownDefault: "none",
+                help: "PEM certificate chain: the API is then HTTPS and WSS only (SIGHUP reloads it)"),
+            .init(
+                variable: "WAKEDOCK_TLS_KEY", flag: "--tls-key", kind: .optionalPath(\.tlsKey), shownDefault: "none",
+                help: "PEM private key of that certificate"),
             .init(variable: "WAKEDOCK_HOST", flag: "--host", kind: .text(\.host), help: "address the HTTP API listens on"),
             .init(variable: "WAKEDOCK_PORT", flag: "--port", kind: .integer(\.port, 0...65535), help: "port the HTTP API listens on"),
             .init(
@@ -196,6 +210,7 @@ public struct SettingSpec {
         case .optionalDuration(let path, _): return defaults[keyPath: path]?.secondsText ?? "none"
         case .urls(let path): return defaults[keyPath: path].isEmpty ? "none" : defaults[keyPath: path].joined(separator: ",")
         case .optionalText(let path), .optionalPath(let path), .secret(let path): return defaults[keyPath: path] ?? "none"
+        case .origins(let path): return defaults[keyPath: path].isEmpty ? "none" : defaults[keyPath: path].joined(separator: ",")
         case .logLevel: return defaults.logLevel.rawValue
         case .logTarget: return defaults.logTarget.rawValue
         case .dockerSocket: return defaults.dockerSocket
@@ -214,6 +229,7 @@ public struct SettingSpec {
         case .optionalText: "a non-empty value without blanks"
         case .optionalPath: "an absolute path"
         case .secret: "at least 32 bytes"
+        case .origins: "comma-separated http(s)://host[:port] origins"
         case .logLevel: "one of " + Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
         case .logTarget: "auto, journal or stderr"
         case .dockerSocket: "an absolute socket path"

@@ -20,6 +20,13 @@ public struct ServerOptions: Sendable {
     public var httpLimits: HTTPGuardLimits
     /// Checks bearer tokens (SPEC §10); nil: authentication off, every request unrestricted.
     public var tokens: TokenVerifier?
+    /// Requests a second per client (a token's subject, else the address), bursts of twice that; 0: no limit.
+    /// The same figure bounds each WebSocket's messages and each address's new WebSocket connections.
+    public var rateLimit: Double = 0
+    /// Origins whose pages may call the API from a browser (CORS); none by default.
+    public var corsOrigins: [String] = []
+    /// HTTPS and WSS with these (reloadable); nil: plain HTTP.
+    public var certificates: TLSCertificates?
 
     public init(
         host: String, port: Int, wsMaxClients: Int, wsPingInterval: Duration,
@@ -60,14 +67,6 @@ public struct MonitorRequestContext: RequestContext {
     public var requestDecoder: JSONBodyDecoder { JSONBodyDecoder() }
 }
 
-extension Optional {
-    /// `map` with an async transform.
-    func asyncMap<T>(_ transform: (Wrapped) async -> T) async -> T? {
-        guard let value = self else { return nil }
-        return await transform(value)
-    }
-}
-
 /// Builds the HTTP application (a ServiceLifecycle service) serving the API from the backend.
 public enum MonitorServer {
     /// The WebSocket hub: add it to the collector as a sink and run it as a service.
@@ -89,56 +88,35 @@ public enum MonitorServer {
         // (`HealthRegistry.metricsFactory`, bootstrapped by `serve`): `wakedock_http_requests_total` and
         // `wakedock_http_request_duration_seconds`, which `statistics` reads back.
         router.add(middleware: MetricsMiddleware())
+        let audit = AuditTrail(logger: logger, store: runtime.history)
+        if !options.corsOrigins.isEmpty { router.add(middleware: AllowListCORSMiddleware(origins: Set(options.corsOrigins), audit: audit)) }
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AccessMiddleware(verifier: options.tokens))
+        // Who may (tokens, scopes), how often (per subject, else per address), and the trail of both.
+        let limiter = options.rateLimit > 0 ? RateLimiter(rate: options.rateLimit, burst: 2 * options.rateLimit) : nil
+        router.add(middleware: AccessMiddleware(verifier: options.tokens, limiter: limiter, audit: audit))
+        router.add(middleware: RateLimitMiddleware(limiter: limiter, audit: audit))
+        router.add(middleware: AuditMiddleware(audit: audit))
         // One thread for history answers: the other core stays free for the tick, the API and the streams.
         let heavy = HeavyQueries(threads: 1, maxInFlight: 4, maxStreams: 4, statistics: statistics.requests)
         MonitoringRoutes(runtime: runtime, statistics: statistics, options: options, heavy: heavy).register(on: router)
-        let connection = WebSocketConnection(hub: hub, logger: logger)
-        let tokens = options.tokens
+        let gate = WebSocketUpgradeGate(
+            connection: WebSocketConnection(hub: hub, logger: logger, messagesPerSecond: options.rateLimit, audit: audit),
+            tokens: options.tokens, audit: audit,
+            // New WebSocket connections per address: the request rate, counted apart from requests.
+            connections: options.rateLimit > 0 ? RateLimiter(rate: options.rateLimit, burst: 2 * options.rateLimit) : nil)
         let pingPeriod = options.wsPingInterval
         let limits = options.httpLimits
         let requestStatistics = statistics.requests
-        let server = HTTPServerBuilder { responder in
-            GuardedChildChannel(
+        let certificates = options.certificates
+        let server = HTTPServerBuilder { responder -> any ServerChildChannel in
+            let http = GuardedChildChannel(
                 inner: HTTP1WebSocketUpgradeChannel(
                     responder: responder,
-                    configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: pingPeriod)))
-                ) { request, channel, upgradeLogger in
-                    guard let path = request.path, path.split(separator: "?").first.map(String.init) == webSocketPath else { return .dontUpgrade }
-                    // With authentication on, a request without a token that grants reading is not upgraded:
-                    // Hummingbird answers a refused upgrade with a 400 of its own, before any route (logged here).
-                    var access = AccessGrant.unrestricted
-                    var headers: HTTPFields = [:]
-                    if let tokens {
-                        let refusal: String
-                        switch await BearerToken.find(in: request.headerFields, path: path, webSocketPath: webSocketPath).asyncMap(tokens.verify) {
-                        case nil: refusal = "no token"
-                        case .failure(let reason)?: refusal = reason.rawValue
-                        case .success(let grant)? where !grant.allows(.read): refusal = "scope \(AccessScope.read.rawValue) missing"
-                        case .success(let grant)?:
-                            access = grant
-                            refusal = ""
-                        }
-                        guard refusal.isEmpty else {
-                            upgradeLogger.notice(
-                                "WebSocket refused",
-                                metadata: [
-                                    "client": "\(channel.remoteAddress.map(MonitorRequestContext.describe) ?? "-")",
-                                    "route": "\(webSocketPath)", "reason": "\(refusal)",
-                                ])
-                            return .dontUpgrade
-                        }
-                        if request.headerFields[.secWebSocketProtocol] != nil { headers[.secWebSocketProtocol] = BearerToken.subprotocol }
-                    }
-                    // The upgrade goes ahead: the HTTP guard leaves before NIO hands it raw frames (on the channel's
-                    // event loop: this closure may have waited for the token's check elsewhere).
-                    try await channel.eventLoop.submit { HTTPGuardHandler.leave(channel) }.get()
-                    return .upgrade(headers) { [access] inbound, outbound, _ in
-                        try await connection.run(inbound: inbound, outbound: outbound, access: access)
-                    }
-                },
+                    configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: pingPeriod))),
+                    shouldUpgrade: gate.decide),
                 limits: limits, statistics: requestStatistics)
+            guard let certificates else { return http }
+            return ReloadableTLSChannel(inner: http, certificates: certificates)
         }
         return Application(
             router: router,

@@ -106,11 +106,11 @@ final class DailyJSONLFile {
     }
 
     private func openFile(day: Int64) throws(StoreError) -> (fd: Int32, size: Int) {
-        var fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        var fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, StorageDirectory.fileMode)
         if fd < 0, errno == ENOENT {
             // The directory is gone (deleted under us): make it again, then retry once.
             mkdirParents(directory)
-            fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+            fd = Glibc.open(path(day: day), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, StorageDirectory.fileMode)
         }
         guard fd >= 0 else { throw StoreError(errno: errno, operation: "open \(path(day: day))") }
         var st = stat()
@@ -127,7 +127,7 @@ final class DailyJSONLFile {
         var partial = ""
         for component in path.split(separator: "/") {
             partial += "/" + component
-            mkdir(partial, 0o755)
+            mkdir(partial, StorageDirectory.directoryMode)
         }
     }
 }

@@ -107,7 +107,7 @@ public enum FileMaintenance {
             }
             // Bad lines in the middle: write the whole ones to a new file and put it in place.
             let temporary = path + ".repair"
-            let out = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let out = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, StorageDirectory.fileMode)
             guard out >= 0 else { continue }
             var kept = ByteBuffer()
             kept.reserveCapacity(keptBytes)

@@ -28,7 +28,7 @@ enum GzipHistoryFile {
         let input = open(plainPath, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw StoreError(errno: errno, operation: "open \(plainPath)") }
         defer { close(input) }
-        let output = open(tmpPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let output = open(tmpPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, StorageDirectory.fileMode)
         guard output >= 0 else { throw StoreError(errno: errno, operation: "open \(tmpPath)") }
         var members: [Member] = []
         var offset = 0
@@ -87,7 +87,7 @@ enum GzipHistoryFile {
         index.writeString("wakedock-gzip-index 1 \(offset)\n")
         for m in members { index.writeString("\(m.offset) \(m.length) \(m.rawLength) \(m.firstNanos) \(m.lastNanos)\n") }
         let indexPath = gzPath + ".idx"
-        let indexFD = open(indexPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let indexFD = open(indexPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, StorageDirectory.fileMode)
         guard indexFD >= 0 else { unlink(tmpPath); throw StoreError(errno: errno, operation: "open \(indexPath)") }
         do { try writeAll(indexFD, index, path: indexPath) } catch {
             close(indexFD)

@@ -23,7 +23,7 @@ public struct HistoryFileName: Hashable, Sendable {
     }
 
     /// (`rollup300` is `RollupWriter.prefix`, written out: the history fuzzer builds this file on its own.)
-    public static let prefixes = ["metrics", "alerts", "rollup300"]
+    public static let prefixes = ["metrics", "alerts", "rollup300", "audit"]
 
     public init?(_ name: String) {
         guard let underscore = name.firstIndex(of: "_") else { return nil }

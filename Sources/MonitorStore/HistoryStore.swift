@@ -1,4 +1,5 @@
 import MonitorCore
+import NIOCore
 
 /// Which records a history holds: samples (`metrics_…` files) or alerts (`alerts_…` files).
 public enum HistoryKind: String, Sendable, CaseIterable {
@@ -22,6 +23,8 @@ public protocol StoredRecordReader: AnyObject {
 public protocol HistoryStore: SampleSink, Sendable {
     /// Persists an alert (or a resolution).
     func persist(_ alert: AlertRecord)
+    /// Persists one line of the audit trail (`audit_YYYY-MM-DD.jsonl`: a JSON object, no newline).
+    func persist(auditLine: ByteBuffer, timestampNanos: Int64)
     /// The stored records of `kind` that `filter` wants, newest first.
     func records(_ kind: HistoryKind, matching filter: StoredRecordFilter) -> any StoredRecordReader
     /// How often a tick's samples are kept (the runtime changes it when the collection interval changes).
@@ -38,4 +41,6 @@ public protocol HistoryStore: SampleSink, Sendable {
 
 extension HistoryStore {
     public func rolledUpSteps() -> Range<Int64>? { nil }
+    /// A store without files keeps no audit trail.
+    public func persist(auditLine: ByteBuffer, timestampNanos: Int64) {}
 }

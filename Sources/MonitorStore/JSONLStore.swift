@@ -123,6 +123,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         files = Mutex([
             "metrics": DailyJSONLFile(directory: directory, prefix: "metrics", maxBytes: maxFileBytes) { closed.yield($0) },
             "alerts": DailyJSONLFile(directory: directory, prefix: "alerts", maxBytes: maxFileBytes) { closed.yield($0) },
+            Self.auditPrefix: DailyJSONLFile(directory: directory, prefix: Self.auditPrefix, maxBytes: maxFileBytes) { closed.yield($0) },
             RollupWriter.prefix: DailyJSONLFile(directory: directory, prefix: RollupWriter.prefix, maxBytes: maxFileBytes) { closed.yield($0) },
         ])
         let saved = RollupState.load(directory: directory, nowNanos: Clocks.wallNanos())
@@ -153,6 +154,17 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         var samples = samples
         encode(&samples)
         flush()
+    }
+
+    /// The audit trail's files (SPEC §10): written, rotated, gzipped and expired like the others.
+    public static let auditPrefix = "audit"
+
+    /// Persists one line of the audit trail, through the same pending lines as the rest (never on the caller's
+    /// disk time).
+    public func persist(auditLine: ByteBuffer, timestampNanos: Int64) {
+        var line = auditLine
+        line.writeStaticString("\n")
+        append(line, lines: 1, prefix: Self.auditPrefix, day: DailyJSONLFile.dayNumber(nanos: timestampNanos))
     }
 
     /// Persists an alert (or a resolution).

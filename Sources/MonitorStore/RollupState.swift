@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// How far the rolled-up steps (`rollup300_…` files) go, kept beside them in `rollup300-state.json` so that a
 /// query knows which steps it may read from them, and a restart after a crash knows which lines to fold again.
@@ -44,9 +45,21 @@ public struct RollupState: Codable, Equatable, Sendable {
         return state
     }
 
-    /// Written to a temporary file and renamed over the old one: a crash leaves the old state or the new.
+    /// Written to a temporary file (owner-only) and renamed over the old one: a crash leaves the old state or
+    /// the new.
     public func save(directory: String) throws {
         let path = directory + "/" + Self.fileName
-        try JSONEncoder().encode(self).write(to: URL(fileURLWithPath: path), options: .atomic)
+        let temporary = path + ".tmp"
+        let data = try JSONEncoder().encode(self)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, StorageDirectory.fileMode)
+        guard fd >= 0 else { throw StoreError(errno: errno, operation: "open \(temporary)") }
+        let written = data.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let failure = written < 0 ? errno : EIO  // (a short write of 50 bytes: a full disk)
+        close(fd)
+        guard written == data.count else {
+            unlink(temporary)
+            throw StoreError(errno: failure, operation: "write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else { throw StoreError(errno: errno, operation: "rename \(temporary)") }
     }
 }

@@ -8,6 +8,8 @@ public final class StoreStatistics: Sendable {
     public let alertsPersisted: HealthCounter
     /// Five-minute steps written to `rollup300_…` files.
     public let rollupsPersisted: HealthCounter
+    /// Lines of the audit trail written to `audit_…` files.
+    public let auditPersisted: HealthCounter
     public let bytesWritten: HealthCounter
     /// write(2)/open(2) calls that failed (disk full, read-only, directory gone…).
     public let writeFailures: HealthCounter
@@ -30,6 +32,7 @@ public final class StoreStatistics: Sendable {
         samplesPersisted = health.counter(Names.lines, help: Names.linesHelp, labels: [("kind", "samples")])
         alertsPersisted = health.counter(Names.lines, help: Names.linesHelp, labels: [("kind", "alerts")])
         rollupsPersisted = health.counter(Names.lines, help: Names.linesHelp, labels: [("kind", "rollups")])
+        auditPersisted = health.counter(Names.lines, help: Names.linesHelp, labels: [("kind", "audit")])
         bytesWritten = health.counter(Names.bytesWritten, help: "Bytes written to history files")
         writeFailures = health.counter(Names.writeFailures, help: "History writes or opens that failed (disk full, read-only…)")
         droppedLines = health.counter(Names.droppedLines, help: "History lines given up while the disk refused writes")
@@ -63,7 +66,7 @@ public final class StoreStatistics: Sendable {
         case .metrics: samplesPersisted.add(lines)
         case .alerts: alertsPersisted.add(lines)
         case .rollups: rollupsPersisted.add(lines)
-        case nil: break
+        case nil: if prefix == JSONLStore.auditPrefix { auditPersisted.add(lines) }
         }
     }
 

@@ -4,6 +4,7 @@ import Metrics
 import MonitorApp
 import MonitorHealth
 import MonitorSecurity
+import MonitorServer
 import ServiceLifecycle
 
 /// `wakedock-monitor serve`: the daemon. Loads the settings, builds the daemon (`Daemon.build`) and runs it
@@ -35,8 +36,10 @@ struct ServeCommand: AsyncParsableCommand {
         let health = HealthRegistry()
         MetricsSystem.bootstrap(health.metricsFactory)
         let tokens: TokenVerifier?
+        let certificates: TLSCertificates?
         do {
             tokens = try await SecuritySetup.tokenVerifier(settings: settings)
+            certificates = try SecuritySetup.certificates(settings: settings)
         } catch {
             FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
             throw ExitCode(78)
@@ -45,7 +48,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             group = try Daemon.build(
                 settings: settings, logger: logger, environment: ProcessInfo.processInfo.environment,
-                logTarget: (logTarget, logReason), health: health, tokens: tokens)
+                logTarget: (logTarget, logReason), health: health, tokens: tokens, certificates: certificates)
         } catch {
             FileHandle.standardError.write(Data("wakedock-monitor: \(error)\n".utf8))
             throw ExitCode(1)

@@ -117,6 +117,7 @@ def start_daemon(binary, tmp_path):
         full_env = dict(os.environ)
         full_env.setdefault("WAKEDOCK_METRICS_STORAGE_PATH", str(tmp_path / "metrics"))
         full_env.setdefault("WAKEDOCK_LOG_TARGET", "stderr")  # tests read the log from stderr
+        full_env.setdefault("WAKEDOCK_RATE_LIMIT", "0")  # tests that hammer the API test something else
         full_env.update(env or {})
         daemon = Daemon(binary, full_env, list(args))
         started.append(daemon)
@@ -186,6 +187,8 @@ def start_api_daemon(binary: str, env: dict[str, str], *args: str) -> ApiDaemon:
     port = free_port()
     full_env = dict(os.environ)
     full_env.setdefault("WAKEDOCK_LOG_TARGET", "stderr")  # tests read the log from stderr, journal or not
+    # Tests that hammer the API test something else; test_security.py's rate limit test sets its own.
+    full_env.setdefault("WAKEDOCK_RATE_LIMIT", "0")
     # History goes to a fresh directory unless the test names one: never into the machine's /var/log.
     if "WAKEDOCK_METRICS_STORAGE_PATH" not in env:
         full_env["WAKEDOCK_METRICS_STORAGE_PATH"] = tempfile.mkdtemp(prefix="wd-history-")

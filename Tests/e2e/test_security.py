@@ -267,3 +267,189 @@ def test_es256_public_keys_and_a_secret_file(binary, engine, tmp_path):
         assert api.get("/status", headers=bearer(hs256(claims(aud="wakedock"), pem))).status_code == 401
     finally:
         api.daemon.stop()
+
+
+def test_rate_limits_per_subject_per_address_and_on_the_websocket(binary, engine, tmp_path):
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_SECRET": SECRET,
+                                    "WAKEDOCK_RATE_LIMIT": "5"}, "--interval", "1")
+    try:
+        alice, bob = mint(binary, "--subject", "alice"), mint(binary, "--subject", "bob")
+        statuses = [api.get("/status", headers=bearer(alice)) for _ in range(30)]
+        limited = [r for r in statuses if r.status_code == 429]
+        assert 10 <= 30 - len(limited) <= 14, [r.status_code for r in statuses]  # the burst (10), and what refilled
+        assert limited[0].json() == {"error": "rate_limited", "detail": "Trop de requêtes"}
+        assert 1 <= int(limited[0].headers["Retry-After"]) <= 2
+        assert api.get("/status", headers=bearer(bob)).status_code == 200  # another subject, another bucket
+        # Refusals count against the address: a flood of bad tokens meets the limit too.
+        codes = [api.get("/status", headers=bearer("bad")).status_code for _ in range(30)]
+        assert codes.count(401) <= 14 and 429 in codes, codes
+        api.daemon.wait_for(r"reason=rate limit", timeout=5)
+        time.sleep(2.5)  # refill
+        ws = websocket.create_connection(f"ws://127.0.0.1:{api.port}/api/v1/monitoring/ws", timeout=10, header=bearer(bob))
+        try:
+            json.loads(ws.recv())
+            for _ in range(40):
+                ws.send(json.dumps({"action": "ping"}))
+            replies = [json.loads(ws.recv()) for _ in range(40)]
+            errors = [r for r in replies if r["type"] == "error"]
+            assert errors and errors[0]["data"]["message"] == "Trop de messages", replies[:3]
+            assert 10 <= sum(r["type"] == "pong" for r in replies) <= 14
+        finally:
+            ws.close()
+        refused = 0
+        for _ in range(20):
+            try:
+                websocket.create_connection(f"ws://127.0.0.1:{api.port}/api/v1/monitoring/ws", timeout=10, header=bearer(bob)).close()
+            except websocket.WebSocketBadStatusException as error:
+                assert error.status_code == 400
+                refused += 1
+        assert refused >= 5, refused
+    finally:
+        api.daemon.stop()
+
+
+def test_cors_answers_the_allowed_origin_and_refuses_the_others(binary, engine):
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_SECRET": SECRET,
+                                    "WAKEDOCK_CORS_ORIGINS": "https://grafana.example:3000, http://localhost:8080"}, "--interval", "1")
+    try:
+        url = f"http://127.0.0.1:{api.port}/api/v1/monitoring/status"
+        preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+        ok = requests.options(url, headers={"Origin": "https://grafana.example:3000", **preflight}, timeout=10)
+        assert ok.status_code == 204, ok.text
+        assert ok.headers["Access-Control-Allow-Origin"] == "https://grafana.example:3000"
+        assert "authorization" in ok.headers["Access-Control-Allow-Headers"].lower()
+        refused = requests.options(url, headers={"Origin": "https://evil.example", **preflight}, timeout=10)
+        assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
+        token = bearer(mint(binary))
+        allowed = requests.get(url, headers={"Origin": "http://localhost:8080", **token}, timeout=10)
+        assert allowed.status_code == 200 and allowed.headers["Access-Control-Allow-Origin"] == "http://localhost:8080"
+        other = requests.get(url, headers={"Origin": "https://evil.example", **token}, timeout=10)
+        assert other.status_code == 200 and "Access-Control-Allow-Origin" not in other.headers
+        # A refusal still carries the allowed origin's header, so the page can read why.
+        denied = requests.get(url, headers={"Origin": "http://localhost:8080"}, timeout=10)
+        assert denied.status_code == 401 and denied.headers["Access-Control-Allow-Origin"] == "http://localhost:8080"
+    finally:
+        api.daemon.stop()
+    bad = subprocess.run([binary, "serve", "--cors-origins", "https://x.example/path"], capture_output=True, text=True, timeout=30,
+                         env={"WAKEDOCK_LOG_TARGET": "stderr"})
+    assert bad.returncode == 78 and "--cors-origins" in bad.stderr
+
+
+def test_the_audit_trail_has_a_line_per_request_and_files_are_owner_only(binary, engine, services, tmp_path):
+    import datetime
+    import os
+    import stat
+
+    storage = tmp_path / "audited"
+    storage.mkdir(mode=0o755)
+    storage.chmod(0o755)
+    old = storage / "metrics_2020-01-01.jsonl"  # what an earlier version left, world-readable
+    old.write_text("")
+    old.chmod(0o644)
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_SECRET": SECRET,
+                                    "WAKEDOCK_METRICS_STORAGE_PATH": str(storage), "WAKEDOCK_PERSIST_INTERVAL": "0.2"},
+                           "--interval", "0.2")
+    alice, bob = mint(binary, "--subject", "alice", "--scope", "monitoring:admin"), mint(binary, "--subject", "bob")
+    try:
+        wait_discovered(api, services)
+        made = [
+            ("request", "alice", "GET", "/api/v1/monitoring/status", api.get("/status", headers=bearer(alice)).status_code),
+            ("refused", "bob", "POST", "/api/v1/monitoring/stop", api.post("/stop", headers=bearer(bob)).status_code),
+            ("refused", "-", "GET", "/api/v1/monitoring/containers", api.get("/containers").status_code),
+            ("request", "alice", "PUT", "/api/v1/monitoring/thresholds/cpu_percent",
+             api.put("/thresholds/cpu_percent", json={"metric_type": "cpu_percent", "warning_threshold": 71, "critical_threshold": 91},
+                    headers=bearer(alice)).status_code),
+            ("request", "bob", "GET", "/api/v1/monitoring/metrics/nope/latest",
+             api.get("/metrics/nope/latest", headers=bearer(bob)).status_code),
+        ]
+        assert [m[4] for m in made] == [200, 403, 401, 200, 404]
+        ws = websocket.create_connection(f"ws://127.0.0.1:{api.port}/api/v1/monitoring/ws?token={bob}", timeout=10)
+        json.loads(ws.recv())
+        ws.send(json.dumps({"action": "subscribe", "stream_type": "alerts"}))
+        json.loads(ws.recv())
+        ws.close()
+        time.sleep(1.5)  # flushed at least once a second
+    finally:
+        assert api.daemon.stop() == 0
+    day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    lines = [json.loads(line) for line in (storage / f"audit_{day}.jsonl").read_text().splitlines()]
+    assert [(r["event"], r["subject"], r["method"], r["route"], r["status"]) for r in lines[:5]] == made, lines
+    assert lines[5]["event"] == "subscribe" and lines[5]["subject"] == "bob" and lines[5]["stream"] == "alerts"
+    assert len(lines) == 6 and all(r["client"] == "127.0.0.1" for r in lines)
+    assert not any(bob in json.dumps(r) or alice in json.dumps(r) for r in lines)  # never a token
+    api.daemon.wait_for(r"event=subscribe .*subject=bob .*audit", timeout=1)
+    # Owner-only, all of it: the directory, the history, the audit, the thresholds, the old file made so too.
+    assert stat.S_IMODE(storage.stat().st_mode) == 0o700
+    files = [p for p in storage.iterdir() if p.is_file()]
+    assert {p.name.split("_")[0] for p in files} >= {"metrics", "audit", "thresholds.json"}
+    modes = {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files}
+    assert all(mode == "0o600" for mode in modes.values()), modes
+    assert any("threshold" in name for name in modes), modes
+
+
+def make_certificate(directory, name):
+    """A self-signed certificate for 127.0.0.1, made by openssl as an operator would."""
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2",
+                    "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def served_certificate(port):
+    import ssl
+    pem = ssl.get_server_certificate(("127.0.0.1", port))
+    return ssl.PEM_cert_to_DER_cert(pem)
+
+
+def test_tls_serves_https_and_wss_and_sighup_reloads_the_certificate(binary, engine, tmp_path):
+    import shutil
+    import signal
+    import ssl
+
+    first_cert, first_key = make_certificate(tmp_path, "first")
+    second_cert, second_key = make_certificate(tmp_path, "second")
+    live_cert, live_key = tmp_path / "live.crt", tmp_path / "live.key"
+    shutil.copy(first_cert, live_cert)
+    shutil.copy(first_key, live_key)
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_TLS_CERT": str(live_cert),
+                                    "WAKEDOCK_TLS_KEY": str(live_key)}, "--interval", "1")
+    base = f"https://127.0.0.1:{api.port}"
+    try:
+        r = requests.get(base + "/api/v1/monitoring/status", verify=str(first_cert), timeout=10)
+        assert r.status_code == 200 and r.json()["monitoring"]["is_running"] is True
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(f"http://127.0.0.1:{api.port}/api/v1/monitoring/status", timeout=10)
+        ws = websocket.create_connection(f"wss://127.0.0.1:{api.port}/api/v1/monitoring/ws", timeout=10,
+                                         sslopt={"ca_certs": str(first_cert), "cert_reqs": ssl.CERT_REQUIRED})
+        assert json.loads(ws.recv())["data"]["status"] == "connected"
+        curl = subprocess.run(["curl", "-sS", "--cacert", str(first_cert), base + "/api/v1/monitoring/status"],
+                              capture_output=True, text=True, timeout=30)
+        assert curl.returncode == 0 and '"monitoring"' in curl.stdout, curl.stderr
+        before = served_certificate(api.port)
+        # A broken file: SIGHUP keeps the certificate in use.
+        live_cert.write_text("not a certificate")
+        api.daemon.process.send_signal(signal.SIGHUP)
+        api.daemon.wait_for(r"TLS certificate not reloaded", timeout=10)
+        assert served_certificate(api.port) == before
+        # The new pair: SIGHUP serves it to new connections; the listener and the open WSS go on.
+        shutil.copy(second_cert, live_cert)
+        shutil.copy(second_key, live_key)
+        api.daemon.process.send_signal(signal.SIGHUP)
+        api.daemon.wait_for(r"TLS certificate reloaded", timeout=10)
+        after = served_certificate(api.port)
+        assert after != before
+        assert after == ssl.PEM_cert_to_DER_cert(second_cert.read_text())
+        assert requests.get(base + "/api/v1/monitoring/status", verify=str(second_cert), timeout=10).status_code == 200
+        ws.send(json.dumps({"action": "ping"}))
+        assert json.loads(ws.recv())["type"] == "pong"  # opened before the reload, still up
+        ws.close()
+        assert api.daemon.process.poll() is None
+    finally:
+        api.daemon.stop()
+    bad = subprocess.run([binary, "serve", "--tls-cert", str(second_cert)], capture_output=True, text=True, timeout=30,
+                         env={"WAKEDOCK_LOG_TARGET": "stderr"})
+    assert bad.returncode == 78 and bad.stderr.strip() == "wakedock-monitor: invalid WAKEDOCK_TLS_CERT: expected WAKEDOCK_TLS_KEY with it"
+    bad = subprocess.run([binary, "serve", "--tls-cert", str(second_cert), "--tls-key", str(first_key)],
+                         capture_output=True, text=True, timeout=30, env={"WAKEDOCK_LOG_TARGET": "stderr"})
+    assert bad.returncode == 78 and "WAKEDOCK_TLS_KEY" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

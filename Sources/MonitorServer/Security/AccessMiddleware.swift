@@ -9,6 +9,10 @@ import MonitorSecurity
 struct AccessMiddleware: RouterMiddleware {
     typealias Context = MonitorRequestContext
     let verifier: TokenVerifier?
+    /// Charged per address for every refusal, so that a flood of bad tokens meets the rate limit too.
+    var limiter: RateLimiter? = nil
+    /// Where refusals are recorded.
+    var audit: AuditTrail? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let verifier, let scope = RouteAccess.requiredScope(method: request.method, path: request.uri.path) else {
@@ -17,17 +21,14 @@ struct AccessMiddleware: RouterMiddleware {
         let route = request.uri.path
         guard let token = BearerToken.find(in: request.headers, path: request.uri.description, webSocketPath: MonitorServer.webSocketPath)
         else {
-            Self.log(context, "no token", route: route, method: request.method)
-            throw APIError.unauthorized
+            try refuse(context, "no token", route: route, method: request.method, with: .unauthorized)
         }
         switch await verifier.verify(token) {
         case .failure(let refusal):
-            Self.log(context, refusal.rawValue, route: route, method: request.method)
-            throw APIError.unauthorized
+            try refuse(context, refusal.rawValue, route: route, method: request.method, with: .unauthorized)
         case .success(let grant):
             guard grant.allows(scope) else {
-                Self.log(context, "scope \(scope.rawValue) missing", route: route, method: request.method, subject: grant.subject)
-                throw APIError.forbidden
+                try refuse(context, "scope \(scope.rawValue) missing", route: route, method: request.method, with: .forbidden, subject: grant.subject)
             }
             var context = context
             context.access = grant
@@ -35,10 +36,19 @@ struct AccessMiddleware: RouterMiddleware {
         }
     }
 
-    static func log(_ context: Context, _ reason: String, route: String, method: HTTPRequest.Method, subject: String? = nil) {
+    /// Logs the refusal and throws it (or the rate limit's 429, once the address has used up its refusals).
+    func refuse(
+        _ context: Context, _ reason: String, route: String, method: HTTPRequest.Method, with error: APIError, subject: String? = nil
+    ) throws -> Never {
         var metadata: Logger.Metadata = ["client": "\(context.clientAddress)", "method": "\(method.rawValue)", "route": "\(route)", "reason": "\(reason)"]
         if let subject { metadata["subject"] = "\(subject)" }
         context.logger.notice("request refused", metadata: metadata)
+        if let limiter {
+            try RateLimitMiddleware.charge(
+                limiter, client: "address:" + context.clientAddress, context: context, method: method, route: route, audit: audit)
+        }
+        audit?.record(.refused, subject: subject ?? "-", client: context.clientAddress, method: method.rawValue, route: route, status: error.status.code)
+        throw error
     }
 }
 

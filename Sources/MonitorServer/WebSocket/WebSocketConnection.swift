@@ -12,12 +12,20 @@ import NIOWebSocket
 struct WebSocketConnection {
     let hub: WebSocketHub
     let logger: Logger
+    /// Each connection's messages a second (bursts of twice that); 0: no limit. Over it, a message is answered
+    /// with an error and not acted on.
+    var messagesPerSecond: Double = 0
+    /// Where authenticated subscriptions are recorded.
+    var audit: AuditTrail? = nil
 
     static let streamTypes = ClientRequest.StreamType.allCases.map(\.rawValue)
 
     /// Rethrows what ended the inbound stream, so that the WebSocket layer closes with the matching code (a
     /// message over the limit, even in fragments, is closed with 1009).
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, access: AccessGrant = .unrestricted) async throws {
+    /// `client`: the peer's address, for the audit trail.
+    func run(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, access: AccessGrant = .unrestricted, client address: String = "-"
+    ) async throws {
         guard let client = hub.admit(access: access) else {
             try? await outbound.close(.policyViolation, reason: "Trop de connexions")
             return
@@ -33,6 +41,7 @@ struct WebSocketConnection {
             })
         let statistics = hub.websocket
         let options = hub.options
+        let messageLimit = messagesPerSecond > 0 ? RateLimiter(rate: messagesPerSecond, burst: 2 * messagesPerSecond, maxClients: 1) : nil
         let failure: (any Error)? = await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await message in client.stream {
@@ -67,8 +76,12 @@ struct WebSocketConnection {
             do {
                 for try await message in inbound.messages(maxSize: Self.maxMessageBytes) {
                     client.lastActivityNanos.store(Clocks.monotonicNanos(), ordering: .relaxed)
+                    if let messageLimit, case .limited = messageLimit.take("", nowNanos: Clocks.monotonicNanos()) {
+                        reject("Trop de messages", to: client)
+                        continue
+                    }
                     switch message {
-                    case .text(let text): handle(text, from: client)
+                    case .text(let text): handle(text, from: client, address: address)
                     case .binary: reject("Message JSON invalide", to: client)
                     }
                 }
@@ -92,7 +105,7 @@ struct WebSocketConnection {
     }
 
     /// One client request: subscribe, unsubscribe, ping (or pong, which only counts as activity).
-    func handle(_ text: String, from client: WebSocketClient) {
+    func handle(_ text: String, from client: WebSocketClient, address: String = "-") {
         let request: ClientRequest
         do {
             request = try ClientRequest.parse(text)
@@ -111,6 +124,11 @@ struct WebSocketConnection {
             return
         case .subscribe(let stream, let subscription):
             subscribe(client, to: stream, subscription)
+            if client.access.isAuthenticated {
+                audit?.record(
+                    .subscribe, subject: client.access.subject, client: address, method: "WS", route: MonitorServer.webSocketPath,
+                    status: 200, stream: stream.rawValue)
+            }
         case .unsubscribe(let stream):
             client.subscriptions.withLock { s in
                 switch stream {
