@@ -91,6 +91,13 @@ def test_every_route_needs_a_token_and_the_page_does_not(secured):
         assert r.headers["WWW-Authenticate"].startswith("Bearer")
         checked += 1
     assert checked >= 17
+    # 403 everywhere for a token without the operation's scope: metrics:scrape for the API, read for /metrics.
+    scraper, reader = bearer(jwt.encode(claims(scope="metrics:scrape"), SECRET, "HS256")), bearer(jwt.encode(claims(), SECRET, "HS256"))
+    for method, path in operations():
+        if path in ("/", "/dashboard.css", "/dashboard.js", "/api/v1/openapi.json"):
+            continue
+        r = requests.request(method, root + path, json={}, headers=reader if path == "/metrics" else scraper, timeout=10)
+        assert r.status_code == 403 and r.json()["error"] == "forbidden", (method, path, r.status_code)
     for open_path in ["/", "/dashboard.js", "/dashboard.css", "/api/v1/openapi.json"]:
         assert requests.get(root + open_path, timeout=10).status_code == 200, open_path
     # Path tricks do not find an open door.
