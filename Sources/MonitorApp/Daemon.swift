@@ -34,7 +34,12 @@ public enum Daemon {
                 "open_files_limit": "\(fileLimit)", "log_target": "\(logTarget.target.rawValue)", "log_target_reason": "\(logTarget.reason)",
                 "port": "\(settings.port)", "host": "\(settings.host)", "persist_interval_s": "\(settings.persistenceInterval.secondsText)",
                 "retention_days": "\(settings.retentionDays)", "webhooks": "\(settings.webhookURLs.count)",
+                "authentication": "\(tokens == nil ? "none" : "jwt")", "tls": "\(certificates == nil ? "off" : "on")",
+                "rate_limit": "\(settings.rateLimit)",
             ])
+        if let skipped = tokens?.skippedKeys, !skipped.isEmpty {
+            logger.warning("public keys left out (not for signing, or of an algorithm not taken)", metadata: ["keys": "\(skipped.joined(separator: "; "))"])
+        }
         if engine.discoveryMode == .cgroupScan {
             logger.warning(
                 "no Docker socket; discovering containers from the cgroup tree and naming them by id",

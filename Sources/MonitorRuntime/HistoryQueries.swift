@@ -166,7 +166,7 @@ extension MonitoringRuntime {
         }
         series = series.filter { q.visibility.sees($0.identity) }
         if let ref = q.containerRef {
-            if let one = try container(ref), q.visibility.sees(one.identity) {
+            if let one = try container(ref, visibility: q.visibility) {
                 series = [one]
                 filter.containerID = one.identity.id
             } else {
@@ -208,7 +208,7 @@ extension MonitoringRuntime {
         var ids: Set<String>?
         var nameOrPrefix: ContainerReference?
         if let ref = q.containerRef {
-            if let one = try container(ref) {
+            if let one = try container(ref, visibility: q.visibility) {
                 ids = [one.identity.id]
                 filter.containerID = one.identity.id
             } else {

@@ -75,8 +75,9 @@ public final class MonitoringRuntime: Sendable {
 
     /// A live container by name, full id or id prefix (`ContainerReference`); nil when none; an ambiguous
     /// prefix is refused.
-    public func container(_ reference: String) throws(RuntimeError) -> ContainerSeries? {
-        switch registry.lookup(reference) {
+    /// A live container by name, id or id prefix, among those `visibility` lets the caller see.
+    public func container(_ reference: String, visibility: ContainerVisibility = .all) throws(RuntimeError) -> ContainerSeries? {
+        switch registry.lookup(reference, among: visibility) {
         case .found(let series): return series
         case .notFound: return nil
         case .ambiguous(let count): throw .invalid("Préfixe d'identifiant ambigu: \(reference) (\(count) conteneurs)")

@@ -7,10 +7,12 @@ public enum RuntimeError: Error, Sendable, Equatable {
     case notFound(String)
     /// A threshold whose warning is not under its critical (the original's own 400).
     case invalidThreshold(String)
+    /// A caller limited to some containers asked to change what reaches others (a global threshold, say).
+    case forbidden(String)
 
     public var message: String {
         switch self {
-        case .invalid(let m), .notFound(let m), .invalidThreshold(let m): m
+        case .invalid(let m), .notFound(let m), .invalidThreshold(let m), .forbidden(let m): m
         }
     }
 }

@@ -14,7 +14,7 @@ extension MonitoringRuntime {
         guard value.isFinite, value >= 0, value <= 1.8e19 else {
             throw .invalid("value doit être un nombre fini, positif ou nul (reçu: \(value))")
         }
-        guard let series = try container(reference), visibility.sees(series.identity) else {
+        guard let series = try container(reference, visibility: visibility) else {
             throw .notFound("Conteneur introuvable: \(reference)")
         }
         let t = thresholds.threshold(for: metric)

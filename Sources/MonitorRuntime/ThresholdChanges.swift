@@ -4,15 +4,24 @@ import MonitorCore
 /// scope a request names, the checks a threshold must pass, and the file that keeps them across restarts.
 extension MonitoringRuntime {
     /// The scope a request names: a service, a live container (by id, prefix or name, kept by full id), or
-    /// everywhere (neither, or both empty).
-    public func thresholdScope(service: String?, container: String?) throws(RuntimeError) -> ThresholdScope {
+    /// everywhere (neither, or both empty). `visibility`: a caller limited to some containers may name one of
+    /// them, or a service its claims name whole; not everywhere, nor a service some of whose containers it may
+    /// not see.
+    public func thresholdScope(
+        service: String?, container: String?, visibility: ContainerVisibility = .all
+    ) throws(RuntimeError) -> ThresholdScope {
         let service = service?.isEmpty == true ? nil : service
         let container = container?.isEmpty == true ? nil : container
+        let refused = RuntimeError.forbidden("Permission insuffisante: ce jeton ne voit pas tous les conteneurs concernés")
         switch (service, container) {
-        case (nil, nil): return .global
-        case (let name?, nil): return .service(name)
+        case (nil, nil):
+            guard visibility.isAll else { throw refused }
+            return .global
+        case (let name?, nil):
+            guard visibility.isAll || (visibility.containers == nil && visibility.services?.contains(name) == true) else { throw refused }
+            return .service(name)
         case (nil, let reference?):
-            guard let series = try self.container(reference) else { throw .notFound("Conteneur introuvable: \(reference)") }
+            guard let series = try self.container(reference, visibility: visibility) else { throw .notFound("Conteneur introuvable: \(reference)") }
             return .container(series.identity.id)
         case (_?, _?):
             throw .invalid("service_name et container_id ne peuvent être donnés ensemble")

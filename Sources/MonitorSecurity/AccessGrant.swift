@@ -10,6 +10,8 @@ public struct AccessGrant: Sendable, Equatable {
     public var visibility: ContainerVisibility
     /// False when authentication is off (anyone who reaches the port).
     public var isAuthenticated: Bool
+    /// When the token expires (wall-clock nanoseconds): a WebSocket it opened is closed then. Nil: never.
+    public var expiresAtNanos: Int64?
 
     public init(subject: String, scopes: Set<AccessScope>, containers: [String]? = nil, services: [String]? = nil) {
         self.subject = subject

@@ -7,13 +7,15 @@ import Synchronization
 public final class RateLimiter: Sendable {
     public enum Decision: Equatable, Sendable {
         case allowed
-        /// Seconds until a request would be allowed (at least 1: `Retry-After` is whole seconds).
-        case limited(retryAfterSeconds: Int)
+        /// Seconds until a request would be allowed (at least 1: `Retry-After` is whole seconds), and how many
+        /// requests this client has been refused since its last allowed one (so that a flood is logged sparingly).
+        case limited(retryAfterSeconds: Int, refusals: Int)
     }
 
     private struct Bucket {
         var tokens: Double
         var updatedNanos: UInt64
+        var refusals = 0
     }
 
     private struct State {
@@ -56,22 +58,33 @@ public final class RateLimiter: Sendable {
         }
     }
 
+    /// True when `client`'s bucket is empty now (nothing taken): a refused request's cost can then be skipped.
+    public func isExhausted(_ client: String, nowNanos: UInt64) -> Bool {
+        state.withLock { state in
+            guard let bucket = state.buckets[client] else { return false }
+            return refilled(bucket, nowNanos: nowNanos).tokens < 1
+        }
+    }
+
     /// Buckets held now (for the tests of the bound).
     public var clientCount: Int { state.withLock { $0.buckets.count } }
 
     private func refilled(_ bucket: Bucket, nowNanos: UInt64) -> Bucket {
         // A clock that went back refills nothing; the elapsed time is bounded by what fills a bucket.
         let elapsed = nowNanos > bucket.updatedNanos ? Double(nowNanos - bucket.updatedNanos) / 1e9 : 0
-        return Bucket(tokens: min(burst, bucket.tokens + elapsed * rate), updatedNanos: max(nowNanos, bucket.updatedNanos))
+        return Bucket(
+            tokens: min(burst, bucket.tokens + elapsed * rate), updatedNanos: max(nowNanos, bucket.updatedNanos), refusals: bucket.refusals)
     }
 
     private func take(from bucket: inout Bucket, nowNanos: UInt64) -> Decision {
         bucket = refilled(bucket, nowNanos: nowNanos)
         if bucket.tokens >= 1 {
             bucket.tokens -= 1
+            bucket.refusals = 0
             return .allowed
         }
+        bucket.refusals = min(bucket.refusals + 1, Int(Int32.max))
         let wait = ((1 - bucket.tokens) / rate).rounded(.up)
-        return .limited(retryAfterSeconds: wait.isFinite ? Int(min(max(wait, 1), 86_400)) : 86_400)
+        return .limited(retryAfterSeconds: wait.isFinite ? Int(min(max(wait, 1), 86_400)) : 86_400, refusals: bucket.refusals)
     }
 }

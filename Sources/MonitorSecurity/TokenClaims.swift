@@ -22,7 +22,11 @@ struct TokenClaims: JWTPayload {
     }
 
     var grant: AccessGrant {
-        AccessGrant(
+        var grant = AccessGrant(
             subject: sub?.value ?? "-", scopes: AccessScope.parse(scope ?? ""), containers: containers, services: services)
+        let seconds = exp.value.timeIntervalSince1970
+        let clamped = seconds.isFinite ? min(max(seconds, 0), 9e9) : 9e9
+        grant.expiresAtNanos = Int64((clamped * 1e9).rounded())  // at most 9e18: it fits
+        return grant
     }
 }

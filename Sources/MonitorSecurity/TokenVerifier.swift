@@ -9,6 +9,8 @@ public final class TokenVerifier: Sendable {
     private let keys: [String: JWTKeyCollection]
     private let audience: String?
     private let issuer: String?
+    /// The JWKS keys left out (not for signing, or of an algorithm this daemon does not take), for the log.
+    public let skippedKeys: [String]
 
     public init(configuration: TokenConfiguration) async throws(TokenConfigurationError) {
         var keys: [String: JWTKeyCollection] = [:]
@@ -19,12 +21,14 @@ public final class TokenVerifier: Sendable {
             }
             keys["HS256"] = await JWTKeyCollection().add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         }
+        var skipped: [String] = []
         if let text = configuration.publicKeys {
-            for (algorithm, collection) in try await Self.publicKeys(text, source: configuration.publicKeysSource) {
-                keys[algorithm] = collection
-            }
+            let found = try await Self.publicKeys(text, source: configuration.publicKeysSource)
+            keys.merge(found.collections) { _, new in new }
+            skipped = found.skipped
         }
         self.keys = keys
+        skippedKeys = skipped
         audience = configuration.audience
         issuer = configuration.issuer
     }
@@ -46,7 +50,8 @@ public final class TokenVerifier: Sendable {
         guard let algorithm = header.alg, let collection = keys[algorithm] else { return .failure(.algorithm) }
         let claims: TokenClaims
         do {
-            claims = try await collection.verify(token, as: TokenClaims.self, iteratingKeys: true)
+            // A token naming its key is checked with that key alone; one without, with each key of its algorithm.
+            claims = try await collection.verify(token, as: TokenClaims.self, iteratingKeys: header.kid == nil)
         } catch let error as JWTError {
             switch error.errorType {
             case .claimVerificationFailure: return .failure(.expired)
@@ -81,38 +86,62 @@ public final class TokenVerifier: Sendable {
     }
 
     /// A PEM public key (RSA → RS256, P-256 → ES256) or a JWKS document's RSA and P-256 keys.
-    private static func publicKeys(_ text: String, source: String) async throws(TokenConfigurationError) -> [String: JWTKeyCollection] {
+    private static func publicKeys(
+        _ text: String, source: String
+    ) async throws(TokenConfigurationError) -> (collections: [String: JWTKeyCollection], skipped: [String]) {
         let refused = TokenConfigurationError(
             "invalid \(source): expected a PEM public key (RSA or EC P-256) or a JWKS document of RSA/P-256 keys")
         if text.contains("-----BEGIN") {
             if let rsa = try? Insecure.RSA.PublicKey(pem: text) {
-                return ["RS256": await JWTKeyCollection().add(rsa: rsa, digestAlgorithm: .sha256)]
+                return (["RS256": await JWTKeyCollection().add(rsa: rsa, digestAlgorithm: .sha256)], [])
             }
             if let ec = try? ES256PublicKey(pem: text) {
-                return ["ES256": await JWTKeyCollection().add(ecdsa: ec)]
+                return (["ES256": await JWTKeyCollection().add(ecdsa: ec)], [])
             }
             throw refused
         }
-        guard let jwks = try? JSONDecoder().decode(JWKS.self, from: Data(text.utf8)), !jwks.keys.isEmpty else { throw refused }
+        // A JWKS from an identity provider holds other keys too (encryption keys, other curves): those are skipped
+        // (and named in `skippedKeys`); start-up fails only when no signing key is left.
+        guard let document = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            let entries = document["keys"] as? [[String: Any]]
+        else { throw refused }
         var collections: [String: JWTKeyCollection] = [:]
-        for jwk in jwks.keys {
-            let algorithm: String
-            switch jwk.keyType {
-            case .rsa: algorithm = "RS256"
-            case .ecdsa where jwk.curve == .ecdsa(.p256): algorithm = "ES256"
-            default: throw refused
+        var skipped: [String] = []
+        for (index, var entry) in entries.enumerated() {
+            let name = (entry["kid"] as? String).map { "kid \($0)" } ?? "key \(index)"
+            if let use = entry["use"] as? String, use != "sig" {
+                skipped.append("\(name): use \(use)")
+                continue
             }
-            if let stated = jwk.algorithm?.rawValue, stated != algorithm { throw refused }
-            var key = jwk
-            key.algorithm = JWK.Algorithm(rawValue: algorithm)
+            let algorithm: String
+            switch (entry["kty"] as? String, entry["crv"] as? String) {
+            case ("RSA", _): algorithm = "RS256"
+            case ("EC", "P-256"): algorithm = "ES256"
+            case (let kty, let crv):
+                skipped.append("\(name): \(kty ?? "no kty")\(crv.map { " " + $0 } ?? "") not supported")
+                continue
+            }
+            if let stated = entry["alg"] as? String, stated != algorithm {
+                skipped.append("\(name): alg \(stated) not supported")
+                continue
+            }
+            entry["alg"] = algorithm
+            if entry["kid"] == nil { entry["kid"] = "key-\(index)" }  // jwt-kit files every key under one
+            guard let data = try? JSONSerialization.data(withJSONObject: entry), let jwk = try? JSONDecoder().decode(JWK.self, from: data)
+            else {
+                skipped.append("\(name): does not parse")
+                continue
+            }
             let collection = collections[algorithm] ?? JWTKeyCollection()
             do {
-                try await collection.add(jwk: key)
+                try await collection.add(jwk: jwk)
             } catch {
-                throw refused
+                skipped.append("\(name): \(error)")
+                continue
             }
             collections[algorithm] = collection
         }
-        return collections
+        guard !collections.isEmpty else { throw refused }
+        return (collections, skipped)
     }
 }

@@ -26,6 +26,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
         case .invalid(let detail): self = .validation(detail)
         case .notFound(let detail): self = .notFound(detail)
         case .invalidThreshold(let detail): self.init(.badRequest, "invalid_threshold", detail)
+        case .forbidden(let detail): self.init(.forbidden, "forbidden", detail)
         }
     }
 

@@ -72,8 +72,8 @@ public enum MonitorServer {
     /// The WebSocket hub: add it to the collector as a sink and run it as a service.
     public static func makeHub(runtime: MonitoringRuntime, statistics: ServerStatistics, options: ServerOptions) -> WebSocketHub {
         let status = StatusController(runtime: runtime, options: options)
-        return WebSocketHub(runtime: runtime, websocket: statistics.websocket, options: options) {
-            (try? encodeJSON(status.systemStatusDocument())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return WebSocketHub(runtime: runtime, websocket: statistics.websocket, options: options) { visibility in
+            (try? encodeJSON(status.systemStatusDocument(visibility: visibility))).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         }
     }
 
@@ -89,10 +89,12 @@ public enum MonitorServer {
         // `wakedock_http_request_duration_seconds`, which `statistics` reads back.
         router.add(middleware: MetricsMiddleware())
         let audit = AuditTrail(logger: logger, store: runtime.history)
-        if !options.corsOrigins.isEmpty { router.add(middleware: AllowListCORSMiddleware(origins: Set(options.corsOrigins), audit: audit)) }
-        router.add(middleware: ErrorMiddleware())
-        // Who may (tokens, scopes), how often (per subject, else per address), and the trail of both.
+        // Who may (origins, tokens, scopes), how often (per subject, else per address), and the trail of both.
         let limiter = options.rateLimit > 0 ? RateLimiter(rate: options.rateLimit, burst: 2 * options.rateLimit) : nil
+        if !options.corsOrigins.isEmpty {
+            router.add(middleware: AllowListCORSMiddleware(origins: Set(options.corsOrigins), audit: audit, limiter: limiter))
+        }
+        router.add(middleware: ErrorMiddleware())
         router.add(middleware: AccessMiddleware(verifier: options.tokens, limiter: limiter, audit: audit))
         router.add(middleware: RateLimitMiddleware(limiter: limiter, audit: audit))
         router.add(middleware: AuditMiddleware(audit: audit))

@@ -28,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws { _ = try SettingFlags.parse(settingArguments, scopes: [.serve, .common, .tokens]) }
 
     func run() async throws {
+        // SIGHUP reloads the TLS certificate (`CertificateReloader`); until that listens, it must not stop us.
+        signal(SIGHUP, SIG_IGN)
         let settings = try SettingFlags.loadSettings(settingArguments, scopes: [.serve, .common, .tokens])
         let (logger, logTarget, logReason) = LoggingSetup.bootstrap(
             level: settings.logLevel, target: settings.logTarget, environment: ProcessInfo.processInfo.environment)

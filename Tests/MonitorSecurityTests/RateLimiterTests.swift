@@ -9,7 +9,8 @@ import Testing
         let limiter = RateLimiter(rate: 5, burst: 10)
         let t0: UInt64 = 1_000 * Self.second
         for _ in 0..<10 { #expect(limiter.take("a", nowNanos: t0) == .allowed) }
-        #expect(limiter.take("a", nowNanos: t0) == .limited(retryAfterSeconds: 1))
+        #expect(limiter.take("a", nowNanos: t0) == .limited(retryAfterSeconds: 1, refusals: 1))
+        #expect(limiter.isExhausted("a", nowNanos: t0) && !limiter.isExhausted("b", nowNanos: t0))
         #expect(limiter.take("b", nowNanos: t0) == .allowed)  // another client, another bucket
         // 5 a second: after 0.4 s two more.
         #expect(limiter.take("a", nowNanos: t0 + 4 * Self.second / 10) == .allowed)
@@ -19,7 +20,8 @@ import Testing
         #expect(limiter.take("a", nowNanos: 0) != .allowed)
         let slow = RateLimiter(rate: 0.01, burst: 1)
         #expect(slow.take("x", nowNanos: t0) == .allowed)
-        #expect(slow.take("x", nowNanos: t0) == .limited(retryAfterSeconds: 100))
+        #expect(slow.take("x", nowNanos: t0) == .limited(retryAfterSeconds: 100, refusals: 1))
+        #expect(slow.take("x", nowNanos: t0) == .limited(retryAfterSeconds: 100, refusals: 2))
     }
 
     @Test func rotatingClientsCannotGrowItAndShareOneOverflowBucket() {

@@ -96,13 +96,14 @@ struct RawClaims: JWTPayload {
     }
 
     @Test func containerAndServiceClaimsOnlyNarrow() {
-        let both = AccessGrant(subject: "s", scopes: [.read], containers: ["web", "abc"], services: ["api"])
+        let both = AccessGrant(subject: "s", scopes: [.read], containers: ["web", "abcdef012345"], services: ["api"])
         #expect(both.visibility.sees(id: "0123", name: "web", service: "api"))
         #expect(!both.visibility.sees(id: "0123", name: "web", service: "db"))
-        #expect(both.visibility.sees(id: "abcdef", name: "other", service: "api"))  // an id prefix of 3+
+        #expect(both.visibility.sees(id: "abcdef0123456789", name: "other", service: "api"))  // an id prefix of 12+
         #expect(!both.visibility.sees(id: "0123", name: "other", service: "api"))
-        let short = AccessGrant(subject: "s", scopes: [.read], containers: ["ab"])
-        #expect(!short.visibility.sees(id: "abcdef", name: "x", service: nil))
+        let short = AccessGrant(subject: "s", scopes: [.read], containers: ["abcdef"])  // a name, not an id prefix
+        #expect(!short.visibility.sees(id: "abcdef0123456789", name: "x", service: nil))
+        #expect(short.visibility.sees(id: "0123", name: "abcdef", service: nil))
         #expect(AccessGrant.unrestricted.visibility.sees(id: "x", name: "y", service: nil))
         #expect(AccessScope.parse("openid monitoring:read  metrics:scrape") == [.read, .scrape])
     }

@@ -92,3 +92,39 @@ def test_a_token_limited_to_a_service_shows_only_it(daemon, binary):
         assert cards(browser) == ["wd-dauth-web"]
     finally:
         browser.close()
+
+
+def test_a_token_left_in_the_tab_does_not_stop_a_daemon_without_authentication(engine, binary):
+    """The page offers the `bearer` subprotocol whenever it holds a token; a daemon without authentication
+    chooses it all the same (a browser fails a handshake whose server chooses none of the offered ones)."""
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket}, "--interval", "0.5")
+    browser = None
+    try:
+        browser = open_page(api)
+        assert browser.wait_for("document.getElementById('connection').dataset.state === 'open'", timeout=15)
+        browser.evaluate("sessionStorage.setItem('wakedock.token', 'left-over.from.another.daemon'); location.reload(); 1")
+        browser.pump(1)
+        assert browser.wait_for("document.getElementById('connection').dataset.state === 'open'", timeout=15)
+        assert not browser.evaluate("document.getElementById('token-dialog').open")
+    finally:
+        if browser is not None:
+            browser.close()
+        api.daemon.stop()
+
+
+def test_a_token_without_reading_asks_again_and_a_blank_entry_is_refused(daemon, binary):
+    browser = open_page(daemon)
+    try:
+        assert browser.wait_for("document.getElementById('token-dialog').open")
+        enter(browser, "   ")
+        assert browser.wait_for("document.getElementById('token-message').textContent.includes('vide')")
+        enter(browser, mint(binary, "--scope", "metrics:scrape"))
+        assert browser.wait_for("document.getElementById('token-dialog').open && "
+                                "document.getElementById('token-message').textContent.includes('lire')")
+        # Escape does not leave the page without a way in.
+        browser.evaluate("document.getElementById('token-dialog').dispatchEvent(new Event('cancel', {cancelable: true})); 1")
+        assert browser.evaluate("document.getElementById('token-dialog').open")
+        enter(browser, mint(binary, "--scope", "monitoring:read"))
+        assert browser.wait_for("document.getElementById('connection').dataset.state === 'open'", timeout=15)
+    finally:
+        browser.close()

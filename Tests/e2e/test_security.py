@@ -137,7 +137,8 @@ def test_read_scope_reads_admin_scope_changes_scrape_scope_scrapes(secured, bina
                          ("post", "/test/alert")]:
         r = getattr(secured, method)(path, json={}, headers=bearer(reader))
         assert r.status_code == 403 and r.json() == {"error": "forbidden", "detail": "Permission insuffisante"}, (path, r.text)
-    assert requests.get(f"http://127.0.0.1:{secured.port}/metrics", headers=bearer(reader), timeout=10).status_code == 403
+    for spelling in ["/metrics", "/metrics/", "//metrics"]:  # as the router also takes it
+        assert requests.get(f"http://127.0.0.1:{secured.port}{spelling}", headers=bearer(reader), timeout=10).status_code == 403, spelling
     scrape = requests.get(f"http://127.0.0.1:{secured.port}/metrics", headers=bearer(scraper), timeout=10)
     assert scrape.status_code == 200 and "container_cpu_usage_seconds_total" in scrape.text
     assert secured.get("/status", headers=bearer(scraper)).status_code == 403
@@ -201,6 +202,37 @@ def test_a_token_limited_to_a_service_sees_only_it(secured, binary, services):
         ws.close()
     alerts = secured.get("/alerts", params={"hours": 1}, headers=bearer(api_only)).json()
     assert alerts and {a["container_name"] for a in alerts} == {"wd-sec-api"}
+    # status_update pushes count only what the token sees.
+    ws = websocket.create_connection(f"ws://127.0.0.1:{secured.port}/api/v1/monitoring/ws", timeout=10, header=bearer(api_only))
+    try:
+        json.loads(ws.recv())
+        ws.send(json.dumps({"action": "subscribe", "stream_type": "system_status"}))
+        pushed = [json.loads(ws.recv()) for _ in range(3)]
+        statuses = [m["data"] for m in pushed if m["type"] == "status_update" and "monitored_containers" in m["data"]]
+        assert statuses and all(s["monitored_containers"] == 1 for s in statuses), pushed
+    finally:
+        ws.close()
+    # Container claims: an exact name, a full id or a 12+ character prefix; a short prefix names nothing.
+    ids = {c["container_name"]: c["container_id"] for c in secured.get("/containers", headers=bearer(admin)).json()["containers"]}
+    by_prefix = mint(binary, "--container", ids["wd-sec-db"][:12])
+    assert [c["container_name"] for c in secured.get("/containers", headers=bearer(by_prefix)).json()["containers"]] == ["wd-sec-db"]
+    short = mint(binary, "--container", ids["wd-sec-db"][:6])
+    assert secured.get("/containers", headers=bearer(short)).json()["containers"] == []
+    # Thresholds: a limited admin changes its own containers' only, and sees only their overrides.
+    limited_admin = bearer(mint(binary, "--scope", "monitoring:admin", "--service", "sec-api"))
+    def put(body, headers):
+        return secured.put("/thresholds/cpu_percent", json={"metric_type": "cpu_percent", "warning_threshold": 80,
+                                                             "critical_threshold": 95, **body}, headers=headers)
+    assert put({"container_id": "wd-sec-db"}, bearer(admin)).status_code == 200
+    assert put({}, limited_admin).status_code == 403
+    assert put({"container_id": "wd-sec-db"}, limited_admin).status_code == 404
+    assert put({"service_name": "sec-db"}, limited_admin).status_code == 403
+    assert put({"container_id": "wd-sec-api"}, limited_admin).status_code == 200
+    overrides = secured.get("/thresholds", headers=limited_admin).json()["overrides"]
+    assert {o.get("container_id") for o in overrides} == {ids["wd-sec-api"]}, overrides
+    assert secured.post("/config", json={"retention_days": 3}, headers=limited_admin).status_code == 403
+    for name in ["wd-sec-api", "wd-sec-db"]:
+        secured.delete("/thresholds/cpu_percent", params={"container_id": name}, headers=bearer(admin))
 
 
 def test_the_websocket_needs_a_token_in_a_header_a_subprotocol_or_the_query(secured, binary):
@@ -222,6 +254,18 @@ def test_the_websocket_needs_a_token_in_a_header_a_subprotocol_or_the_query(secu
             ws.close()
     # Without an upgrade the path says so (with a token), or asks for one.
     assert secured.get("/ws", headers=bearer(token)).status_code == 426
+    # A stream lives no longer than its token: closed with 1008 once it expires.
+    ws = websocket.create_connection(url, timeout=10, header=bearer(mint(binary, "--expires-in", "2")))
+    opened = time.monotonic()
+    try:
+        while True:
+            opcode, frame = ws.recv_data_frame(True)
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                break
+        assert int.from_bytes(frame.data[:2], "big") == 1008 and b"expir" in frame.data
+        assert time.monotonic() - opened < 5
+    finally:
+        ws.close()
 
 
 def test_minted_tokens_carry_what_was_asked(binary):
@@ -460,3 +504,36 @@ def test_tls_serves_https_and_wss_and_sighup_reloads_the_certificate(binary, eng
     bad = subprocess.run([binary, "serve", "--tls-cert", str(second_cert), "--tls-key", str(first_key)],
                          capture_output=True, text=True, timeout=30, env={"WAKEDOCK_LOG_TARGET": "stderr"})
     assert bad.returncode == 78 and "WAKEDOCK_TLS_KEY" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_rs256_from_a_jwks_document_and_a_pem(binary, engine, tmp_path):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    jwks = {"keys": [{**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(rsa_key.public_key())), "kid": "rsa-1", "use": "sig"},
+                     {**json.loads(jwt.algorithms.ECAlgorithm.to_jwk(ec_key.public_key())), "kid": "ec-1", "use": "sig"}]}
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks))
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_PUBLIC_KEYS": str(tmp_path / "jwks.json"),
+                                    "WAKEDOCK_JWT_ISSUER": "https://idp.example"}, "--interval", "1")
+    try:
+        iss = {"iss": "https://idp.example"}
+        assert api.get("/status", headers=bearer(jwt.encode(claims(**iss), rsa_key, "RS256", headers={"kid": "rsa-1"}))).status_code == 200
+        assert api.get("/status", headers=bearer(jwt.encode(claims(**iss), ec_key, "ES256", headers={"kid": "ec-1"}))).status_code == 200
+        assert api.get("/status", headers=bearer(jwt.encode(claims(**iss), rsa_key, "RS256"))).status_code == 200  # no kid: any RS256 key
+        assert api.get("/status", headers=bearer(jwt.encode(claims(iss="someone"), rsa_key, "RS256"))).status_code == 401
+        other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        assert api.get("/status", headers=bearer(jwt.encode(claims(**iss), other, "RS256", headers={"kid": "rsa-1"}))).status_code == 401
+        # No secret configured: HS256 is not an algorithm this daemon takes, whatever key signed it.
+        pem = rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        assert api.get("/status", headers=bearer(hs256(claims(**iss), pem))).status_code == 401
+    finally:
+        api.daemon.stop()
+    # One RSA key as PEM works too.
+    (tmp_path / "rsa.pem").write_bytes(rsa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    api = start_api_daemon(binary, {"WAKEDOCK_DOCKER_SOCKET": engine.socket, "WAKEDOCK_JWT_PUBLIC_KEYS": str(tmp_path / "rsa.pem")}, "--interval", "1")
+    try:
+        assert api.get("/status", headers=bearer(jwt.encode(claims(), rsa_key, "RS256"))).status_code == 200
+        assert api.get("/status", headers=bearer(jwt.encode(claims(), ec_key, "ES256"))).status_code == 401
+    finally:
+        api.daemon.stop()

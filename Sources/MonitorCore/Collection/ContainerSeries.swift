@@ -74,9 +74,11 @@ public final class SeriesRegistry: Sendable {
 
     /// Looks a container up by `ContainerReference`'s rule: exact name or full id first, then a unique id
     /// prefix.
-    public func lookup(_ text: String) -> Lookup {
+    /// `visibility`: only the containers the caller may see are looked among (another's existence is not told,
+    /// not even by an ambiguous prefix).
+    public func lookup(_ text: String, among visibility: ContainerVisibility = .all) -> Lookup {
         let reference = ContainerReference(text)
-        let all = self.all
+        let all = visibility.isAll ? self.all : self.all.filter { visibility.sees($0.identity) }
         if let exact = all.first(where: { reference.matchesExactly(id: $0.identity.id, name: $0.identity.name) }) {
             return .found(exact)
         }

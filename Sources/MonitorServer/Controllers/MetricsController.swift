@@ -31,7 +31,7 @@ struct MetricsController: Sendable {
     @Sendable func latest(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         let ref = context.parameters.get("container_id") ?? ""
         // A container the caller may not see is answered as one that does not exist.
-        guard let series = try runtime.container(ref), context.access.visibility.sees(series.identity), let latest = series.latest else {
+        guard let series = try runtime.container(ref, visibility: context.access.visibility), let latest = series.latest else {
             throw APIError.notFound("Aucune métrique pour le conteneur \(ref)")
         }
         var buffer = ByteBuffer()

@@ -69,14 +69,14 @@ struct StatusController: Sendable {
 
     /// The data of `status_update` pushes: the status document with the original backend's keys beside ours
     /// (its `collector_stats` and `websocket_stats` are `statistics`' sections, a superset of the original's).
-    func systemStatusDocument() -> SystemStatusJSON {
+    func systemStatusDocument(visibility: ContainerVisibility = .all) -> SystemStatusJSON {
         let health = runtime.health.readings()
-        let status = statusDocument(health)
+        let status = statusDocument(health, visibility: visibility)
         let statistics = StatisticsController(runtime: runtime, options: options)
         return SystemStatusJSON(
             monitoring: status.monitoring, websocket: status.websocket, thresholds: status.thresholds,
             monitoring_active: status.monitoring.is_running, monitored_containers: status.monitoring.monitored_containers,
-            collector_stats: statistics.collectorStatistics(health), websocket_stats: statistics.webSocketStatistics(health),
+            collector_stats: statistics.collectorStatistics(health, visibility: visibility), websocket_stats: statistics.webSocketStatistics(health),
             security: status.security)
     }
 }

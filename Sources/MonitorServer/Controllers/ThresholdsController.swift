@@ -19,7 +19,7 @@ struct ThresholdsController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: MonitorRequestContext) async throws -> Response {
-        try Response.encoded(ThresholdsJSON(thresholds: thresholdsJSON(), overrides: overridesJSON()))
+        try Response.encoded(ThresholdsJSON(thresholds: thresholdsJSON(), overrides: overridesJSON(visibility: context.access.visibility)))
     }
 
     @Sendable func set(_ request: Request, context: MonitorRequestContext) async throws -> Response {
@@ -34,7 +34,8 @@ struct ThresholdsController: Sendable {
         let threshold = body.threshold
         // Its values before its scope, as the original answers (setThreshold checks them again, for other callers).
         try runtime.validate(threshold)
-        let scope = try runtime.thresholdScope(service: body.service_name, container: body.container_id)
+        let scope = try runtime.thresholdScope(
+            service: body.service_name, container: body.container_id, visibility: context.access.visibility)
         let persisted = try runtime.setThreshold(threshold, for: metric, scope: scope)
         var echoed = body
         echoed.metric_type = name
@@ -52,7 +53,8 @@ struct ThresholdsController: Sendable {
         }
         let query = request.uri.queryParameters
         let scope = try runtime.thresholdScope(
-            service: query["service_name"].map(String.init), container: query["container_id"].map(String.init))
+            service: query["service_name"].map(String.init), container: query["container_id"].map(String.init),
+            visibility: context.access.visibility)
         try runtime.removeThresholdOverride(for: metric, scope: scope)
         return try Response.message("Seuil \(name) supprimé avec succès")
     }
@@ -66,9 +68,20 @@ struct ThresholdsController: Sendable {
         return out
     }
 
-    func overridesJSON() -> [ThresholdOverrideJSON] {
+    /// `visibility`: a caller limited to some containers sees the overrides of those and of their services.
+    func overridesJSON(visibility: ContainerVisibility = .all) -> [ThresholdOverrideJSON] {
         var out: [ThresholdOverrideJSON] = []
+        let visible = visibility.isAll ? [] : runtime.registry.all.filter { visibility.sees($0.identity) }
+        let visibleIDs = Set(visible.map(\.identity.id))
+        let visibleServices = Set(visible.compactMap(\.identity.serviceName))
         for (scope, table) in runtime.thresholds.overrides {
+            if !visibility.isAll {
+                switch scope {
+                case .global: break
+                case .service(let name): if !visibleServices.contains(name) { continue }
+                case .container(let id): if !visibleIDs.contains(id) { continue }
+                }
+            }
             for (metric, t) in table {
                 var item = ThresholdOverrideJSON(
                     metric_type: metric.rawValue, warning: t.warning, critical: t.critical, enabled: t.enabled, duration: t.duration)

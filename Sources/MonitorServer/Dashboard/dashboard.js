@@ -49,31 +49,36 @@ async function authFetch(url, options = {}) {
   return response;
 }
 
-let waitingForToken = null;
+// True while the dialog waits for a token: the stream does not reconnect meanwhile.
+let waitingForToken = false;
 
-// Shows the token dialog once; resolves when a token was entered (the page then starts over with it).
+// Shows the token dialog (once, however many calls were refused); a token entered starts the page over.
 function askForToken(message) {
   const dialog = $("token-dialog");
   $("token-message").textContent = message;
   setConnection("closed", "Jeton requis");
+  waitingForToken = true;
   if (!dialog.open) dialog.showModal();
   $("token-input").focus();
-  if (!waitingForToken) {
-    waitingForToken = new Promise((resolve) => {
-      $("token-form").addEventListener("submit", (event) => {
-        event.preventDefault();
-        const value = $("token-input").value.trim();
-        if (!value) return;
-        sessionStorage.setItem(TOKEN_KEY, value);
-        $("token-input").value = "";
-        dialog.close();
-        waitingForToken = null;
-        resolve(value);
-      }, { once: true });
-    });
-    waitingForToken.then(() => start());
-  }
-  return waitingForToken;
+}
+
+function setUpTokenDialog() {
+  const dialog = $("token-dialog");
+  // Escape would leave the page with neither a token nor a way to give one.
+  dialog.addEventListener("cancel", (event) => event.preventDefault());
+  $("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const value = $("token-input").value.trim();
+    if (!value) {
+      $("token-message").textContent = "Le jeton est vide.";
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, value);
+    $("token-input").value = "";
+    dialog.close();
+    waitingForToken = false;
+    start();
+  });
 }
 
 // ---- the connection -------------------------------------------------------------------------------------
@@ -109,8 +114,8 @@ function connect() {
   });
   socket.addEventListener("close", () => {
     setConnection("closed", `Déconnecté — nouvel essai dans ${(retryDelay / 1000).toFixed(1)} s`);
-    // A refused upgrade looks like any other close: ask the API whether a token is wanted (its 401 asks).
-    authFetch(`${API}/status`).catch(() => {});
+    // A refused upgrade looks like any other close: ask the API whether a (better) token is wanted.
+    probeAccess().catch(() => {});
     setTimeout(() => { if (!waitingForToken) connect(); }, retryDelay);
     retryDelay = Math.min(retryDelay * 2, 10000); // back-off, at most 10 s
   });
@@ -836,16 +841,23 @@ $("export").addEventListener("click", downloadExport);
 $("export-jsonl").addEventListener("click", downloadJSONL);
 $("alert-level").addEventListener("change", levelChanged);
 setUpThresholdForm();
+setUpTokenDialog();
 // For the tests, and for anyone at the console.
 window.wakedock = { exportDocument, chartState, framesRendered: () => framesRendered };
 
+// Whether this tab may read: a 401 (no or a bad token) or a 403 (a token without reading) opens the dialog.
+async function probeAccess() {
+  const response = await authFetch(`${API}/status`);
+  if (response.status === 403) {
+    askForToken("Ce jeton ne permet pas de lire (portée monitoring:read).");
+    return false;
+  }
+  return true;
+}
+
 // The first call tells whether the daemon wants a token (its 401 opens the dialog, which starts over).
 async function start() {
-  try {
-    await authFetch(`${API}/status`);
-  } catch {
-    return;
-  }
+  if (!(await probeAccess().catch(() => false))) return;
   if (!socket || socket.readyState === WebSocket.CLOSED) connect(); else socket.close();
   loadThresholds().catch((error) => { $("threshold-message").textContent = error.message; });
   loadChart();

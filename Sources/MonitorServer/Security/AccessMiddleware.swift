@@ -1,5 +1,6 @@
 import Hummingbird
 import Logging
+import MonitorCore
 import MonitorSecurity
 
 /// Authentication and scopes before any route (SPEC §10): with a `TokenVerifier`, a request to anything but
@@ -19,6 +20,11 @@ struct AccessMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         let route = request.uri.path
+        // An address that has used up its refusals is answered at once, before any signature is checked.
+        if let limiter, limiter.isExhausted("address:" + context.clientAddress, nowNanos: Clocks.monotonicNanos()) {
+            try RateLimitMiddleware.charge(
+                limiter, client: "address:" + context.clientAddress, context: context, method: request.method, route: route, audit: audit)
+        }
         guard let token = BearerToken.find(in: request.headers, path: request.uri.description, webSocketPath: MonitorServer.webSocketPath)
         else {
             try refuse(context, "no token", route: route, method: request.method, with: .unauthorized)
@@ -42,11 +48,11 @@ struct AccessMiddleware: RouterMiddleware {
     ) throws -> Never {
         var metadata: Logger.Metadata = ["client": "\(context.clientAddress)", "method": "\(method.rawValue)", "route": "\(route)", "reason": "\(reason)"]
         if let subject { metadata["subject"] = "\(subject)" }
-        context.logger.notice("request refused", metadata: metadata)
         if let limiter {
             try RateLimitMiddleware.charge(
                 limiter, client: "address:" + context.clientAddress, context: context, method: method, route: route, audit: audit)
         }
+        context.logger.notice("request refused", metadata: metadata)
         audit?.record(.refused, subject: subject ?? "-", client: context.clientAddress, method: method.rawValue, route: route, status: error.status.code)
         throw error
     }

@@ -9,8 +9,10 @@ enum RouteAccess {
     static let open: Set<String> = ["/", "/dashboard.css", "/dashboard.js", "/api/v1/openapi.json"]
     static let queries = ["/api/v1/monitoring/metrics/query", "/api/v1/monitoring/alerts/query"]
 
-    /// Nil when the path is open to anyone.
-    static func requiredScope(method: HTTPRequest.Method, path: String) -> AccessScope? {
+    /// Nil when the path is open to anyone. The path is read as the router reads it (empty segments dropped:
+    /// `//metrics` and `/metrics/` are `/metrics`), so no spelling of a route needs less than the route.
+    static func requiredScope(method: HTTPRequest.Method, path raw: String) -> AccessScope? {
+        let path = "/" + raw.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
         let isRead = method == .get || method == .head
         if isRead, open.contains(path) { return nil }
         if path == "/metrics" { return isRead ? .scrape : .admin }

@@ -61,6 +61,12 @@ struct WebSocketConnection {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: step)
                     let now = Clocks.monotonicNanos()
+                    // The token that opened the stream has expired: its reader must come back with a new one.
+                    if let expires = access.expiresAtNanos, Clocks.wallNanos() >= expires {
+                        client.finish()
+                        try? await outbound.close(.policyViolation, reason: "Jeton expiré")
+                        return
+                    }
                     if now &- client.lastActivityNanos.load(ordering: .relaxed) > timeoutNanos {
                         client.finish()
                         try? await outbound.close(.goingAway, reason: "Inactivité")
@@ -202,7 +208,7 @@ struct WebSocketConnection {
             }
             for alert in alerts.reversed() { client.send(Messages.alert(alert, precision: precision)) }
         default:
-            client.send(hub.statusMessage())
+            client.send(hub.statusMessage(for: client.access.visibility))
         }
     }
 }

@@ -17,7 +17,8 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     let runtime: MonitoringRuntime
     let websocket: WebSocketStatistics
     let options: ServerOptions
-    let statusJSON: @Sendable () -> String
+    /// The `status_update` data as a caller who sees these containers is told it.
+    let statusJSON: @Sendable (ContainerVisibility) -> String
     /// The connected clients, as a list kept whole (a fan-out takes it with a retain, not a copy per tick).
     private let clients = Mutex<[WebSocketClient]>([])
     private let nextClientNumber = Atomic<Int>(0)
@@ -30,7 +31,10 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
     /// At most one `status_update` a second (less 5 % for jitter).
     static let statusPeriodNanos: Int64 = 950_000_000
 
-    init(runtime: MonitoringRuntime, websocket: WebSocketStatistics, options: ServerOptions, statusJSON: @escaping @Sendable () -> String) {
+    init(
+        runtime: MonitoringRuntime, websocket: WebSocketStatistics, options: ServerOptions,
+        statusJSON: @escaping @Sendable (ContainerVisibility) -> String
+    ) {
         self.runtime = runtime
         self.websocket = websocket
         self.options = options
@@ -132,6 +136,10 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         lastStatusNanos.store(now, ordering: .relaxed)
         var statusText: ByteBuffer?
         for client in snapshot where client.subscriptions.withLock({ $0.systemStatus }) {
+            guard client.access.visibility.isAll else {
+                client.send(statusMessage(for: client.access.visibility))
+                continue
+            }
             if statusText == nil { statusText = statusMessage() }
             client.send(statusText!)
         }
@@ -179,14 +187,18 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
                 }
             }
             if sendStatus && subscriptions.systemStatus {
-                if statusText == nil { statusText = statusMessage() }
-                client.send(statusText!)
+                if client.access.visibility.isAll {
+                    if statusText == nil { statusText = statusMessage() }
+                    client.send(statusText!)
+                } else {
+                    client.send(statusMessage(for: client.access.visibility))  // (rare: tokens limited to some containers)
+                }
             }
         }
     }
 
-    func statusMessage() -> ByteBuffer {
-        Messages.envelope(.statusUpdate) { $0.writeString(self.statusJSON()) }
+    func statusMessage(for visibility: ContainerVisibility = .all) -> ByteBuffer {
+        Messages.envelope(.statusUpdate) { $0.writeString(self.statusJSON(visibility)) }
     }
 
     /// Sends an alert (or a resolution) to the `alerts` subscribers whose filters it matches.

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import HummingbirdWebSocket
 import Logging
@@ -23,23 +24,28 @@ struct WebSocketUpgradeGate: Sendable {
         let path = MonitorServer.webSocketPath
         guard let target = request.path, target.split(separator: "?").first.map(String.init) == path else { return .dontUpgrade }
         let client = channel.remoteAddress.map(MonitorRequestContext.describe) ?? "-"
-        func refuse(_ reason: String) -> Decision {
+        func refuse(_ reason: String, subject: String = "-") -> Decision {
             logger.notice("WebSocket refused", metadata: ["client": "\(client)", "route": "\(path)", "reason": "\(reason)"])
-            audit.record(.refused, subject: "-", client: client, method: "GET", route: path, status: 400)
+            audit.record(.refused, subject: subject, client: client, method: "GET", route: path, status: 400)
             return .dontUpgrade
         }
         if let connections, case .limited = connections.take(client, nowNanos: Clocks.monotonicNanos()) { return refuse("rate limit") }
         var access = AccessGrant.unrestricted
         var headers: HTTPFields = [:]
+        // A browser requires the server to choose one of the subprotocols it offered: `bearer`, whenever offered
+        // first (a page may still hold a token when authentication is off).
+        if let offered = request.headerFields[.secWebSocketProtocol],
+            offered.split(separator: ",").first?.trimmingCharacters(in: .whitespaces) == BearerToken.subprotocol
+        {
+            headers[.secWebSocketProtocol] = BearerToken.subprotocol
+        }
         if let tokens {
             guard let token = BearerToken.find(in: request.headerFields, path: target, webSocketPath: path) else { return refuse("no token") }
             switch await tokens.verify(token) {
             case .failure(let reason): return refuse(reason.rawValue)
-            case .success(let grant) where !grant.allows(.read): return refuse("scope \(AccessScope.read.rawValue) missing")
+            case .success(let grant) where !grant.allows(.read): return refuse("scope \(AccessScope.read.rawValue) missing", subject: grant.subject)
             case .success(let grant): access = grant
             }
-            // A browser requires the server to choose one of the subprotocols it offered.
-            if request.headerFields[.secWebSocketProtocol] != nil { headers[.secWebSocketProtocol] = BearerToken.subprotocol }
         }
         // The upgrade goes ahead: the HTTP guard leaves before NIO hands it raw frames (on the channel's event
         // loop: this function may have waited for the token's check elsewhere).
