@@ -137,17 +137,13 @@ public struct Settings: Sendable {
                 guard let v = Int(trimmed), range.contains(v) else { throw bad }
                 s[keyPath: path] = v
             case .text(let path):
-                guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw bad }
-                s[keyPath: path] = text
+                s[keyPath: path] = try Self.word(text, or: bad)
             case .path(let path):
-                guard text.hasPrefix("/"), !text.contains("\0") else { throw bad }
-                s[keyPath: path] = text
+                s[keyPath: path] = try Self.absolutePath(text, or: bad)
             case .optionalText(let path):
-                guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw bad }
-                s[keyPath: path] = text
+                s[keyPath: path] = try Self.word(text, or: bad)
             case .optionalPath(let path):
-                guard text.hasPrefix("/"), !text.contains("\0") else { throw bad }
-                s[keyPath: path] = text
+                s[keyPath: path] = try Self.absolutePath(text, or: bad)
             case .origins(let path):
                 let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 for origin in origins {
@@ -179,6 +175,17 @@ public struct Settings: Sendable {
             case .dockerSocket:
                 break
             }
+        }
+
+        /// Non-empty, no blanks.
+        private static func word(_ text: String, or bad: Invalid) throws -> String {
+            guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw bad }
+            return text
+        }
+
+        private static func absolutePath(_ text: String, or bad: Invalid) throws -> String {
+            guard text.hasPrefix("/"), !text.contains("\0") else { throw bad }
+            return text
         }
 
         /// Seconds as written (`5`, `0.25`), within `range`: compared as written, so that a value a hair outside

@@ -217,7 +217,7 @@ extension MonitoringRuntime {
             }
         }
         let memory = alerts.newestFirst(notBeforeNanos: since, limit: q.limit) { a in
-            if !q.visibility.sees(id: a.containerID, name: a.containerName, service: a.serviceName) { return false }
+            if !q.visibility.sees(a) { return false }
             if let ids, !ids.contains(a.containerID) { return false }
             if let ref = nameOrPrefix, !ref.matches(id: a.containerID, name: a.containerName) { return false }
             if let service = q.serviceName, a.serviceName != service { return false }

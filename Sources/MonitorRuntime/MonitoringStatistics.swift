@@ -32,7 +32,7 @@ extension MonitoringRuntime {
         var summary = PerformanceSummary(averageCPUPercent: 0, averageMemoryPercent: 0, networkRxBytes: 0, networkTxBytes: 0, samplesLastHour: 0)
         var cpuSum = 0.0
         var memorySum = 0.0
-        for series in registry.all where visibility.sees(series.identity) {
+        for series in registry.all(visibleTo: visibility) {
             let recent = series.recent(limit: .max, notBeforeNanos: hourAgo)
             for s in recent {
                 cpuSum += s.cpuPercent
@@ -58,11 +58,11 @@ extension MonitoringRuntime {
     ) -> AlertSummary {
         let hourAgo = nowNanos &- Self.hourNanos
         let lastDay = alerts.newestFirst(notBeforeNanos: nowNanos &- 24 &* Self.hourNanos, limit: .max) { a in
-            visibility.sees(id: a.containerID, name: a.containerName, service: a.serviceName)
+            visibility.sees(a)
         }
         let active = visibility.isAll
             ? evaluator?.activeCount ?? 0
-            : registry.all.filter { visibility.sees($0.identity) }.reduce(0) { $0 + (evaluator?.active(containerID: $1.identity.id).count ?? 0) }
+            : registry.all(visibleTo: visibility).reduce(0) { $0 + (evaluator?.active(containerID: $1.identity.id).count ?? 0) }
         var byLevel: [AlertLevel: Int] = [.critical: 0, .warning: 0, .info: 0]
         for alert in lastDay { byLevel[alert.level, default: 0] += 1 }
         return AlertSummary(

@@ -34,6 +34,17 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             rollupsFoldedBefore = max(rollupsFoldedBefore ?? .min, nanos)
         }
 
+        /// Adds rolled-up steps (by the day of their start) and the mark they make true once written; returns the
+        /// lines the cap made it give up.
+        mutating func appendSteps(_ steps: [Int64: (ByteBuffer, Int)], foldedBefore: Int64?) -> Int {
+            var dropped = 0
+            for (day, (lines, count)) in steps {
+                dropped += append(lines, count: count, to: Key(prefix: RollupWriter.prefix, day: day))
+            }
+            raiseRollupsFoldedBefore(to: foldedBefore)
+            return dropped
+        }
+
         /// Adds whole lines to a file's buffer; returns how many lines the cap made it give up (the oldest).
         mutating func append(_ lines: ByteBuffer, count: Int, to key: Key) -> Int {
             var lines = lines
@@ -319,12 +330,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             }
             openStepsSince.store(folded.foldedBefore ?? .max, ordering: .releasing)
             return pending.withLock { p in
-                var dropped = p.append(buffer, count: samples.count, to: metrics)
-                for (day, (lines, count)) in closed {
-                    dropped += p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
-                }
-                p.raiseRollupsFoldedBefore(to: folded.foldedBefore)
-                return dropped
+                p.append(buffer, count: samples.count, to: metrics) + p.appendSteps(closed, foldedBefore: folded.foldedBefore)
             }
         }
         if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
@@ -366,14 +372,7 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
             var closed: [Int64: (ByteBuffer, Int)] = [:]
             let foldedBefore = writer.closeAll(precision: precision, into: &closed)
             openStepsSince.store(.max, ordering: .releasing)
-            return pending.withLock { p in
-                var dropped = 0
-                for (day, (lines, count)) in closed {
-                    dropped += p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
-                }
-                p.raiseRollupsFoldedBefore(to: foldedBefore)
-                return dropped
-            }
+            return pending.withLock { $0.appendSteps(closed, foldedBefore: foldedBefore) }
         }
         if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
     }
@@ -386,12 +385,8 @@ public final class JSONLStore: HistoryStore, Service, Sendable {
         else { return }
         if recovered.complete {
             let count = recovered.steps.values.reduce(0) { $0 + $1.1 }
-            pending.withLock { p in
-                for (day, (lines, count)) in recovered.steps {
-                    _ = p.append(lines, count: count, to: Pending.Key(prefix: RollupWriter.prefix, day: day))
-                }
-                p.raiseRollupsFoldedBefore(to: recovered.foldedBeforeNanos)
-            }
+            let dropped = pending.withLock { $0.appendSteps(recovered.steps, foldedBefore: recovered.foldedBeforeNanos) }
+            if dropped > 0 { statistics.droppedLines.add(UInt64(dropped)) }
             logger.notice("rolled up the steps a previous run left open", metadata: ["steps": "\(count)", "storage_path": "\(directory)"])
         } else {
             // Too many to fold: rolled-up steps begin anew after the previous run's last line.

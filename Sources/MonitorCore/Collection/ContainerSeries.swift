@@ -65,6 +65,11 @@ public final class SeriesRegistry: Sendable {
 
     public var all: [ContainerSeries] { current.withLock { $0 } }
 
+    /// The series of the containers `visibility` lets a caller see (all of them, uncopied, when it sees all).
+    public func all(visibleTo visibility: ContainerVisibility) -> [ContainerSeries] {
+        visibility.isAll ? all : all.filter { visibility.sees($0.identity) }
+    }
+
     public enum Lookup {
         case found(ContainerSeries)
         case notFound
@@ -78,7 +83,7 @@ public final class SeriesRegistry: Sendable {
     /// not even by an ambiguous prefix).
     public func lookup(_ text: String, among visibility: ContainerVisibility = .all) -> Lookup {
         let reference = ContainerReference(text)
-        let all = visibility.isAll ? self.all : self.all.filter { visibility.sees($0.identity) }
+        let all = self.all(visibleTo: visibility)
         if let exact = all.first(where: { reference.matchesExactly(id: $0.identity.id, name: $0.identity.name) }) {
             return .found(exact)
         }

@@ -34,4 +34,9 @@ public struct ContainerVisibility: Sendable, Equatable {
     public func sees(_ identity: ContainerIdentity) -> Bool {
         sees(id: identity.id, name: identity.name, service: identity.serviceName)
     }
+
+    /// An alert is seen with its container.
+    public func sees(_ alert: AlertRecord) -> Bool {
+        sees(id: alert.containerID, name: alert.containerName, service: alert.serviceName)
+    }
 }

@@ -20,7 +20,7 @@ struct ContainersController: Sendable {
         let precision = runtime.timestampPrecision
         let mb = 1024.0 * 1024.0
         let visibility = context.access.visibility
-        let series = runtime.registry.all.filter { visibility.sees($0.identity) }.sorted { $0.identity.name < $1.identity.name }
+        let series = runtime.registry.all(visibleTo: visibility).sorted { $0.identity.name < $1.identity.name }
         var b = ByteBuffer()
         b.reserveCapacity(64 + series.count * 320)
         b.writeStaticString("{\"containers\":[")

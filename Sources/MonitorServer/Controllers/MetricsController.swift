@@ -43,7 +43,7 @@ struct MetricsController: Sendable {
     /// rather than the kernel when a daemon is serving.
     @Sendable func latestOfAll(_ request: Request, context: MonitorRequestContext) async throws -> Response {
         let visibility = context.access.visibility
-        let samples = runtime.registry.all.filter { visibility.sees($0.identity) }.compactMap(\.latest)
+        let samples = runtime.registry.all(visibleTo: visibility).compactMap(\.latest)
         var buffer = ByteBuffer()
         buffer.reserveCapacity(samples.count * 1100 + 100)
         buffer.writeStaticString("{")

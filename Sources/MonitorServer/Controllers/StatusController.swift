@@ -41,7 +41,7 @@ struct StatusController: Sendable {
             is_running: runtime.isCollecting,
             monitored_containers: visibility.isAll
                 ? Int(clamping: health.count(CollectorStatistics.Names.monitored))
-                : runtime.registry.all.filter { visibility.sees($0.identity) }.count,
+                : runtime.registry.all(visibleTo: visibility).count,
             collection_interval: runtime.interval.seconds,
             retention_days: runtime.retentionDays,
             storage_path: runtime.storagePath, storage: runtime.history.map { StorageJSON($0.statistics, health) },

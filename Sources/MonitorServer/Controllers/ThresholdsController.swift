@@ -71,7 +71,7 @@ struct ThresholdsController: Sendable {
     /// `visibility`: a caller limited to some containers sees the overrides of those and of their services.
     func overridesJSON(visibility: ContainerVisibility = .all) -> [ThresholdOverrideJSON] {
         var out: [ThresholdOverrideJSON] = []
-        let visible = visibility.isAll ? [] : runtime.registry.all.filter { visibility.sees($0.identity) }
+        let visible = visibility.isAll ? [] : runtime.registry.all(visibleTo: visibility)
         let visibleIDs = Set(visible.map(\.identity.id))
         let visibleServices = Set(visible.compactMap(\.identity.serviceName))
         for (scope, table) in runtime.thresholds.overrides {

@@ -202,7 +202,7 @@ struct WebSocketConnection {
         case "alerts":
             let hourAgo = Clocks.wallNanos() - 3_600_000_000_000
             let alerts = runtime.alerts.newestFirst(notBeforeNanos: hourAgo, limit: 100) { a in
-                client.access.visibility.sees(id: a.containerID, name: a.containerName, service: a.serviceName)
+                client.access.visibility.sees(a)
                     && a.matches(levels: levels)
                     && containerMatches(id: a.containerID, name: a.containerName, service: a.serviceName, refs: refs, services: services)
             }

@@ -207,7 +207,7 @@ public final class WebSocketHub: SampleSink, Service, Sendable {
         for client in snapshot {
             guard let filter = client.subscriptions.withLock({ $0.alerts }) else { continue }
             guard alert.matches(levels: filter.levels),
-                client.access.visibility.sees(id: alert.containerID, name: alert.containerName, service: alert.serviceName),
+                client.access.visibility.sees(alert),
                 containerMatches(
                     id: alert.containerID, name: alert.containerName, service: alert.serviceName,
                     refs: filter.containerRefs, services: filter.serviceNames)
