@@ -23,6 +23,8 @@ public struct RollupWriter {
     private(set) var oldestLineNanos = Int64.max
     private(set) var newestLineNanos = Int64.min
     private(set) var latestStepStart = Int64.min
+    /// The line being folded, its storage reused from one line to the next.
+    private var scratch = StepAccumulator.Line()
 
     struct Folded {
         /// Every line folded so far that is older than this is in a step written out; nil when nothing is open.
@@ -43,8 +45,8 @@ public struct RollupWriter {
                 let newline = memchr(cursor, Int32(UInt8(ascii: "\n")), end - cursor).map { UnsafeRawPointer($0) } ?? end
                 let line = HistoryLine(UnsafeRawBufferPointer(start: cursor, count: newline - cursor))
                 if let nanos = line.timestampNanos {
-                    let parsed = StepAccumulator.Line(line)
-                    if let id = parsed.containerID {
+                    scratch.read(line)
+                    if let id = scratch.containerID {
                         oldestLineNanos = min(oldestLineNanos, nanos)
                         newestLineNanos = max(newestLineNanos, nanos)
                         let start = Self.stepStart(nanos)
@@ -55,7 +57,7 @@ public struct RollupWriter {
                             Self.write(current, precision: precision, into: &out)
                             open[id] = nil
                         }
-                        open[id, default: StepAccumulator(stepStartNanos: start)].add(parsed, at: nanos, newestFirst: false)
+                        open[id, default: StepAccumulator(stepStartNanos: start)].add(scratch, at: nanos, newestFirst: false)
                     }
                 }
                 cursor = newline + 1

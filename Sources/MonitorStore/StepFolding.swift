@@ -43,7 +43,8 @@ public struct StepAccumulator {
         let isNewest = newestFirst ? nanos > newestNanos : nanos >= newestNanos
         if isNewest {
             newestNanos = nanos
-            identity = line.identity ?? identity
+            // A copy of its own, made only when the identity changes: the line's buffer is reused for the next.
+            if let lineIdentity = line.identity, lineIdentity != identity { identity = ByteBuffer(bytes: lineIdentity.readableBytesView) }
         }
         // A rolled-up step weighs each of its means by all its samples, though a field may have been null in some
         // (a rate's first sample): folding such steps into a longer one can differ from the lines in the last
@@ -75,17 +76,30 @@ public struct StepAccumulator {
     }
 
     /// A stored line's identity and metric values, read in one pass over its fields (and, for a rolled-up
-    /// step, its `samples` and maxima).
+    /// step, its `samples` and maxima). `read` reuses the storage of the line read before: the store folds
+    /// every line it writes with one of these.
     public struct Line {
         public var containerID: String?
-        var identity: ByteBuffer?
+        /// `"container_id":…,"container_name":…,…`, empty when the line has none of those keys.
+        private var identityBytes = ByteBuffer()
         var values = [MetricValue](repeating: .absent, count: StepAggregation.fields.count)
         var samples: Int?
         var cpuPercentMax: Double?
         var memoryPercentMax: Double?
 
-        public init(_ line: HistoryLine) {
-            var identity = ByteBuffer()
+        var identity: ByteBuffer? { identityBytes.readableBytes > 0 ? identityBytes : nil }
+
+        public init() {}
+
+        public init(_ line: HistoryLine) { read(line) }
+
+        public mutating func read(_ line: HistoryLine) {
+            containerID = nil
+            identityBytes.clear()
+            for i in values.indices { values[i] = .absent }
+            samples = nil
+            cpuPercentMax = nil
+            memoryPercentMax = nil
             var next = 0  // the layout index the next metric key most likely has (keys are written in order)
             line.forEachField { key, value in
                 if Self.equal(key, "timestamp") { return }  // the step's start is the record's time
@@ -95,11 +109,11 @@ public struct StepAccumulator {
                     return
                 }
                 if let fixed = Self.identityKeys.firstIndex(where: { Self.equal(key, $0) }) {
-                    if identity.readableBytes > 0 { identity.writeStaticString(",") }
-                    identity.writeStaticString("\"")
-                    identity.writeBytes(key)
-                    identity.writeStaticString("\":")
-                    identity.writeBytes(value)
+                    if identityBytes.readableBytes > 0 { identityBytes.writeStaticString(",") }
+                    identityBytes.writeStaticString("\"")
+                    identityBytes.writeBytes(key)
+                    identityBytes.writeStaticString("\":")
+                    identityBytes.writeBytes(value)
                     if fixed == 0, value.count >= 2 {
                         containerID = String(decoding: UnsafeRawBufferPointer(rebasing: value[1..<(value.count - 1)]), as: UTF8.self)
                     }
@@ -117,7 +131,6 @@ public struct StepAccumulator {
                     next = index + 1
                 }
             }
-            if identity.readableBytes > 0 { self.identity = identity }
         }
 
         static let identityKeys: [StaticString] = ["container_id", "container_name", "service_name", "project_name"]
