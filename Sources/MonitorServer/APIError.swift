@@ -31,13 +31,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var buffer = ByteBuffer()
-        buffer.writeStaticString("{\"error\":")
-        buffer.writeJSONString(code)
-        buffer.writeStaticString(",\"detail\":")
-        buffer.writeJSONString(detail)
-        buffer.writeStaticString("}")
-        var response = Response.json(buffer, status: status)
+        var response = Response.json(jsonBody(), status: status)
         response.headers.append(contentsOf: headers)
         return response
     }

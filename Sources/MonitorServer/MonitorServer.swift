@@ -101,11 +101,12 @@ public enum MonitorServer {
         // One thread for history answers: the other core stays free for the tick, the API and the streams.
         let heavy = HeavyQueries(threads: 1, maxInFlight: 4, maxStreams: 4, statistics: statistics.requests)
         MonitoringRoutes(runtime: runtime, statistics: statistics, options: options, heavy: heavy).register(on: router)
-        let gate = WebSocketUpgradeGate(
-            connection: WebSocketConnection(hub: hub, logger: logger, messagesPerSecond: options.rateLimit, audit: audit),
+        let admission = WebSocketAdmission(
             tokens: options.tokens, audit: audit,
             // New WebSocket connections per address: the request rate, counted apart from requests.
             connections: options.rateLimit > 0 ? RateLimiter(rate: options.rateLimit, burst: 2 * options.rateLimit) : nil)
+        let gate = WebSocketUpgradeGate(
+            connection: WebSocketConnection(hub: hub, logger: logger, messagesPerSecond: options.rateLimit, audit: audit))
         let pingPeriod = options.wsPingInterval
         let limits = options.httpLimits
         let requestStatistics = statistics.requests
@@ -116,7 +117,7 @@ public enum MonitorServer {
                     responder: responder,
                     configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: pingPeriod))),
                     shouldUpgrade: gate.decide),
-                limits: limits, statistics: requestStatistics)
+                limits: limits, statistics: requestStatistics, admission: admission)
             guard let certificates else { return http }
             return ReloadableTLSChannel(inner: http, certificates: certificates)
         }

@@ -236,16 +236,29 @@ def test_a_token_limited_to_a_service_sees_only_it(secured, binary, services):
 
 
 def test_the_websocket_needs_a_token_in_a_header_a_subprotocol_or_the_query(secured, binary):
-    """A refused upgrade is answered by Hummingbird's upgrade layer, before any route: 400, logged with the reason."""
+    """A refused upgrade is answered before NIO's upgrader, as a route would be: 401 or 403 with SPEC §4's body,
+    logged with the reason."""
     url = f"ws://127.0.0.1:{secured.port}/api/v1/monitoring/ws"
-    for header in [{}, bearer(mint(binary, "--scope", "metrics:scrape")), bearer("not.a.token")]:
+    for header, status in [({}, 401), (bearer(mint(binary, "--scope", "metrics:scrape")), 403), (bearer("not.a.token"), 401),
+                           (bearer(jwt.encode(claims(exp=int(time.time()) - 10), SECRET, "HS256")), 401)]:
         with pytest.raises(websocket.WebSocketBadStatusException) as refused:
             websocket.create_connection(url, timeout=10, header=header)
-        assert refused.value.status_code == 400
+        assert refused.value.status_code == status, header
+        assert json.loads(refused.value.resp_body) == ({"error": "unauthorized", "detail": "Authentification requise"}
+                                                        if status == 401 else {"error": "forbidden", "detail": "Permission insuffisante"})
+        if status == 401:
+            assert refused.value.resp_headers["www-authenticate"].startswith("Bearer")
+    # The subprotocol and the query carry a token too, and a bad one there is refused alike.
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url, timeout=10, subprotocols=["bearer", "not.a.token"])
+    assert refused.value.status_code == 401
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(url + "?token=not.a.token", timeout=10)
+    assert refused.value.status_code == 401
     secured.daemon.wait_for(r"client=127\.0\.0\.1 .*reason=scope monitoring:read missing .*route=/api/v1/monitoring/ws .*WebSocket refused", timeout=5)
     token = mint(binary)
-    for kwargs in [{"header": bearer(token)}, {"subprotocols": ["bearer", token]}]:
-        ws = websocket.create_connection(url, timeout=10, **kwargs)
+    for kwargs in [{"header": bearer(token)}, {"subprotocols": ["bearer", token]}, {"url": url + "?token=" + token}]:
+        ws = websocket.create_connection(kwargs.pop("url", url), timeout=10, **kwargs)
         try:
             assert json.loads(ws.recv())["data"]["status"] == "connected"
             if "subprotocols" in kwargs:
@@ -352,7 +365,7 @@ def test_rate_limits_per_subject_per_address_and_on_the_websocket(binary, engine
             try:
                 websocket.create_connection(f"ws://127.0.0.1:{api.port}/api/v1/monitoring/ws", timeout=10, header=bearer(bob)).close()
             except websocket.WebSocketBadStatusException as error:
-                assert error.status_code == 400
+                assert error.status_code == 429 and 1 <= int(error.resp_headers["retry-after"]) <= 2
                 refused += 1
         assert refused >= 5, refused
     finally:
@@ -419,6 +432,9 @@ def test_the_audit_trail_has_a_line_per_request_and_files_are_owner_only(binary,
         ws.send(json.dumps({"action": "subscribe", "stream_type": "alerts"}))
         json.loads(ws.recv())
         ws.close()
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(f"ws://127.0.0.1:{api.port}/api/v1/monitoring/ws", timeout=10)
+        assert refused.value.status_code == 401
         time.sleep(1.5)  # flushed at least once a second
     finally:
         assert api.daemon.stop() == 0
@@ -426,7 +442,9 @@ def test_the_audit_trail_has_a_line_per_request_and_files_are_owner_only(binary,
     lines = [json.loads(line) for line in (storage / f"audit_{day}.jsonl").read_text().splitlines()]
     assert [(r["event"], r["subject"], r["method"], r["route"], r["status"]) for r in lines[:5]] == made, lines
     assert lines[5]["event"] == "subscribe" and lines[5]["subject"] == "bob" and lines[5]["stream"] == "alerts"
-    assert len(lines) == 6 and all(r["client"] == "127.0.0.1" for r in lines)
+    assert (lines[6]["event"], lines[6]["subject"], lines[6]["method"], lines[6]["route"], lines[6]["status"]) == (
+        "refused", "-", "GET", "/api/v1/monitoring/ws", 401)
+    assert len(lines) == 7 and all(r["client"] == "127.0.0.1" for r in lines)
     assert not any(bob in json.dumps(r) or alice in json.dumps(r) for r in lines)  # never a token
     api.daemon.wait_for(r"event=subscribe .*subject=bob .*audit", timeout=1)
     # Owner-only, all of it: the directory, the history, the audit, the thresholds, the old file made so too.

@@ -1,6 +1,6 @@
 import Logging
 import MonitorCore
-import MonitorEncoding
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 
@@ -274,17 +274,8 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
             armReadTimer(context, limits.bodyTimeout, reason: "body")
             return
         }
-        var body = context.channel.allocator.buffer(capacity: 96)
-        body.writeStaticString("{\"error\":")
-        body.writeJSONString(code)
-        body.writeStaticString(",\"detail\":")
-        body.writeJSONString(detail)
-        body.writeStaticString("}")
-        var headers = HTTPHeaders()
-        headers.add(name: "content-type", value: "application/json; charset=utf-8")
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        headers.add(name: "connection", value: "close")
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        let (head, body) = APIError(HTTPResponse.Status(code: Int(status.code)), code, detail)
+            .closingAnswer(allocator: context.channel.allocator)
         answered = true
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
