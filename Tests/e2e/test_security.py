@@ -5,6 +5,7 @@ export, the WebSocket and /metrics, and `wakedock-monitor token` mints what the 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import time
 
@@ -256,6 +257,15 @@ def test_the_websocket_needs_a_token_in_a_header_a_subprotocol_or_the_query(secu
         websocket.create_connection(url + "?token=not.a.token", timeout=10)
     assert refused.value.status_code == 401
     secured.daemon.wait_for(r"client=127\.0\.0\.1 .*reason=scope monitoring:read missing .*route=/api/v1/monitoring/ws .*WebSocket refused", timeout=5)
+    # A client that sends the handshake and half-closes at once still reads its answer.
+    with socket.create_connection(("127.0.0.1", secured.port), timeout=10) as raw:
+        raw.sendall(b"GET /api/v1/monitoring/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                    b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        raw.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := raw.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 401") and answer.endswith(b'{"error":"unauthorized","detail":"Authentification requise"}'), answer
     token = mint(binary)
     for kwargs in [{"header": bearer(token)}, {"subprotocols": ["bearer", token]}, {"url": url + "?token=" + token}]:
         ws = websocket.create_connection(kwargs.pop("url", url), timeout=10, **kwargs)

@@ -210,6 +210,10 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .head(var head):
             if head.status.code < 200 { return context.write(data, promise: promise) }
             responseInFlight = true
+            // An answer that says it ends the connection (the WebSocket admission's refusals) ends it, lingering.
+            if !owed.isEmpty, head.headers[canonicalForm: "connection"].contains(where: { $0.lowercased() == "close" }) {
+                owed[0] = true
+            }
             if owed.first == true || (discarding && owed.count <= 1) {
                 head.headers.replaceOrAdd(name: "connection", value: "close")
                 return context.write(wrapOutboundOut(.head(head)), promise: promise)

@@ -7,34 +7,37 @@ import NIOHTTP1
 /// Sits between the HTTP guard and NIO's upgrade handler, and holds back a connection's first request when it
 /// asks for a WebSocket on the stream's path until `WebSocketAdmission` has decided:
 /// - refused: answers the JSON error of SPEC §4 itself (401, 403 or 429, with `WWW-Authenticate` or
-///   `Retry-After`) and closes the connection; NIO's upgrader never sees the request. (Left to NIO, a refused
-///   upgrade can only be Hummingbird's bare 400.)
+///   `Retry-After`, and `Connection: close`, on which the guard closes the connection lingering); NIO's
+///   upgrader never sees the request. (Left to NIO, a refused upgrade can only be Hummingbird's bare 400.)
 /// - admitted: passes the request on and keeps the grant until the upgrade decision takes it (`take(_:)`),
 ///   which also takes this handler out of the pipeline before the handshake's bytes turn into frames.
 /// Any other first request passes through, and the handler leaves: NIO upgrades only a connection's first
 /// request, so later ones are the routes' business (and `AccessMiddleware`'s).
-final class WebSocketAdmissionHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class WebSocketAdmissionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private enum State {
         case waitingForFirstRequest
-        /// The request's parts (and anything pipelined after it) held while the admission decides.
-        case deciding(held: [NIOAny])
+        /// The request's parts held while the admission decides, and whether the client half-closed meanwhile.
+        case deciding(held: [NIOAny], inputClosed: Bool)
         /// Passing everything on; the grant waits for the upgrade decision.
         case admitted(AccessGrant)
-        /// Answered and closing: what still comes in is dropped.
+        /// Answered: what still comes in is the guard's to drop.
         case refused
     }
 
-    /// More than a handshake and a few pipelined requests' parts while deciding: not a browser; the connection
-    /// is closed rather than buffered.
+    /// The parser stops after an upgrade request's head and end, so what is held is those and a body's chunks:
+    /// more than this is not a handshake, and the connection is closed rather than buffered.
     private static let maxHeldParts = 64
 
     private let admission: WebSocketAdmission
     private let logger: Logger
     private var state = State.waitingForFirstRequest
+    /// A read asked for while deciding, issued once decided: the client's next bytes wait in the kernel.
+    private var readPending = false
 
     init(admission: WebSocketAdmission, logger: Logger) {
         self.admission = admission
@@ -53,23 +56,21 @@ final class WebSocketAdmissionHandler: ChannelInboundHandler, RemovableChannelHa
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
-        case .admitted:
+        case .admitted, .refused:
             context.fireChannelRead(data)
-        case .refused:
-            return
-        case .deciding(var held):
+        case .deciding(var held, let inputClosed):
             guard held.count < Self.maxHeldParts else {
                 state = .refused
                 return context.close(promise: nil)
             }
             held.append(data)
-            state = .deciding(held: held)
+            state = .deciding(held: held, inputClosed: inputClosed)
         case .waitingForFirstRequest:
             guard case .head(let head) = unwrapInboundIn(data), Self.asksForTheStream(head) else {
                 context.fireChannelRead(data)
                 return context.pipeline.syncOperations.removeHandler(self, promise: nil)
             }
-            state = .deciding(held: [data])
+            state = .deciding(held: [data], inputClosed: false)
             let admission = self.admission
             let logger = self.logger
             let fields = Self.fields(of: head.headers)
@@ -83,39 +84,60 @@ final class WebSocketAdmissionHandler: ChannelInboundHandler, RemovableChannelHa
         }
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .deciding = state { return }
+        context.fireChannelReadComplete()
+    }
+
+    /// A client may send the handshake and half-close at once: NIO's upgrader, not having seen the request yet,
+    /// would close the connection on that, so it waits with the request.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .deciding(let held, _) = state, let event = event as? ChannelEvent, event == .inputClosed {
+            state = .deciding(held: held, inputClosed: true)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .deciding = state {
+            readPending = true
+            return
+        }
+        context.read()
+    }
+
     private func decided(_ decision: Result<AccessGrant, APIError>, context: ChannelHandlerContext) {
-        guard case .deciding(let held) = state, context.channel.isActive else { return }
+        guard case .deciding(let held, let inputClosed) = state, context.channel.isActive else { return }
         switch decision {
         case .success(let grant):
             state = .admitted(grant)
             for part in held { context.fireChannelRead(part) }
             context.fireChannelReadComplete()
+            if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
         case .failure(let error):
+            // The output side is still open when the client half-closed: the answer goes out all the same.
             state = .refused
-            answer(error, context: context)
+            let (head, body) = error.closingAnswer(allocator: context.channel.allocator)
+            context.write(wrapOutboundOut(.head(head)), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            if inputClosed { context.fireUserInboundEventTriggered(ChannelEvent.inputClosed) }
+        }
+        if readPending {
+            readPending = false
+            context.read()
         }
     }
 
-    /// The error's JSON answer, then the connection's end once it is written (the handshake has no body, so
-    /// nothing unread is left to turn the close into a reset).
-    private func answer(_ error: APIError, context: ChannelHandlerContext) {
-        let (head, body) = error.closingAnswer(allocator: context.channel.allocator)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
-            context.close(promise: nil)
-        }
-    }
-
-    /// What NIO's upgrader would try to upgrade: `Connection: upgrade` and `Upgrade: websocket`, to our path.
+    /// A first request NIO's upgrader would try to make a WebSocket (it looks for `Upgrade: websocket` alone,
+    /// whatever the method, `Connection` or path), to the stream's path. One to another path passes on and
+    /// meets the upgrade decision without a grant: Hummingbird's 400, as any other path gets.
     static func asksForTheStream(_ head: HTTPRequestHead) -> Bool {
-        guard head.method == .GET,
-            head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
+        guard head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)
                 == MonitorServer.webSocketPath
         else { return false }
-        let connection = head.headers[canonicalForm: "connection"].map { $0.lowercased() }
-        let upgrade = head.headers[canonicalForm: "upgrade"].map { $0.lowercased() }
-        return connection.contains("upgrade") && upgrade.contains("websocket")
+        return head.headers[canonicalForm: "upgrade"].contains { $0.lowercased() == "websocket" }
     }
 
     /// NIO's header list as HTTP types' fields (what `BearerToken` reads); a name HTTP types refuses is left out.

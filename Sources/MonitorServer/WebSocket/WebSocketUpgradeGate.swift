@@ -9,7 +9,7 @@ import NIOCore
 /// The upgrade decision NIO asks for once a request for the stream's path asks for a WebSocket (SPEC §6):
 /// `WebSocketAdmissionHandler` has already admitted it (or answered it with 401, 403 or 429, and NIO never saw
 /// it), so this only takes the admitted grant and the HTTP handlers out of the way. Without an admitted grant
-/// it refuses, and Hummingbird's upgrade layer answers 400.
+/// (another path) it refuses, and Hummingbird's upgrade layer answers 400.
 struct WebSocketUpgradeGate: Sendable {
     typealias Decision = ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>>
 
@@ -27,7 +27,8 @@ struct WebSocketUpgradeGate: Sendable {
             return grant
         }.get()
         guard let access = admitted else {
-            logger.notice("WebSocket refused", metadata: ["client": "\(client)", "reason": "not admitted"])
+            // Not the stream's path (or, were the admission missing from the pipeline, never unchecked).
+            logger.debug("WebSocket upgrade refused", metadata: ["client": "\(client)", "path": "\(request.path ?? "-")"])
             return .dontUpgrade
         }
         var headers: HTTPFields = [:]
