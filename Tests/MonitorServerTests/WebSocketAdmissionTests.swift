@@ -72,12 +72,14 @@ import Testing
     @Test func anUpgradeWithoutATokenGets401AndNeverReachesTheUpgrader() async throws {
         let channel = try await Self.channel(tokens: try await Self.verifier())
         try await channel.writeInbound(HTTPServerRequestPart.head(Self.upgrade()))
-        try await channel.writeInbound(HTTPServerRequestPart.end(nil))
         let (head, body) = try await Self.answer(channel)
         #expect(head.status == .unauthorized)
         #expect(head.headers["www-authenticate"].first?.hasPrefix("Bearer") == true)
         #expect(head.headers["connection"] == ["close"])  // on which the guard closes, lingering
         #expect(body == #"{"error":"unauthorized","detail":"Authentification requise"}"#)
+        // A slow client's end of the request, after the answer: dropped too (NIO's upgrader would fail on a part
+        // without its head).
+        try await channel.writeInbound(HTTPServerRequestPart.end(nil))
         #expect(try await channel.readInbound(as: HTTPServerRequestPart.self) == nil)
         #expect(try await Self.take(channel) == nil)  // still there, refused: no grant for the gate
     }
@@ -109,6 +111,7 @@ import Testing
             channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         }.get()
         #expect(try await Self.answer(channel).0.status == .unauthorized)
+        #expect(try await channel.readInbound(as: HTTPServerRequestPart.self) == nil)  // the held request: dropped
         // The half-close goes on once answered.
         try await channel.closeFuture.get()
     }

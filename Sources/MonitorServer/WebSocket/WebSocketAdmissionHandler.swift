@@ -25,7 +25,7 @@ final class WebSocketAdmissionHandler: ChannelDuplexHandler, RemovableChannelHan
         case deciding(held: [NIOAny], inputClosed: Bool)
         /// Passing everything on; the grant waits for the upgrade decision.
         case admitted(AccessGrant)
-        /// Answered: what still comes in is the guard's to drop.
+        /// Answered: what still comes in is dropped.
         case refused
     }
 
@@ -56,8 +56,12 @@ final class WebSocketAdmissionHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch state {
-        case .admitted, .refused:
+        case .admitted:
             context.fireChannelRead(data)
+        case .refused:
+            // The rest of the refused request (a slow client's end, a body): NIO's upgrader must never see a part
+            // without its head. (Once the answer is out, the guard in front drops it anyway.)
+            return
         case .deciding(var held, let inputClosed):
             guard held.count < Self.maxHeldParts else {
                 state = .refused
